@@ -1,0 +1,93 @@
+#include "live_capture.hpp"
+
+#include <pcap/pcap.h>
+#include <poll.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "capture/privileges.hpp"
+#include "dissect/error.hpp"
+
+namespace synprobe {
+
+struct LiveCapture::Handle {
+  pcap_t* pcap = nullptr;
+  bpf_program program{};
+  bool has_program = false;
+  ~Handle() {
+    if (has_program) pcap_freecode(&program);
+    if (pcap) pcap_close(pcap);
+  }
+};
+
+LiveCapture::LiveCapture(const std::string& interface, const std::string& filter)
+    : handle_(std::make_unique<Handle>()), interface_(interface) {
+  char error[PCAP_ERRBUF_SIZE] = {};
+  handle_->pcap = pcap_create(interface.c_str(), error);
+  if (!handle_->pcap) throw Failure(ExitCode::network, fmt::format("capture on {}: {}", interface, error));
+  pcap_t* p = handle_->pcap;
+  // 256 KiB: ICMP errors may quote a whole packet, and we keep all of it.
+  pcap_set_snaplen(p, 262144);
+  pcap_set_promisc(p, 0);
+  pcap_set_immediate_mode(p, 1);
+  pcap_set_timeout(p, 10);
+  pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+  const int status = pcap_activate(p);
+  if (status < 0) {
+    const std::string why = pcap_geterr(p);
+    if (status == PCAP_ERROR_PERM_DENIED) throw Failure(ExitCode::no_privilege, missing_privilege_message());
+    if (status == PCAP_ERROR_NO_SUCH_DEVICE)
+      throw Failure(ExitCode::network, fmt::format("no interface named {}", interface));
+    if (status == PCAP_ERROR_IFACE_NOT_UP)
+      throw Failure(ExitCode::network, fmt::format("interface {} is down", interface));
+    throw Failure(ExitCode::network, fmt::format("capture on {}: {}", interface, why));
+  }
+  link_type_ = static_cast<std::uint16_t>(pcap_datalink(p));
+  if (pcap_compile(p, &handle_->program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0)
+    throw Failure(ExitCode::usage, fmt::format("capture filter '{}': {}", filter, pcap_geterr(p)));
+  handle_->has_program = true;
+  if (pcap_setfilter(p, &handle_->program) != 0)
+    throw Failure(ExitCode::network, fmt::format("capture filter on {}: {}", interface, pcap_geterr(p)));
+  if (pcap_setnonblock(p, 1, error) != 0)
+    throw Failure(ExitCode::network, fmt::format("capture on {}: {}", interface, error));
+  fd_ = pcap_get_selectable_fd(p);
+}
+
+LiveCapture::~LiveCapture() = default;
+
+bool LiveCapture::next(RawFrame& out) {
+  pcap_pkthdr* header = nullptr;
+  const u_char* data = nullptr;
+  const int got = pcap_next_ex(handle_->pcap, &header, &data);
+  if (got == PCAP_ERROR)
+    throw Failure(ExitCode::network, fmt::format("capture on {} failed: {}", interface_, pcap_geterr(handle_->pcap)));
+  if (got != 1) return false;
+  out.ts = Timestamp{static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec};
+  out.link_type = link_type_;
+  out.interface_id = 0;
+  out.wire_length = header->len;
+  out.data = Bytes(data, header->caplen);
+  return true;
+}
+
+bool LiveCapture::wait(int timeout_ms) {
+  if (fd_ < 0) return true;
+  pollfd p{fd_, POLLIN, 0};
+  const int ready = ::poll(&p, 1, timeout_ms);
+  if (ready < 0 && errno != EINTR)
+    throw Failure(ExitCode::network, fmt::format("waiting for packets on {}: {}", interface_, std::strerror(errno)));
+  if (ready > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
+    throw Failure(ExitCode::network, fmt::format("capture on {} stopped (interface gone or down?)", interface_));
+  return ready > 0;
+}
+
+unsigned LiveCapture::dropped() const {
+  pcap_stat stats{};
+  if (pcap_stats(handle_->pcap, &stats) != 0) return 0;
+  return stats.ps_drop;
+}
+
+}  // namespace synprobe

@@ -1,0 +1,83 @@
+#include "offline_analysis.hpp"
+
+#include <pcap/pcap.h>
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "capture/bpf_filter.hpp"
+#include "capture/capture_file.hpp"
+#include "dissect/analyzer.hpp"
+#include "dissect/decode.hpp"
+#include "dissect/error.hpp"
+
+namespace synprobe {
+namespace {
+
+// libpcap knows the names of link types we do not decode; use them in messages.
+std::string describe_link_type(std::uint16_t link) {
+  if (const std::string_view ours = link_type_name(link); !ours.empty()) return std::string(ours);
+  const char* name = pcap_datalink_val_to_name(link);
+  return name ? fmt::format("{} ({})", link, name) : std::to_string(link);
+}
+
+void require_supported_link(const CaptureFileReader& reader, const std::string& path) {
+  for (const std::uint16_t link : reader.link_types())
+    if (is_supported_link_type(link)) return;
+  if (reader.link_types().empty()) return;  // no interface declared: nothing to say yet
+  std::string list;
+  for (const std::uint16_t link : reader.link_types())
+    list += (list.empty() ? "" : ", ") + describe_link_type(link);
+  throw Failure(ExitCode::input_unreadable,
+                fmt::format("{}: unsupported link type {} (synprobe reads Ethernet, Linux SLL/SLL2, raw IP, "
+                            "BSD NULL/loopback, PPP, Cisco HDLC and NFLOG)",
+                            path, list));
+}
+
+}  // namespace
+
+AnalysisReport analyze_capture(const OfflineOptions& options) {
+  // The filter first: a typo in it is the user's to fix whatever the file holds.
+  std::unique_ptr<BpfFilter> filter;
+  if (options.filter) filter = std::make_unique<BpfFilter>(*options.filter);
+  CaptureFileReader reader(options.path);
+  // A pcap file declares its one link type up front: refuse before reading any packet.
+  if (std::string_view(reader.format()) == "pcap") require_supported_link(reader, options.path);
+
+  AnalysisReport report;
+  InputSummary& in = report.input;
+  in.path = options.path;
+  in.format = reader.format();
+  in.filter = options.filter;
+
+  Analyzer analyzer;
+  RawFrame frame;
+  DecodedPacket packet;
+  while (reader.next(frame)) {
+    ++in.packets;
+    if (filter && !filter->matches(frame)) {
+      ++in.filtered_out;
+      continue;
+    }
+    packet.ts = frame.ts;
+    packet.wire_length = frame.wire_length;
+    packet.captured_length = static_cast<std::uint32_t>(frame.data.size());
+    const DecodeStatus status = decode_frame(frame.link_type, frame.data, packet);
+    ++in.decode[static_cast<std::size_t>(status)];
+    analyzer.add(packet);  // partial decodes still carry a usable IP header
+  }
+  require_supported_link(reader, options.path);
+  // Damage before the first packet leaves nothing to analyse: the file is unreadable.
+  if (reader.damage() && in.packets == 0) throw Failure(ExitCode::input_unreadable, *reader.damage());
+
+  in.bytes = reader.bytes_consumed();
+  in.damage = reader.damage();
+  for (const std::uint16_t link : reader.link_types()) in.link_types.push_back(describe_link_type(link));
+  in.first_packet = analyzer.first_packet();
+  in.last_packet = analyzer.last_packet();
+  report.attempts = analyzer.finish();
+  return report;
+}
+
+}  // namespace synprobe

@@ -1,0 +1,45 @@
+#pragma once
+// Sends complete IP packets (headers built by the prober) through raw sockets. Every
+// packet synprobe sends goes through RawSender::send, which enforces the send policy:
+// refused destinations, the per-run packet cap and the rate limit (dissect/send_policy.hpp).
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "dissect/byte_reader.hpp"
+#include "dissect/ip_address.hpp"
+#include "dissect/send_policy.hpp"
+
+namespace synprobe {
+
+class RawSender {
+ public:
+  // Opens the raw sockets for the families asked for (before privileges are dropped).
+  // `device`, when given, binds them to that interface. Throws Failure(no_privilege)
+  // without CAP_NET_RAW.
+  RawSender(bool ipv4, bool ipv6, const std::optional<std::string>& device, SendLimits limits);
+  ~RawSender();
+  RawSender(const RawSender&) = delete;
+  RawSender& operator=(const RawSender&) = delete;
+
+  // Waits for the rate limit, then sends. Returns the time it left. Throws Failure(usage)
+  // for a refused destination or when the packet cap is reached, Failure(network) when the
+  // kernel refuses the packet.
+  Timestamp send(const IpAddress& destination, Bytes ip_packet);
+
+  [[nodiscard]] std::uint32_t sent() const { return sent_; }
+  [[nodiscard]] const SendLimits& limits() const { return limits_; }
+
+ private:
+  int v4_ = -1;
+  int v6_ = -1;
+  SendLimits limits_;
+  TokenBucket bucket_;
+  std::uint32_t sent_ = 0;
+};
+
+// Wall-clock now, as the probe's timestamps use it.
+[[nodiscard]] Timestamp wall_clock_now();
+
+}  // namespace synprobe

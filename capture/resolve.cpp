@@ -1,0 +1,55 @@
+#include "resolve.hpp"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "dissect/error.hpp"
+
+namespace synprobe {
+namespace {
+
+bool wanted(const IpAddress& a, FamilyChoice f) {
+  return f == FamilyChoice::any || (f == FamilyChoice::v4_only) == a.is_v4();
+}
+
+}  // namespace
+
+std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family) {
+  if (const auto literal = IpAddress::parse(host)) {
+    if (!wanted(*literal, family))
+      throw Failure(ExitCode::usage, fmt::format("{} is not an IPv{} address", host, family == FamilyChoice::v4_only ? 4 : 6));
+    return {*literal};
+  }
+  addrinfo hints{};
+  hints.ai_family = family == FamilyChoice::v4_only ? AF_INET : family == FamilyChoice::v6_only ? AF_INET6 : AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int error = ::getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (error != 0)
+    throw Failure(error == EAI_AGAIN ? ExitCode::network : ExitCode::usage,
+                  fmt::format("cannot resolve {}: {}", host, gai_strerror(error)));
+  const std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> owner(found, freeaddrinfo);
+  std::vector<IpAddress> addresses;
+  for (const addrinfo* a = found; a; a = a->ai_next) {
+    IpAddress address;
+    if (a->ai_family == AF_INET) {
+      address = IpAddress::v4(reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr));
+    } else if (a->ai_family == AF_INET6) {
+      address = IpAddress::v6(reinterpret_cast<const std::uint8_t*>(&reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr));
+    } else {
+      continue;
+    }
+    if (wanted(address, family) && std::find(addresses.begin(), addresses.end(), address) == addresses.end())
+      addresses.push_back(address);
+  }
+  if (addresses.empty()) throw Failure(ExitCode::usage, fmt::format("{} has no address of the family asked for", host));
+  return addresses;
+}
+
+}  // namespace synprobe

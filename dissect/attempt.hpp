@@ -1,0 +1,83 @@
+#pragma once
+// A connection attempt (one SYN, with its retransmissions) and the answers
+// matched to it. Plain data: the tracker fills it, the verdict engine reads it.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "ip_address.hpp"
+#include "packet.hpp"
+#include "timestamp.hpp"
+#include "ttl.hpp"
+
+namespace synprobe {
+
+// One transmission of the attempt's SYN (the first, or a retransmission).
+struct SynTransmission {
+  Timestamp ts;
+  std::uint8_t ttl = 0;
+  bool has_ip_id = false;
+  std::uint16_t ip_id = 0;
+};
+
+enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error };
+
+// A packet that answers the attempt, with what the verdict needs to know of it.
+struct Answer {
+  AnswerKind kind = AnswerKind::reset;
+  Timestamp ts;
+  IpAddress from;
+  HopEstimate ttl;
+  bool has_ip_id = false;
+  std::uint16_t ip_id = 0;
+  bool dont_fragment = false;
+  std::uint8_t tos = 0;
+  // TCP answers
+  std::uint8_t tcp_flags = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint16_t window = 0;
+  TcpOptions options;
+  // ICMP answers
+  std::uint8_t icmp_type = 0;
+  std::uint8_t icmp_code = 0;
+  bool matched_by_seq = false;  // the quote held the sequence number, not just the ports
+  std::optional<std::uint8_t> quoted_ttl;
+  // Which SYN transmission it answers (the newest sent before it) and the time since.
+  std::size_t transmission = 0;
+  double rtt_ms = 0;
+};
+
+struct Attempt {
+  std::uint64_t id = 0;  // order of first appearance, from 1
+  IpAddress client;
+  IpAddress server;
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = 0;
+  std::uint32_t isn = 0;
+  TcpOptions syn_options;
+
+  Timestamp first_seen;
+  Timestamp last_seen;  // the newest SYN transmission
+  std::uint32_t syn_count = 0;
+  std::vector<SynTransmission> transmissions;  // the first max_transmissions of them
+
+  std::vector<Answer> answers;  // the first max_answers of them
+  std::uint32_t answers_not_kept = 0;
+  std::uint32_t unmatched_resets = 0;   // RSTs for this flow whose ack is not ISN+1
+  std::optional<Answer> first_unmatched_reset;
+  std::uint32_t unmatched_syn_acks = 0;
+  std::uint32_t teardown_resets = 0;    // the server's RSTs after the handshake (not answers)
+  bool handshake_completed = false;     // the client acknowledged a SYN/ACK
+  bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
+
+  static constexpr std::size_t max_transmissions = 16;
+  static constexpr std::size_t max_answers = 32;
+
+  [[nodiscard]] IpFamily family() const { return client.family(); }
+  [[nodiscard]] bool has_answer(AnswerKind kind) const;
+  [[nodiscard]] const Answer* first_answer(AnswerKind kind) const;
+};
+
+}  // namespace synprobe

@@ -1,0 +1,199 @@
+#include "attempt_tracker.hpp"
+
+namespace synprobe {
+namespace {
+
+bool is_syn_only(const TcpHeader& t) {
+  return t.has(tcp_flag::syn) && !t.has(tcp_flag::ack) && !t.has(tcp_flag::rst);
+}
+
+// Whether `seq` lies in the server's own sequence space after its SYN/ACK: a RST there is
+// the server tearing down an established connection, not an answer to the SYN.
+bool in_server_sequence_space(const Attempt& a, std::uint32_t seq) {
+  for (const Answer& answer : a.answers) {
+    if (answer.kind != AnswerKind::syn_ack) continue;
+    const std::uint32_t offset = seq - (answer.seq + 1);  // modulo 2^32
+    if (offset < (1u << 30)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+template <typename F>
+std::uint32_t AttemptTracker::find_in_flow(std::uint32_t newest, F&& f) const {
+  for (std::uint32_t i = newest; i != none; i = previous_in_flow_[i])
+    if (f(attempts_[i])) return i;
+  return none;
+}
+
+std::uint32_t AttemptTracker::newest_of(const FlowKey& key) const {
+  const auto it = newest_by_flow_.find(key);
+  return it == newest_by_flow_.end() ? none : it->second;
+}
+
+void AttemptTracker::on_packet(const DecodedPacket& p) {
+  if (!p.has_ip) return;
+  if (p.transport == Transport::tcp) {
+    if (is_syn_only(p.tcp)) {
+      on_syn(p);
+      return;
+    }
+    const std::uint32_t as_server =
+        newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
+    if (as_server != none) on_server_segment(p, as_server);
+    const std::uint32_t as_client =
+        newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
+    if (as_client != none) on_client_segment(p, as_client);
+  } else if (p.transport == Transport::icmp && p.icmp.is_error && p.icmp.has_quote &&
+             p.icmp.quote.has_tcp) {
+    on_icmp_error(p);
+  }
+}
+
+void AttemptTracker::on_syn(const DecodedPacket& p) {
+  const FlowKey key{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport};
+  const std::uint32_t newest = newest_of(key);
+  const std::uint32_t same = find_in_flow(newest, [&](const Attempt& a) {
+    return a.isn == p.tcp.seq && p.ts.ns - a.last_seen.ns <= retransmission_window_ns;
+  });
+  const SynTransmission tx{p.ts, p.ip.ttl, p.ip.has_ip_id, p.ip.ip_id};
+  if (same != none) {
+    Attempt& a = attempts_[same];
+    ++a.syn_count;
+    if (p.ts > a.last_seen) a.last_seen = p.ts;
+    if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
+    return;
+  }
+  Attempt a;
+  a.id = attempts_.size() + 1;
+  a.client = p.ip.src;
+  a.server = p.ip.dst;
+  a.client_port = p.tcp.sport;
+  a.server_port = p.tcp.dport;
+  a.isn = p.tcp.seq;
+  a.syn_options = p.tcp.options;
+  a.first_seen = a.last_seen = p.ts;
+  a.syn_count = 1;
+  a.transmissions.push_back(tx);
+  attempts_.push_back(std::move(a));
+  previous_in_flow_.push_back(newest);
+  newest_by_flow_[key] = static_cast<std::uint32_t>(attempts_.size() - 1);
+}
+
+Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
+  Answer a;
+  a.kind = kind;
+  a.ts = p.ts;
+  a.from = p.ip.src;
+  a.ttl = estimate_hop(p.ip.ttl);
+  a.has_ip_id = p.ip.has_ip_id;
+  a.ip_id = p.ip.ip_id;
+  a.dont_fragment = p.ip.dont_fragment;
+  a.tos = p.ip.tos;
+  if (p.transport == Transport::tcp) {
+    a.tcp_flags = p.tcp.flags;
+    a.seq = p.tcp.seq;
+    a.ack = p.tcp.ack;
+    a.window = p.tcp.window;
+    a.options = p.tcp.options;
+  } else {
+    a.icmp_type = p.icmp.type;
+    a.icmp_code = p.icmp.code;
+  }
+  return a;
+}
+
+// Links the answer to the newest SYN transmission sent before it (for ICMP, the one
+// whose IP-ID the router quoted, when it can tell) and times it from there.
+void AttemptTracker::add_answer(Attempt& a, Answer answer) const {
+  std::size_t chosen = 0;
+  for (std::size_t i = 0; i < a.transmissions.size(); ++i)
+    if (a.transmissions[i].ts <= answer.ts) chosen = i;
+  answer.transmission = chosen;
+  answer.rtt_ms = answer.ts.ms_since(a.transmissions[chosen].ts);
+  if (a.answers.size() < Attempt::max_answers) {
+    a.answers.push_back(answer);
+  } else {
+    ++a.answers_not_kept;
+  }
+}
+
+void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  if (t.has(tcp_flag::rst)) {
+    on_reset(p, newest);
+    return;
+  }
+  if (t.has(tcp_flag::syn) && t.has(tcp_flag::ack)) {
+    const std::uint32_t i =
+        find_in_flow(newest, [&](const Attempt& a) { return t.ack == a.isn + 1; });
+    if (i == none) {
+      ++attempts_[newest].unmatched_syn_acks;
+      return;
+    }
+    add_answer(attempts_[i], answer_from(p, AnswerKind::syn_ack));
+  }
+}
+
+void AttemptTracker::on_reset(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  const bool has_ack = t.has(tcp_flag::ack);
+  std::uint32_t i = has_ack ? find_in_flow(newest, [&](const Attempt& a) { return t.ack == a.isn + 1; })
+                            : newest;
+  // A RST in the server's own sequence space after the handshake is the server closing
+  // the connection, whatever it acknowledges.
+  const std::uint32_t established = i != none ? i : newest;
+  Attempt& e = attempts_[established];
+  if (e.handshake_completed && in_server_sequence_space(e, t.seq)) {
+    ++e.teardown_resets;
+    return;
+  }
+  if (i == none) {
+    Attempt& a = attempts_[newest];
+    ++a.unmatched_resets;
+    if (!a.first_unmatched_reset) a.first_unmatched_reset = answer_from(p, AnswerKind::reset);
+    return;
+  }
+  add_answer(attempts_[i], answer_from(p, AnswerKind::reset));
+}
+
+void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  const std::uint32_t i =
+      find_in_flow(newest, [&](const Attempt& a) { return t.seq == a.isn + 1; });
+  if (i == none) return;
+  Attempt& a = attempts_[i];
+  if (!a.has_answer(AnswerKind::syn_ack)) return;
+  if (t.has(tcp_flag::rst)) {
+    a.client_reset_after_syn_ack = true;
+  } else if (t.has(tcp_flag::ack)) {
+    a.handshake_completed = true;
+  }
+}
+
+void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
+  const QuotedPacket& q = p.icmp.quote;
+  if (q.ip.protocol != ip_proto::tcp) return;
+  const FlowKey key{q.ip.src, q.ip.dst, q.tcp.sport, q.tcp.dport};
+  const std::uint32_t i =
+      find_in_flow(newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq; });
+  if (i == none) return;  // it quotes some other segment of the flow (data, an ACK…)
+  Attempt& a = attempts_[i];
+  Answer answer = answer_from(p, AnswerKind::icmp_error);
+  answer.matched_by_seq = true;
+  if (q.ip.ttl != 0 || q.quoted_bytes >= 20) answer.quoted_ttl = q.ip.ttl;
+  add_answer(a, answer);
+  // Prefer the transmission whose IP-ID the router quoted (TTL-limited probes share an ISN).
+  if (q.ip.has_ip_id && !a.answers.empty() && a.answers.back().ts == p.ts) {
+    for (std::size_t t = 0; t < a.transmissions.size(); ++t) {
+      if (a.transmissions[t].has_ip_id && a.transmissions[t].ip_id == q.ip.ip_id &&
+          a.transmissions[t].ts <= p.ts) {
+        a.answers.back().transmission = t;
+        a.answers.back().rtt_ms = p.ts.ms_since(a.transmissions[t].ts);
+      }
+    }
+  }
+}
+
+}  // namespace synprobe

@@ -1,0 +1,63 @@
+#pragma once
+// Handshake reconstruction: turns a stream of decoded packets into connection
+// attempts (a SYN without ACK, keyed by 5-tuple and ISN) and matches every
+// answer to the attempt it answers: SYN/ACK and RST by acknowledgement number,
+// ICMP errors by the TCP header they quote.
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "attempt.hpp"
+#include "packet.hpp"
+
+namespace synprobe {
+
+struct FlowKey {
+  IpAddress client;
+  IpAddress server;
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = 0;
+
+  friend bool operator==(const FlowKey&, const FlowKey&) = default;
+};
+
+struct FlowKeyHash {
+  std::size_t operator()(const FlowKey& k) const noexcept {
+    return k.client.hash() ^ (k.server.hash() * 31) ^
+           (static_cast<std::size_t>(k.client_port) << 16 | k.server_port) * 0x9e3779b97f4a7c15ull;
+  }
+};
+
+class AttemptTracker {
+ public:
+  // A SYN with the same ISN on the same 5-tuple within this time is a retransmission;
+  // later, or with another ISN, it starts a new attempt (Linux gives up after ~127 s).
+  static constexpr std::int64_t retransmission_window_ns = 180'000'000'000;
+
+  void on_packet(const DecodedPacket& p);
+
+  [[nodiscard]] const std::vector<Attempt>& attempts() const { return attempts_; }
+
+ private:
+  static constexpr std::uint32_t none = UINT32_MAX;
+
+  void on_syn(const DecodedPacket& p);
+  void on_server_segment(const DecodedPacket& p, std::uint32_t newest);
+  void on_client_segment(const DecodedPacket& p, std::uint32_t newest);
+  void on_icmp_error(const DecodedPacket& p);
+  void on_reset(const DecodedPacket& p, std::uint32_t newest);
+
+  // Walks the attempts of one flow, newest first, until `f` returns true; returns that index.
+  template <typename F>
+  std::uint32_t find_in_flow(std::uint32_t newest, F&& f) const;
+  std::uint32_t newest_of(const FlowKey& key) const;
+  void add_answer(Attempt& a, Answer answer) const;
+  static Answer answer_from(const DecodedPacket& p, AnswerKind kind);
+
+  std::vector<Attempt> attempts_;
+  std::vector<std::uint32_t> previous_in_flow_;  // parallel to attempts_
+  std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
+};
+
+}  // namespace synprobe

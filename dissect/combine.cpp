@@ -1,0 +1,84 @@
+#include "combine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+namespace synprobe {
+namespace {
+
+bool is_silence(Verdict v) { return v == Verdict::dropped || v == Verdict::inconclusive; }
+
+// Appends one probe's SYNs and answers to the merged attempt, re-basing the answers'
+// transmission numbers so that they still point at their own SYN.
+void merge_into(Attempt& merged, const Attempt& probe) {
+  const std::size_t base = merged.transmissions.size();
+  for (const SynTransmission& t : probe.transmissions)
+    if (merged.transmissions.size() < Attempt::max_transmissions) merged.transmissions.push_back(t);
+  for (Answer answer : probe.answers) {
+    answer.transmission = std::min(base + answer.transmission, merged.transmissions.size() - 1);
+    if (merged.answers.size() < Attempt::max_answers) merged.answers.push_back(answer);
+    else ++merged.answers_not_kept;
+  }
+  merged.syn_count += probe.syn_count;
+  merged.first_seen = std::min(merged.first_seen, probe.first_seen);
+  merged.last_seen = std::max(merged.last_seen, probe.last_seen);
+  merged.unmatched_resets += probe.unmatched_resets;
+  merged.unmatched_syn_acks += probe.unmatched_syn_acks;
+  merged.teardown_resets += probe.teardown_resets;
+  merged.answers_not_kept += probe.answers_not_kept;
+  merged.handshake_completed = merged.handshake_completed || probe.handshake_completed;
+  merged.client_reset_after_syn_ack = merged.client_reset_after_syn_ack || probe.client_reset_after_syn_ack;
+  if (!merged.first_unmatched_reset) merged.first_unmatched_reset = probe.first_unmatched_reset;
+}
+
+}  // namespace
+
+AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
+  std::array<std::size_t, verdict_count> votes{};
+  for (const AttemptResult& p : probes) ++votes[static_cast<std::size_t>(p.judgement.verdict)];
+
+  // The verdict most answered probes agree on; silence wins only when nothing answered.
+  std::size_t winner = probes.size();
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const Verdict v = probes[i].judgement.verdict;
+    if (is_silence(v)) continue;
+    if (winner == probes.size() ||
+        votes[static_cast<std::size_t>(v)] > votes[static_cast<std::size_t>(probes[winner].judgement.verdict)])
+      winner = i;
+  }
+  const bool all_silent = winner == probes.size();
+  if (all_silent) winner = 0;
+
+  AttemptResult result = probes[winner];
+  Attempt merged = probes.front().attempt;
+  merged.transmissions.clear();
+  merged.answers.clear();
+  merged.syn_count = 0;
+  merged.unmatched_resets = merged.unmatched_syn_acks = merged.teardown_resets = merged.answers_not_kept = 0;
+  merged.first_unmatched_reset.reset();
+  for (const AttemptResult& p : probes) merge_into(merged, p.attempt);
+  result.attempt = merged;
+
+  Judgement& j = result.judgement;
+  const std::size_t agree = votes[static_cast<std::size_t>(j.verdict)];
+  if (all_silent && j.verdict == Verdict::dropped) {
+    j.confidence = merged.syn_count >= 3 ? 0.9 : merged.syn_count == 2 ? 0.8 : 0.65;
+    if (probes.size() > 1)
+      j.evidence.push_back({Signal::no_answer, fmt::format("None of the {} probes drew an answer.", probes.size())});
+  }
+  if (agree < probes.size()) {
+    std::string tally;
+    for (std::size_t v = 0; v < verdict_count; ++v) {
+      if (!votes[v]) continue;
+      tally += fmt::format("{}{} {}", tally.empty() ? "" : ", ", votes[v], verdict_name(static_cast<Verdict>(v)));
+    }
+    j.evidence.push_back({Signal::probes_disagree,
+                          fmt::format("The {} probes did not all agree: {}.", probes.size(), tally)});
+    j.confidence *= static_cast<double>(agree) / static_cast<double>(probes.size());
+  }
+  return result;
+}
+
+}  // namespace synprobe

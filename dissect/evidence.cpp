@@ -1,0 +1,82 @@
+#include "evidence.hpp"
+
+#include <array>
+
+namespace synprobe {
+namespace {
+
+constexpr std::array signals{
+    SignalInfo{Signal::syn_ack, "syn-ack", "A SYN/ACK acknowledged the SYN (ack = ISN+1)."},
+    SignalInfo{Signal::handshake_completed, "handshake-completed",
+               "The client acknowledged the SYN/ACK: the three-way handshake completed."},
+    SignalInfo{Signal::reset, "reset", "A RST acknowledged the SYN (ack = ISN+1)."},
+    SignalInfo{Signal::reset_without_ack, "reset-without-ack",
+               "A RST without the ACK flag arrived for the flow; stacks answer a SYN with RST/ACK, "
+               "and a client in SYN-SENT ignores a bare RST."},
+    SignalInfo{Signal::ttl_matches_host, "ttl-matches-host",
+               "The answer's initial TTL and hop equal those of the host's own packets."},
+    SignalInfo{Signal::ttl_hop_differs, "ttl-hop-differs",
+               "The answer arrives from another hop than the host's own packets."},
+    SignalInfo{Signal::ttl_initial_differs, "ttl-initial-differs",
+               "The answer's initial TTL class (32/64/128/255) differs from the host's."},
+    SignalInfo{Signal::no_baseline, "no-baseline",
+               "The capture holds no other packet of the host to compare the answer with."},
+    SignalInfo{Signal::baseline_hop_varies, "baseline-hop-varies",
+               "The host's own packets arrive from more than one hop (path change or balancing)."},
+    SignalInfo{Signal::ip_id_consistent, "ip-id-consistent",
+               "The answer's IP-ID fits the host's IP-ID behaviour."},
+    SignalInfo{Signal::ip_id_breaks_pattern, "ip-id-breaks-pattern",
+               "The answer's IP-ID does not fit the host's IP-ID behaviour."},
+    SignalInfo{Signal::rtt_matches_host, "rtt-matches-host",
+               "The answer took about as long as the host's SYN/ACKs."},
+    SignalInfo{Signal::early_reset, "early-reset",
+               "The RST arrived much sooner than the host's SYN/ACKs do: a nearer device sent it."},
+    SignalInfo{Signal::reset_burst, "reset-burst",
+               "Several RSTs answered the SYN from senders with different TTLs or IP-IDs."},
+    SignalInfo{Signal::reset_and_syn_ack, "reset-and-syn-ack",
+               "Both a RST and a SYN/ACK answered the SYN: a device raced the host."},
+    SignalInfo{Signal::conflicting_answers, "conflicting-answers",
+               "Different kinds of answer came back for the same SYN."},
+    SignalInfo{Signal::icmp_error, "icmp-error", "An ICMP error quoting the SYN came back."},
+    SignalInfo{Signal::icmp_from_host, "icmp-from-host",
+               "The ICMP error was sent by the destination itself."},
+    SignalInfo{Signal::icmp_from_router, "icmp-from-router",
+               "The ICMP error was sent by another device on the path."},
+    SignalInfo{Signal::icmp_spoofs_host, "icmp-spoofs-host",
+               "The ICMP error carries the destination's address but arrives from another hop."},
+    SignalInfo{Signal::quoted_ttl, "quoted-ttl",
+               "The TTL the SYN still had when the ICMP sender saw it (quoted in the error)."},
+    SignalInfo{Signal::ttl_expired, "ttl-expired",
+               "A time-exceeded error: the SYN's TTL ran out before the destination."},
+    SignalInfo{Signal::hop_address_known, "hop-address-known",
+               "A time-exceeded error in the capture names the address of that hop."},
+    SignalInfo{Signal::no_answer, "no-answer", "Nothing answered the SYN."},
+    SignalInfo{Signal::syn_retransmitted, "syn-retransmitted",
+               "The client sent the SYN more than once without an answer."},
+    SignalInfo{Signal::one_direction_capture, "one-direction-capture",
+               "The capture holds no packet sent to the client: answers may exist but were not captured."},
+    SignalInfo{Signal::capture_ended_early, "capture-ended-early",
+               "The capture stopped before an answer was due."},
+    SignalInfo{Signal::unmatched_reset, "unmatched-reset",
+               "A RST for the flow whose ack is not ISN+1 (a blind spoof or stale state): not an answer."},
+    SignalInfo{Signal::unmatched_syn_ack, "unmatched-syn-ack",
+               "A SYN/ACK for the flow whose ack is not ISN+1: not an answer."},
+    SignalInfo{Signal::client_reset, "client-reset",
+               "The client reset the SYN/ACK itself (expected when probing with raw sockets)."},
+    SignalInfo{Signal::teardown_reset, "teardown-reset",
+               "The server reset the connection after the handshake: not an answer to the SYN."},
+    SignalInfo{Signal::probes_disagree, "probes-disagree",
+               "Repeated probes of one target drew different verdicts (loss, balancing, or a racing device)."},
+};
+
+}  // namespace
+
+std::span<const SignalInfo> signal_table() { return signals; }
+
+std::string_view signal_name(Signal s) {
+  for (const SignalInfo& info : signals)
+    if (info.signal == s) return info.name;
+  return "unknown";
+}
+
+}  // namespace synprobe

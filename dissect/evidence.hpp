@@ -1,0 +1,61 @@
+#pragma once
+// The signals the verdict engine reasons with. One table names and describes
+// each: the JSON "signal" values and docs/signals.md are checked against it.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace synprobe {
+
+enum class Signal : std::uint8_t {
+  syn_ack,               // a SYN/ACK acknowledged the SYN
+  handshake_completed,   // the client acknowledged the SYN/ACK
+  reset,                 // a RST acknowledged the SYN
+  reset_without_ack,     // a RST without ACK arrived for the flow
+  ttl_matches_host,      // the answer's hop and initial TTL equal the host's baseline
+  ttl_hop_differs,       // the answer arrives from another hop than the host's packets
+  ttl_initial_differs,   // the answer's initial TTL class differs from the host's
+  no_baseline,           // no other packet of the host to compare with
+  baseline_hop_varies,   // the host's own packets arrive from several hops
+  ip_id_consistent,      // the answer's IP-ID fits the host's IP-ID behaviour
+  ip_id_breaks_pattern,  // the answer's IP-ID does not fit it
+  rtt_matches_host,      // the answer took as long as the host's SYN/ACKs
+  early_reset,           // the RST arrived much sooner than the host's SYN/ACKs do
+  reset_burst,           // several RSTs from different senders
+  reset_and_syn_ack,     // a RST and a SYN/ACK both answered the SYN
+  conflicting_answers,   // different kinds of answer to the same SYN
+  icmp_error,            // an ICMP error quoting the SYN
+  icmp_from_host,        // ... sent by the destination itself
+  icmp_from_router,      // ... sent by another address on the path
+  icmp_spoofs_host,      // ... carries the destination's address but arrives from another hop
+  quoted_ttl,            // the TTL the SYN had when the ICMP sender saw it
+  ttl_expired,           // time exceeded: the SYN's TTL ran out on the way
+  hop_address_known,     // a time-exceeded message names the address of that hop
+  no_answer,             // nothing answered the SYN
+  syn_retransmitted,     // the client sent the SYN more than once
+  one_direction_capture, // the capture holds no packet sent to the client
+  capture_ended_early,   // the capture stopped before an answer was due
+  unmatched_reset,       // a RST for the flow whose ack is not ISN+1 (blind or stale)
+  unmatched_syn_ack,     // a SYN/ACK for the flow whose ack is not ISN+1
+  client_reset,          // the client's own kernel reset the SYN/ACK (raw probing)
+  teardown_reset,        // the server reset the connection after the handshake
+  probes_disagree,       // repeated probes of one target drew different verdicts
+};
+
+struct SignalInfo {
+  Signal signal;
+  std::string_view name;
+  std::string_view description;
+};
+
+[[nodiscard]] std::span<const SignalInfo> signal_table();
+[[nodiscard]] std::string_view signal_name(Signal s);
+
+struct Evidence {
+  Signal signal;
+  std::string detail;  // one sentence with the observed and expected values
+};
+
+}  // namespace synprobe

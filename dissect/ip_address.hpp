@@ -1,0 +1,53 @@
+#pragma once
+// An IPv4 or IPv6 address as a value: comparable, hashable, printable in
+// canonical text form (dotted quad; RFC 5952 for IPv6).
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace synprobe {
+
+enum class IpFamily : std::uint8_t { v4 = 4, v6 = 6 };
+
+class IpAddress {
+ public:
+  IpAddress() = default;
+  static IpAddress v4(const std::uint8_t* four_bytes);
+  static IpAddress v4(std::uint32_t host_order);
+  static IpAddress v6(const std::uint8_t* sixteen_bytes);
+  // Parses dotted-quad or RFC 4291 text; std::nullopt when it is neither.
+  static std::optional<IpAddress> parse(std::string_view text);
+
+  [[nodiscard]] IpFamily family() const { return family_; }
+  [[nodiscard]] bool is_v4() const { return family_ == IpFamily::v4; }
+  [[nodiscard]] const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
+  // Number of meaningful bytes: 4 or 16.
+  [[nodiscard]] std::size_t length() const { return is_v4() ? 4 : 16; }
+  [[nodiscard]] std::string to_string() const;
+
+  [[nodiscard]] bool is_unspecified() const;
+  [[nodiscard]] bool is_loopback() const;
+  [[nodiscard]] bool is_multicast() const;
+  [[nodiscard]] bool is_limited_broadcast() const;
+
+  friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
+  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+
+  [[nodiscard]] std::size_t hash() const;
+
+ private:
+  IpFamily family_ = IpFamily::v4;
+  std::array<std::uint8_t, 16> bytes_{};  // IPv4 uses the first four bytes
+};
+
+}  // namespace synprobe
+
+template <>
+struct std::hash<synprobe::IpAddress> {
+  std::size_t operator()(const synprobe::IpAddress& a) const noexcept { return a.hash(); }
+};

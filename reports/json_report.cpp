@@ -1,0 +1,184 @@
+// The JSON renderer: the machine-readable contract (docs/json.md,
+// docs/schema/synprobe.schema.json). Field names here are a promise to other tools.
+#include <fmt/format.h>
+
+#include "dissect/icmp_names.hpp"
+#include "json_writer.hpp"
+#include "renderer.hpp"
+
+namespace synprobe {
+namespace {
+
+std::string_view answer_kind_name(AnswerKind k) {
+  switch (k) {
+    case AnswerKind::syn_ack: return "syn-ack";
+    case AnswerKind::reset: return "reset";
+    case AnswerKind::icmp_error: return "icmp-error";
+  }
+  return "unknown";
+}
+
+void write_icmp(JsonWriter& w, std::uint8_t type, std::uint8_t code, std::string_view name) {
+  w.begin_object().field("type", unsigned{type}).field("code", unsigned{code}).field("name", name).end_object();
+}
+
+void write_answer(JsonWriter& w, const Attempt& a, const Answer& x) {
+  w.begin_object();
+  w.field("kind", answer_kind_name(x.kind));
+  w.field("time", iso8601(x.ts));
+  w.field("from", x.from.to_string());
+  w.field("ttl", unsigned{x.ttl.observed});
+  w.field("initial_ttl", unsigned{x.ttl.initial});
+  w.field("hop", x.ttl.hop);
+  w.key("ip_id");
+  x.has_ip_id ? w.value(unsigned{x.ip_id}) : w.null();
+  w.key("rtt_ms").number(x.rtt_ms, 3);
+  w.field("syn", static_cast<std::uint64_t>(x.transmission + 1));
+  if (x.kind == AnswerKind::icmp_error) {
+    w.key("icmp");
+    write_icmp(w, x.icmp_type, x.icmp_code, icmp_name(a.family(), x.icmp_type, x.icmp_code));
+    w.key("quoted_ttl");
+    x.quoted_ttl ? w.value(unsigned{*x.quoted_ttl}) : w.null();
+  } else {
+    w.field("flags", tcp_flags_text(x.tcp_flags));
+    w.field("seq", std::uint64_t{x.seq});
+    w.field("ack", std::uint64_t{x.ack});
+    w.field("window", unsigned{x.window});
+  }
+  w.end_object();
+}
+
+void write_attempt(JsonWriter& w, const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  w.begin_object();
+  w.field("id", a.id);
+  w.field("src", a.client.to_string());
+  w.field("sport", unsigned{a.client_port});
+  w.field("dst", a.server.to_string());
+  w.field("dport", unsigned{a.server_port});
+  w.field("family", static_cast<int>(a.family()));
+  w.field("isn", std::uint64_t{a.isn});
+  w.field("syn_count", std::uint64_t{a.syn_count});
+  w.field("first_seen", iso8601(a.first_seen));
+  w.field("last_seen", iso8601(a.last_seen));
+  w.field("verdict", verdict_name(j.verdict));
+  w.field("actor", actor_name(j.actor));
+  w.key("responder");
+  j.responder ? w.value(j.responder->to_string()) : w.null();
+  w.optional_field("hop", j.hop);
+  w.key("icmp");
+  if (j.icmp) write_icmp(w, j.icmp->type, j.icmp->code, j.icmp->name);
+  else w.null();
+  w.key("confidence").number(j.confidence, 2);
+  w.key("rtt_ms");
+  j.rtt_ms ? w.number(*j.rtt_ms, 3) : w.null();
+  w.key("evidence").begin_array();
+  for (const Evidence& e : j.evidence)
+    w.begin_object().field("signal", signal_name(e.signal)).field("detail", e.detail).end_object();
+  w.end_array();
+  w.key("answers").begin_array();
+  for (const Answer& x : a.answers) write_answer(w, a, x);
+  w.end_array();
+  w.key("baseline").begin_object();
+  w.field("packets", r.host_packets);
+  w.key("hop");
+  r.host_hop ? w.value(r.host_hop->hop) : w.null();
+  w.key("initial_ttl");
+  r.host_hop ? w.value(unsigned{r.host_hop->initial}) : w.null();
+  w.field("ip_id", ip_id_behaviour_name(r.host_ip_id));
+  w.key("syn_ack_rtt_ms");
+  r.host_syn_ack_rtt_ms ? w.number(*r.host_syn_ack_rtt_ms, 3) : w.null();
+  w.end_object();
+  w.end_object();
+}
+
+void write_input(JsonWriter& w, const InputSummary& in) {
+  w.begin_object();
+  w.field("file", in.path);
+  w.field("format", in.format);
+  w.key("link_types").begin_array();
+  for (const std::string& l : in.link_types) w.value(l);
+  w.end_array();
+  w.optional_field("filter", in.filter);
+  w.field("packets", in.packets);
+  w.field("bytes", in.bytes);
+  w.field("filtered_out", in.filtered_out);
+  w.key("decode").begin_object();
+  for (std::size_t i = 0; i < in.decode.size(); ++i)
+    w.field(decode_status_name(static_cast<DecodeStatus>(i)), in.decode[i]);
+  w.end_object();
+  w.field("complete", !in.damage.has_value());
+  w.optional_field("damage", in.damage);
+  w.key("first_packet");
+  in.first_packet ? w.value(iso8601(*in.first_packet)) : w.null();
+  w.key("last_packet");
+  in.last_packet ? w.value(iso8601(*in.last_packet)) : w.null();
+  w.end_object();
+}
+
+void write_probe(JsonWriter& w, const ProbeSummary& p) {
+  auto strings = [&](std::string_view key, const std::vector<std::string>& list) {
+    w.key(key).begin_array();
+    for (const std::string& s : list) w.value(s);
+    w.end_array();
+  };
+  w.begin_object();
+  strings("interfaces", p.interfaces);
+  strings("sources", p.sources);
+  strings("next_hops", p.next_hops);
+  w.field("source_port", unsigned{p.source_port});
+  w.field("count", p.count);
+  w.field("ttl", p.ttl);
+  w.key("interval_s").number(p.interval_s, 3);
+  w.key("timeout_s").number(p.timeout_s, 3);
+  w.key("rate_pps").number(p.rate_pps, 1);
+  w.field("baseline", p.baseline);
+  w.key("control_ports").begin_array();
+  for (const std::uint16_t port : p.control_ports) w.value(unsigned{port});
+  w.end_array();
+  w.field("packets_sent", std::uint64_t{p.packets_sent});
+  w.field("packets_captured", p.packets_captured);
+  w.field("kernel_drops", p.kernel_drops);
+  w.field("user", p.user);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string render_json(const AnalysisReport& report, const RenderOptions&) {
+  JsonWriter w;
+  w.begin_object();
+  w.field("tool", "synprobe");
+  w.field("version", report.run.version);
+  w.field("schema_version", json_schema_version);
+  w.field("mode", report.run.mode);
+  w.field("command", report.run.command_line);
+  w.field("started", iso8601(report.run.started));
+  w.field("finished", iso8601(report.run.finished));
+  w.field("interrupted", report.run.interrupted);
+  if (report.probe) {
+    w.key("probe");
+    write_probe(w, *report.probe);
+  } else {
+    w.key("input");
+    write_input(w, report.input);
+  }
+
+  std::array<std::uint64_t, verdict_count> counts{};
+  for (const AttemptResult& r : report.attempts) ++counts[static_cast<std::size_t>(r.judgement.verdict)];
+  w.key("summary").begin_object();
+  w.field("attempts", static_cast<std::uint64_t>(report.attempts.size()));
+  w.key("by_verdict").begin_object();
+  for (std::size_t i = 0; i < verdict_count; ++i) w.field(verdict_name(static_cast<Verdict>(i)), counts[i]);
+  w.end_object();
+  w.end_object();
+
+  w.key("attempts").begin_array();
+  for (const AttemptResult& r : report.attempts) write_attempt(w, r);
+  w.end_array();
+  w.end_object();
+  return w.str();
+}
+
+}  // namespace synprobe

@@ -1,0 +1,34 @@
+#pragma once
+// Output modules: each renders the neutral AnalysisReport in one format. They are
+// listed in one table, which also validates --format and feeds --help.
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "dissect/report_model.hpp"
+
+namespace synprobe {
+
+struct RenderOptions {
+  bool color = false;    // ANSI colour (text only): decided by the CLI from the terminal and NO_COLOR
+  bool verbose = false;  // text: evidence lines under each attempt
+};
+
+struct Renderer {
+  std::string_view name;
+  std::string_view description;
+  std::string (*render)(const AnalysisReport& report, const RenderOptions& options);
+};
+
+[[nodiscard]] std::span<const Renderer> renderers();
+[[nodiscard]] const Renderer* find_renderer(std::string_view name);
+
+// The renderers themselves (one file each).
+std::string render_text(const AnalysisReport& report, const RenderOptions& options);
+std::string render_json(const AnalysisReport& report, const RenderOptions& options);
+
+// JSON contract version: bumped in its major part when a field changes meaning or goes away.
+inline constexpr std::string_view json_schema_version = "1.0";
+
+}  // namespace synprobe

@@ -1,0 +1,137 @@
+// The text renderer: for a person at a terminal. One aligned line per attempt
+// (time, client → server:port, verdict, who, hop), then a summary per verdict.
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "renderer.hpp"
+
+namespace synprobe {
+namespace {
+
+std::string endpoint(const IpAddress& a, std::uint16_t port) {
+  return a.is_v4() ? fmt::format("{}:{}", a.to_string(), port)
+                   : fmt::format("[{}]:{}", a.to_string(), port);
+}
+
+// SGR colour per verdict: green for open, red for refusals, and so on.
+std::string_view colour_of(Verdict v) {
+  switch (v) {
+    case Verdict::open: return "\x1b[32m";
+    case Verdict::refused_by_host: return "\x1b[31m";
+    case Verdict::refused_by_middlebox:
+    case Verdict::injected_reset: return "\x1b[1;35m";
+    case Verdict::icmp_unreachable: return "\x1b[33m";
+    case Verdict::dropped: return "\x1b[1;33m";
+    case Verdict::inconclusive: return "\x1b[2m";
+  }
+  return "";
+}
+
+struct Row {
+  std::string time, client, server, verdict, actor, hop, responder, rtt;
+  Verdict v;
+};
+
+Row row_of(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  Row row;
+  row.time = time_of_day(a.first_seen);
+  row.client = endpoint(a.client, a.client_port);
+  row.server = endpoint(a.server, a.server_port);
+  row.verdict = std::string(verdict_name(j.verdict));
+  if (j.icmp) row.verdict += fmt::format(" ({})", j.icmp->name);
+  row.actor = std::string(actor_name(j.actor));
+  row.hop = j.hop ? std::to_string(*j.hop) : "-";
+  row.responder = j.responder ? j.responder->to_string() : "-";
+  row.rtt = j.rtt_ms ? fmt::format("{:.3f} ms", *j.rtt_ms) : "-";
+  row.v = j.verdict;
+  return row;
+}
+
+std::string human_bytes(std::uint64_t n) {
+  if (n >= (1ull << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(n) / (1ull << 30));
+  if (n >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(n) / (1ull << 20));
+  if (n >= (1ull << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(n) / (1ull << 10));
+  return fmt::format("{} B", n);
+}
+
+std::string input_line(const InputSummary& in) {
+  std::string line = fmt::format("read {} packet{} ({}) from {} ({}", in.packets,
+                                 in.packets == 1 ? "" : "s", human_bytes(in.bytes), in.path, in.format);
+  for (const std::string& l : in.link_types) line += ", " + l;
+  line += ")";
+  if (in.filter) line += fmt::format("; filter '{}' kept {}", *in.filter, in.packets - in.filtered_out);
+  std::string problems;
+  for (std::size_t i = 1; i < in.decode.size(); ++i) {
+    if (!in.decode[i]) continue;
+    problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", in.decode[i],
+                            decode_status_name(static_cast<DecodeStatus>(i)));
+  }
+  if (!problems.empty()) line += "; " + problems;
+  return line;
+}
+
+}  // namespace
+
+std::string render_text(const AnalysisReport& report, const RenderOptions& options) {
+  std::vector<Row> rows;
+  rows.reserve(report.attempts.size());
+  for (const AttemptResult& r : report.attempts) rows.push_back(row_of(r));
+
+  const Row header{"TIME (UTC)", "CLIENT", "SERVER", "VERDICT", "ACTOR", "HOP", "RESPONDER", "RTT",
+                   Verdict::inconclusive};
+  std::size_t w_time = header.time.size(), w_client = header.client.size(),
+              w_server = header.server.size(), w_verdict = header.verdict.size(),
+              w_actor = header.actor.size(), w_hop = header.hop.size(),
+              w_responder = header.responder.size();
+  for (const Row& r : rows) {
+    w_time = std::max(w_time, r.time.size());
+    w_client = std::max(w_client, r.client.size());
+    w_server = std::max(w_server, r.server.size());
+    w_verdict = std::max(w_verdict, r.verdict.size());
+    w_actor = std::max(w_actor, r.actor.size());
+    w_hop = std::max(w_hop, r.hop.size());
+    w_responder = std::max(w_responder, r.responder.size());
+  }
+
+  const std::string_view reset = options.color ? "\x1b[0m" : "";
+  auto line = [&](const Row& r, bool is_header) {
+    const std::string_view on = options.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
+    const std::string_view arrow = is_header ? "   " : " → ";
+    std::string verdict = fmt::format("{:<{}}", r.verdict, w_verdict);
+    if (!on.empty()) verdict = fmt::format("{}{}{}", on, verdict, reset);
+    return fmt::format("{:<{}}  {:<{}}{}{:<{}}  {}  {:<{}}  {:>{}}  {:<{}}  {}\n", r.time, w_time,
+                       r.client, w_client, arrow, r.server, w_server, verdict, r.actor, w_actor,
+                       r.hop, w_hop, r.responder, w_responder, r.rtt);
+  };
+
+  std::string out;
+  if (!rows.empty()) out += line(header, true);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    out += line(rows[i], false);
+    if (!options.verbose) continue;
+    const Judgement& j = report.attempts[i].judgement;
+    out += fmt::format("    confidence {:.2f}; {} SYN{}\n", j.confidence, report.attempts[i].attempt.syn_count,
+                       report.attempts[i].attempt.syn_count == 1 ? "" : "s");
+    for (const Evidence& e : j.evidence) out += fmt::format("    - {}: {}\n", signal_name(e.signal), e.detail);
+  }
+
+  std::array<std::uint64_t, verdict_count> counts{};
+  for (const AttemptResult& r : report.attempts) ++counts[static_cast<std::size_t>(r.judgement.verdict)];
+  std::string summary;
+  for (std::size_t i = 0; i < verdict_count; ++i) {
+    if (!counts[i]) continue;
+    summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[i], verdict_name(static_cast<Verdict>(i)));
+  }
+  if (!rows.empty()) out += '\n';
+  out += fmt::format("{} connection attempt{}{}{}\n", rows.size(), rows.size() == 1 ? "" : "s",
+                     summary.empty() ? "" : ": ", summary);
+  if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
+  if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
+  if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
+  return out;
+}
+
+}  // namespace synprobe

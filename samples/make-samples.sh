@@ -1,0 +1,688 @@
+#!/usr/bin/env bash
+# samples/make-samples.sh — make the sample captures, one per verdict class, in
+# the network-namespace lab (tests/lab/lab.sh).
+#
+# Usage: sudo samples/make-samples.sh [--out DIR] [--case NAME]... [--injector PATH]
+#                                     [--snaplen N] [--list]
+#   --out DIR        write DIR/<case>/{capture.pcapng,expected.json,README.md}
+#                    (default: the directory of this script, i.e. the committed samples)
+#   --case NAME      only this case (repeatable; default: every case)
+#   --injector PATH  a built splab-injector (default: $SPLAB_INJECTOR, then
+#                    <repo>/build/tests/lab/splab-injector, else a private copy
+#                    is compiled with c++ into the lab's state directory)
+#   --snaplen N      capture snapshot length (default 0 = tcpdump's full 262144)
+#   --list           print the case names and exit
+#
+# Runs as root, from any working directory. It brings up its own lab
+# (SPLAB_ID "smp<PID>"), takes every capture with tcpdump on the client's only
+# interface (pcap, converted to pcapng with editcap), checks each capture
+# against the scenario (attempt count, who answered with which TTL), writes the
+# expected verdicts, and tears the lab down on exit, even on failure.
+
+set -euo pipefail
+
+SAMPLES_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$SAMPLES_DIR/.." && pwd)
+LAB_SH=$REPO_DIR/tests/lab/lab.sh
+
+# Our own lab, whatever the caller's SPLAB_ID is.
+export SPLAB_ID="smp$$"
+export SPLAB_STATE="/run/splab-$SPLAB_ID"
+# shellcheck source-path=SCRIPTDIR source=../tests/lab/lab.sh
+source "$LAB_SH"
+
+OUT_DIR=$SAMPLES_DIR
+INJECTOR=${SPLAB_INJECTOR:-}
+SNAPLEN=0
+SELECTED=()
+
+SERVER4=$LAB_SERVER4
+SERVER6=$LAB_SERVER6
+CLIENT4=$LAB_CLIENT4
+CLIENT6=$LAB_CLIENT6
+CLIENT_IF=$LAB_CLIENT_IF
+
+# ---------------------------------------------------------------------------
+# The cases: the truth, written from how each scenario is built in lab.sh.
+#   port | verdict | actor | responder v4 | responder v6 | hop
+# ("-" stands for JSON null.)
+# ---------------------------------------------------------------------------
+
+ALL_CASES=(open host-closed host-reject-rst host-icmp-port-unreachable
+    host-icmp-admin-prohibited host-drop router-reject-rst
+    router-icmp-admin-prohibited router-icmp-host-unreachable
+    router-icmp-net-unreachable router-drop router-ttl255-reject-rst
+    injected-reset one-direction)
+
+declare -A CASE_ROW=(
+    [open]="80 open host $SERVER4 $SERVER6 4"
+    [host-closed]="81 refused-by-host host $SERVER4 $SERVER6 4"
+    [host-reject-rst]="82 refused-by-host host $SERVER4 $SERVER6 4"
+    [host-icmp-port-unreachable]="83 icmp-unreachable host $SERVER4 $SERVER6 4"
+    [host-icmp-admin-prohibited]="84 icmp-unreachable host $SERVER4 $SERVER6 4"
+    [host-drop]="85 dropped unknown - - -"
+    [router-reject-rst]="90 refused-by-middlebox middlebox - - 2"
+    [router-icmp-admin-prohibited]="91 icmp-unreachable router 198.18.2.2 2001:db8:2::2 2"
+    [router-icmp-host-unreachable]="92 icmp-unreachable router 198.18.3.2 2001:db8:3::2 3"
+    [router-icmp-net-unreachable]="93 icmp-unreachable router 198.18.1.2 2001:db8:1::2 1"
+    [router-drop]="94 dropped unknown - - -"
+    [router-ttl255-reject-rst]="96 refused-by-middlebox middlebox - - 3"
+    [injected-reset]="95 injected-reset middlebox - - 2"
+    [one-direction]="80 inconclusive unknown - - -"
+)
+
+declare -A CASE_TRUTH=(
+    [open]="the server listens on port 80 (socat) and completes the handshake; curl fetches a page"
+    [host-closed]="nothing listens on port 81 and nothing filters it: the server's own TCP stack answers the SYN with a reset"
+    [host-reject-rst]="the server's own firewall (INPUT) rejects port 82 with a TCP reset"
+    [host-icmp-port-unreachable]="the server's own firewall (INPUT) rejects port 83 with ICMP port unreachable (ICMPv6 port unreachable)"
+    [host-icmp-admin-prohibited]="the server's own firewall (INPUT) rejects port 84 with ICMP administratively prohibited (ICMPv6 administratively prohibited)"
+    [host-drop]="the server's own firewall (INPUT) silently drops port 85"
+    [router-reject-rst]="r2 (hop 2) rejects port 90 in its FORWARD chain with a TCP reset carrying the server's address"
+    [router-icmp-admin-prohibited]="r2 (hop 2) rejects port 91 in its FORWARD chain with ICMP administratively prohibited from its client-side address"
+    [router-icmp-host-unreachable]="r3 (hop 3, initial TTL 255) rejects port 92 in its FORWARD chain with ICMP host unreachable (ICMPv6 address unreachable) from its client-side address"
+    [router-icmp-net-unreachable]="r1 (hop 1) rejects port 93 in its FORWARD chain with ICMP network unreachable (ICMPv6 no route) from its client-side address"
+    [router-drop]="r2 (hop 2) silently drops port 94 in its FORWARD chain"
+    [router-ttl255-reject-rst]="r3 (hop 3, initial TTL 255) rejects port 96 in its FORWARD chain with a TCP reset carrying the server's address"
+    [injected-reset]="the server listens on port 95, but an on-path injector on r2 (hop 2) answers each SYN first with a forged RST|ACK carrying the server's address; the server's real SYN|ACK arrives later and the client resets it"
+    [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets, so it cannot show who answered"
+)
+
+# What the capture must show as the answer to the tested port, per family:
+# "SOURCE TTL KIND" lines (KIND: SA = SYN|ACK, RA = RST|ACK, icmp:T/C,
+# icmp6:T/C), "none" when nothing may answer. Observed in the lab and derived
+# from the build: TTL = initial TTL (64, r3 255) - routers in between.
+declare -A CASE_ANSWER4=(
+    [open]="$SERVER4 61 SA"
+    [host-closed]="$SERVER4 61 RA"
+    [host-reject-rst]="$SERVER4 61 RA"
+    [host-icmp-port-unreachable]="$SERVER4 61 icmp:3/3"
+    [host-icmp-admin-prohibited]="$SERVER4 61 icmp:3/13"
+    [host-drop]="none"
+    [router-reject-rst]="$SERVER4 63 RA"
+    [router-icmp-admin-prohibited]="198.18.2.2 63 icmp:3/13"
+    [router-icmp-host-unreachable]="198.18.3.2 253 icmp:3/1"
+    [router-icmp-net-unreachable]="198.18.1.2 64 icmp:3/0"
+    [router-drop]="none"
+    [router-ttl255-reject-rst]="$SERVER4 253 RA"
+    [injected-reset]="$SERVER4 61 SA,$SERVER4 63 RA"
+    [one-direction]="none"
+)
+declare -A CASE_ANSWER6=(
+    [open]="$SERVER6 61 SA"
+    [host-closed]="$SERVER6 61 RA"
+    [host-reject-rst]="$SERVER6 61 RA"
+    [host-icmp-port-unreachable]="$SERVER6 61 icmp6:1/4"
+    [host-icmp-admin-prohibited]="$SERVER6 61 icmp6:1/1"
+    [host-drop]="none"
+    [router-reject-rst]="$SERVER6 63 RA"
+    [router-icmp-admin-prohibited]="2001:db8:2::2 63 icmp6:1/1"
+    [router-icmp-host-unreachable]="2001:db8:3::2 253 icmp6:1/3"
+    [router-icmp-net-unreachable]="2001:db8:1::2 64 icmp6:1/0"
+    [router-drop]="none"
+    [router-ttl255-reject-rst]="$SERVER6 253 RA"
+    [injected-reset]="$SERVER6 61 SA,$SERVER6 63 RA"
+    [one-direction]="none"
+)
+
+# ---------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------
+
+say() { printf 'make-samples: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+
+parse_args() {
+    while (($#)); do
+        case $1 in
+        --out) OUT_DIR=${2:?--out needs a directory}; shift 2 ;;
+        --case) SELECTED+=("${2:?--case needs a name}"); shift 2 ;;
+        --injector) INJECTOR=${2:?--injector needs a path}; shift 2 ;;
+        --snaplen) SNAPLEN=${2:?--snaplen needs a number}; shift 2 ;;
+        --list) printf '%s\n' "${ALL_CASES[@]}"; exit 0 ;;
+        -h | --help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $1" ;;
+        esac
+    done
+    [[ $SNAPLEN =~ ^[0-9]{1,6}$ ]] || die "--snaplen must be a number"
+    ((${#SELECTED[@]})) || SELECTED=("${ALL_CASES[@]}")
+    local c
+    for c in "${SELECTED[@]}"; do
+        [[ -n ${CASE_ROW[$c]:-} ]] || die "unknown case '$c' (see --list)"
+    done
+    mkdir -p "$OUT_DIR"
+    OUT_DIR=$(cd "$OUT_DIR" && pwd)
+}
+
+check_tools() {
+    local t
+    [[ $EUID -eq 0 ]] || die "needs root (network namespaces, iptables, tcpdump)"
+    for t in ip iptables ip6tables tcpdump editcap tshark curl nc socat setsid; do
+        command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
+    done
+}
+
+wants_case() {
+    local c
+    for c in "${SELECTED[@]}"; do [[ $c == "$1" ]] && return 0; done
+    return 1
+}
+
+# The injector: given, or a CMake build in the usual place, or compiled here.
+find_injector() {
+    if [[ -z $INJECTOR && -x $REPO_DIR/build/tests/lab/splab-injector ]]; then
+        INJECTOR=$REPO_DIR/build/tests/lab/splab-injector
+    fi
+    if [[ -z $INJECTOR ]]; then
+        INJECTOR=$SPLAB_STATE/splab-injector
+        say "no --injector given: compiling tests/lab/injector.cpp into $INJECTOR"
+        "${CXX:-c++}" -std=c++20 -O2 -o "$INJECTOR" "$REPO_DIR/tests/lab/injector.cpp" -ltins -lpcap ||
+            die "could not build the injector; pass --injector PATH"
+    fi
+    [[ -x $INJECTOR ]] || die "injector not executable: $INJECTOR"
+    INJECTOR=$(cd "$(dirname "$INJECTOR")" && pwd)/$(basename "$INJECTOR")
+}
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    lab_down || say "warning: lab teardown reported an error"
+    exit "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Capture and client actions
+# ---------------------------------------------------------------------------
+
+# start_capture FILE [TCPDUMP-ARGS...] — tcpdump on the client's interface.
+start_capture() {
+    local file=$1
+    shift
+    # -Z root: write the file as root (no privilege drop to the tcpdump user).
+    lab_spawn client tcpdump tcpdump -i "$CLIENT_IF" -n -U --immediate-mode \
+        -s "$SNAPLEN" -Z root "$@" -w "$file"
+    CAPTURE_PID=$LAB_SPAWNED_PID
+    lab_wait_for_line "$SPLAB_STATE/tcpdump.log" 'listening on' "$CAPTURE_PID" 100 ||
+        { cat "$SPLAB_STATE/tcpdump.log" >&2; die "tcpdump did not start"; }
+}
+
+stop_capture() {
+    lab_kill_pid "$CAPTURE_PID" "$(lab_pid_start "$CAPTURE_PID")" INT
+    wait "$CAPTURE_PID" 2>/dev/null || true
+}
+
+CLIENT_CMDS=()   # what the client ran, for the README
+
+# One HTTP request with curl (exactly one connection: literal address, one family).
+client_curl() {   # client_curl 4|6
+    local url
+    if [[ $1 == 4 ]]; then url="http://$SERVER4:80/"; else url="http://[$SERVER6]:80/"; fi
+    CLIENT_CMDS+=("curl -$1 --noproxy '*' -sS -g --max-time 5 -o /dev/null $url")
+    lab_in client curl "-$1" --noproxy '*' -sS -g --max-time 5 -o /dev/null "$url" ||
+        die "curl to $url failed"
+}
+
+# One connection attempt with nc (a single connect(), given up after 4 s).
+# Every tested port other than 80 must fail.
+client_nc() {   # client_nc 4|6 PORT
+    local dst=$SERVER4
+    [[ $1 == 6 ]] && dst=$SERVER6
+    CLIENT_CMDS+=("nc -$1 -z -w 4 $dst $2")
+    if lab_in client nc "-$1" -z -w 4 "$dst" "$2" 2>/dev/null; then
+        die "nc to [$dst]:$2 unexpectedly connected"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Checking a capture against the scenario
+# ---------------------------------------------------------------------------
+
+# One tshark pass per capture; the checks and the README read this dump.
+# occurrence=f: for an ICMP error, the ip/ipv6 fields are the outer header's
+# and the tcp fields the quoted segment's.
+DUMP_FIELDS=(frame.number frame.time_relative ip.src ipv6.src ip.dst ipv6.dst ip.ttl ipv6.hlim
+    tcp.srcport tcp.dstport tcp.flags tcp.seq_raw icmp.type icmp.code icmpv6.type icmpv6.code
+    _ws.col.Source _ws.col.Destination _ws.col.Protocol _ws.col.Info)
+dump_capture() {   # dump_capture PCAP > DUMP
+    local f args=()
+    for f in "${DUMP_FIELDS[@]}"; do args+=(-e "$f"); done
+    tshark -r "$1" -n -E occurrence=f -T fields "${args[@]}" 2>/dev/null
+}
+
+# awk prelude: column numbers of the dump and TCP flag decoding (mawk has no
+# bit operations).
+# shellcheck disable=SC2016  # awk code: $n are awk fields
+AWK_LIB='
+BEGIN { FS = "\t" }
+function hex(s,   i, v) { v = 0; s = tolower(s); sub(/^0x/, "", s)
+    for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+    return v }
+function bit(v, b) { return int(v / b) % 2 }
+function is_icmp() { return $13 != "" || $15 != "" }
+function src() { return $3 != "" ? $3 : $4 }
+function ttl() { return $7 != "" ? $7 : $8 }
+'
+
+# Distinct attempts: SYN without ACK from the client, keyed by 5-tuple + ISN
+# (not the SYNs quoted inside ICMP errors).
+count_attempts() {   # count_attempts DUMP
+    awk "$AWK_LIB"'
+        !is_icmp() && $11 != "" { f = hex($11); if (bit(f, 2) && !bit(f, 16)) seen[$3 $4 "|" $9 "|" $5 $6 "|" $10 "|" $12] = 1 }
+        END { n = 0; for (k in seen) n++; print n }' "$1"
+}
+
+# Answers to PORT in the capture: "SOURCE TTL KIND", one per line, sorted.
+# A TCP answer is a segment from PORT with SYN or RST (the data of an open
+# connection is no answer); an ICMP error answers if it quotes a segment to PORT.
+answers() {   # answers DUMP FAMILY PORT
+    local client=$CLIENT4
+    [[ $2 == 6 ]] && client=$CLIENT6
+    awk "$AWK_LIB"'
+        (fam == 4 && $3 == "") || (fam == 6 && $4 == "") || src() == client { next }
+        $13 == "3" && $10 == port { print src(), ttl(), "icmp:" $13 "/" $14; next }
+        $15 == "1" && $10 == port { print src(), ttl(), "icmp6:" $15 "/" $16; next }
+        !is_icmp() && $9 == port && $11 != "" {
+            f = hex($11)
+            if (!bit(f, 2) && !bit(f, 4)) next
+            kind = sprintf("tcp:0x%04x", f)
+            if (f == 18) kind = "SA"; else if (f == 20) kind = "RA"
+            print src(), ttl(), kind
+        }' fam="$2" port="$3" client="$client" "$1" | sort -u
+}
+
+check_capture() {   # check_capture CASE DUMP
+    local name=$1 file=$2 port expected got want f spec
+    read -r port _ <<<"${CASE_ROW[$name]}"
+    want=2
+    [[ $name == open || $name == one-direction ]] || want=4
+    got=$(count_attempts "$file")
+    ((got == want)) || die "$name: capture holds $got connection attempts, expected $want"
+    for f in 4 6; do
+        if [[ $f == 4 ]]; then spec=${CASE_ANSWER4[$name]}; else spec=${CASE_ANSWER6[$name]}; fi
+        if [[ $spec == none ]]; then expected=""; else expected=$(tr ',' '\n' <<<"$spec" | sort -u); fi
+        got=$(answers "$file" "$f" "$port")
+        [[ $got == "$expected" ]] ||
+            die "$name: IPv$f answers to port $port are [${got//$'\n'/; }], expected [${expected//$'\n'/; }]"
+        if [[ $name != open && $name != one-direction ]]; then
+            # The baseline: the server itself, 3 routers away.
+            if [[ $f == 4 ]]; then expected="$SERVER4 61 SA"; else expected="$SERVER6 61 SA"; fi
+            got=$(answers "$file" "$f" 80)
+            [[ $got == "$expected" ]] || die "$name: IPv$f baseline answers [${got//$'\n'/; }]"
+        fi
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Writing expected.json and README.md
+# ---------------------------------------------------------------------------
+
+json_str() { [[ $1 == - ]] && printf 'null' || printf '"%s"' "$1"; }
+json_num() { [[ $1 == - ]] && printf 'null' || printf '%s' "$1"; }
+
+attempt_json() {   # attempt_json FAMILY DST PORT VERDICT ACTOR RESPONDER HOP
+    printf '    {"family": %s, "dst": "%s", "dport": %s, "verdict": "%s", "actor": "%s", "responder": %s, "hop": %s}' \
+        "$1" "$2" "$3" "$4" "$5" "$(json_str "$6")" "$(json_num "$7")"
+}
+
+write_expected() {   # write_expected CASE FILE
+    local name=$1 out=$2 port verdict actor r4 r6 hop lines=() f dst resp
+    read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
+    for f in 4 6; do
+        if [[ $f == 4 ]]; then dst=$SERVER4 resp=$r4; else dst=$SERVER6 resp=$r6; fi
+        if [[ $name != open && $name != one-direction ]]; then
+            lines+=("$(attempt_json "$f" "$dst" 80 open host "$dst" 4)")
+        fi
+        lines+=("$(attempt_json "$f" "$dst" "$port" "$verdict" "$actor" "$resp" "$hop")")
+    done
+    {
+        printf '{\n  "case": "%s",\n  "truth": "%s",\n  "attempts": [\n' "$name" "${CASE_TRUTH[$name]}"
+        local i
+        for ((i = 0; i < ${#lines[@]}; i++)); do
+            printf '%s' "${lines[i]}"
+            ((i + 1 < ${#lines[@]})) && printf ','
+            printf '\n'
+        done
+        printf '  ]\n}\n'
+    } >"$out"
+}
+
+# How the scenario is built and why the verdict is what it is (hand-written).
+case_story() {
+    case $1 in
+    open) cat <<'EOF'
+**Scenario.** The server runs a dual-stack socat listener on port 80
+(`TCP6-LISTEN:80,fork,reuseaddr,ipv6only=0`) that answers one HTTP/1.0 reply.
+No firewall rule touches port 80 anywhere on the path.
+
+**What the packets show.** For each family: the client's SYN (TTL 64), the
+server's SYN|ACK arriving with TTL/hop limit 61 (initial 64, three routers),
+then the handshake ACK, the GET, the reply and a normal FIN close.
+
+**Why the verdict.** A SYN|ACK from the destination completes the handshake:
+`open`, answered by the host itself, hop 64 - 61 + 1 = 4.
+EOF
+        ;;
+    host-closed) cat <<'EOF'
+**Scenario.** Nothing listens on port 81 of the server and no rule filters it.
+The server's own TCP stack (`tcp_v4_send_reset` / `tcp_v6_send_reset`) answers.
+
+**What the packets show.** The baseline curl to port 80 gets its SYN|ACK with
+TTL 61. The SYN to port 81 gets a RST|ACK (seq 0, ack = ISN+1, window 0) from
+198.18.4.10 / 2001:db8:4::10 with TTL / hop limit 61, the same as the baseline
+SYN|ACK; on IPv4 its IP-ID is 0 with DF set, like every stack RST.
+
+**Why the verdict.** The reset comes from as far away as the server's own
+SYN|ACK (hop 4): the host refused: `refused-by-host`.
+EOF
+        ;;
+    host-reject-rst) cat <<'EOF'
+**Scenario.** The server's own firewall rejects port 82 in INPUT (the packets
+are addressed to the server itself):
+`iptables -A INPUT -d 198.18.4.10 -p tcp --dport 82 -j REJECT --reject-with tcp-reset`
+(and the same with ip6tables for 2001:db8:4::10).
+
+**What the packets show.** Like the closed port: RST|ACK from the server's
+address, TTL / hop limit 61 (the baseline SYN|ACK also arrives with 61).
+`nf_send_reset` builds the same seq 0 / ack ISN+1 / window 0 / DF / IP-ID 0
+reset as the stack does.
+
+**Why the verdict.** From the outside a host firewall's reset and the host
+stack's reset are the same thing, sent from the same distance (hop 4):
+`refused-by-host`.
+EOF
+        ;;
+    host-icmp-port-unreachable) cat <<'EOF'
+**Scenario.** The server's own firewall rejects port 83 in INPUT with an ICMP
+error: `REJECT --reject-with icmp-port-unreachable` (IPv6:
+`icmp6-port-unreachable`).
+
+**What the packets show.** ICMP type 3 code 3 (ICMPv6 type 1 code 4) from
+198.18.4.10 / 2001:db8:4::10 with TTL / hop limit 61, quoting the client's SYN
+(quoted TTL 61: decremented by the three routers on the way in). The IPv4
+client gives up at the first error. The IPv6 client retransmits the SYN once
+after 1 s and gets a second identical error before connect() fails (Linux
+treats the first ICMPv6 error as soft here; same attempt, same ISN).
+
+**Why the verdict.** An ICMP destination-unreachable sent by the destination
+itself, from hop 4: `icmp-unreachable`, actor `host`, responder the server.
+EOF
+        ;;
+    host-icmp-admin-prohibited) cat <<'EOF'
+**Scenario.** The server's own firewall rejects port 84 in INPUT with
+`REJECT --reject-with icmp-admin-prohibited` (IPv6: `icmp6-adm-prohibited`),
+as firewalld does by default.
+
+**What the packets show.** ICMP type 3 code 13 (ICMPv6 type 1 code 1) from
+198.18.4.10 / 2001:db8:4::10, TTL / hop limit 61. As for port 83 the IPv6
+client retransmits its SYN once and gets a second identical error.
+
+**Why the verdict.** Administratively prohibited, sent by the destination
+itself from hop 4: `icmp-unreachable`, actor `host`.
+EOF
+        ;;
+    host-drop) cat <<'EOF'
+**Scenario.** The server's own firewall drops port 85 in INPUT:
+`iptables -A INPUT -d 198.18.4.10 -p tcp --dport 85 -j DROP` (and ip6tables).
+
+**What the packets show.** The baseline curl works (SYN|ACK, TTL 61). The SYN
+to port 85 is sent three times (0 s, 1 s, 3 s: `tcp_syn_retries=2` in the
+client) and nothing comes back; nc gives up after 4 s.
+
+**Why the verdict.** Silence: `dropped`. Nothing in the capture tells who
+dropped it (the server's firewall here, but a router would look the same), so
+actor `unknown`, no responder, no hop.
+EOF
+        ;;
+    router-reject-rst) cat <<'EOF'
+**Scenario.** r2 (hop 2) rejects port 90 in its FORWARD chain (the packets are
+in transit through r2, so only FORWARD sees them):
+`iptables -A FORWARD -d 198.18.4.10 -p tcp --dport 90 -j REJECT --reject-with tcp-reset`
+(and ip6tables).
+
+**What the packets show.** The baseline SYN|ACK from the server arrives with
+TTL / hop limit 61. The RST|ACK for port 90 also claims to come from
+198.18.4.10 / 2001:db8:4::10, but arrives with 63: r2 sent it with 64 and only
+r1 decremented it. On IPv4 it carries IP-ID 0 and DF like the server's own
+resets (nf_send_reset), so only the distance gives it away.
+
+**Why the verdict.** A reset "from the server" that is two hops closer than the
+server's own SYN|ACK was forged by something on the path:
+`refused-by-middlebox`, actor `middlebox`, hop 64 - 63 + 1 = 2; the responder
+is unknown (its own address never appears), hence null.
+EOF
+        ;;
+    router-icmp-admin-prohibited) cat <<'EOF'
+**Scenario.** r2 (hop 2) rejects port 91 in FORWARD with
+`REJECT --reject-with icmp-admin-prohibited` (IPv6: `icmp6-adm-prohibited`).
+
+**What the packets show.** ICMP type 3 code 13 (ICMPv6 type 1 code 1) from
+198.18.2.2 / 2001:db8:2::2 (r2's address on the link toward the client, chosen
+by the route back to the client), TTL / hop limit 63. The quoted SYN has TTL
+62: decremented by r1 and by r2 itself before its FORWARD hook. The IPv6 client
+retransmits its SYN once and gets a second identical error.
+
+**Why the verdict.** An ICMP error from a router: `icmp-unreachable`, actor
+`router`, responder r2's address, hop 64 - 63 + 1 = 2.
+EOF
+        ;;
+    router-icmp-host-unreachable) cat <<'EOF'
+**Scenario.** r3 (hop 3), which runs with initial TTL / hop limit 255, rejects
+port 92 in FORWARD with `REJECT --reject-with icmp-host-unreachable` (IPv6:
+`icmp6-addr-unreachable`).
+
+**What the packets show.** ICMP type 3 code 1 (ICMPv6 type 1 code 3) from
+198.18.3.2 / 2001:db8:3::2 with TTL / hop limit 253: sent with 255, decremented
+by r2 and r1. The IPv6 client retransmits its SYN once and gets a second
+identical error.
+
+**Why the verdict.** `icmp-unreachable` from a router, hop 255 - 253 + 1 = 3
+(the initial TTL is inferred as 255 by rounding 253 up; 64 would be impossible).
+EOF
+        ;;
+    router-icmp-net-unreachable) cat <<'EOF'
+**Scenario.** r1 (hop 1) rejects port 93 in FORWARD with
+`REJECT --reject-with icmp-net-unreachable` (IPv6: `icmp6-no-route`).
+
+**What the packets show.** ICMP type 3 code 0 (ICMPv6 type 1 code 0) from
+198.18.1.2 / 2001:db8:1::2 with TTL / hop limit 64: r1 is the client's own
+gateway, nothing decrements in between. The IPv6 client retransmits its SYN
+once and gets a second identical error.
+
+**Why the verdict.** `icmp-unreachable` from a router, hop 64 - 64 + 1 = 1.
+EOF
+        ;;
+    router-drop) cat <<'EOF'
+**Scenario.** r2 (hop 2) drops port 94 in FORWARD:
+`iptables -A FORWARD -d 198.18.4.10 -p tcp --dport 94 -j DROP` (and ip6tables).
+
+**What the packets show.** The baseline works; the SYN to port 94 is sent at
+0 s, 1 s and 3 s and nothing answers; nc gives up after 4 s.
+
+**Why the verdict.** `dropped`. The capture alone cannot tell a router's drop
+from the host's (compare `host-drop`): actor `unknown`, responder and hop null.
+EOF
+        ;;
+    router-ttl255-reject-rst) cat <<'EOF'
+**Scenario.** r3 (hop 3), initial TTL / hop limit 255, rejects port 96 in
+FORWARD with `REJECT --reject-with tcp-reset` (and ip6tables).
+
+**What the packets show.** The RST|ACK claims to come from 198.18.4.10 /
+2001:db8:4::10 but arrives with TTL / hop limit 253, while the server's own
+SYN|ACK (baseline) arrives with 61.
+
+**Why the verdict.** A TTL of 253 cannot come from the server (initial 64, 3
+routers: 61). Rounded up, the sender's initial TTL is 255, so it is
+255 - 253 + 1 = 3 hops away: `refused-by-middlebox`, hop 3. A tool that
+assumed the server's initial TTL (64) for every packet "from the server" would
+get this one wrong.
+EOF
+        ;;
+    injected-reset) cat <<'EOF'
+**Scenario.** The server listens on port 95 (socat, like port 80). An on-path
+injector (tests/lab/injector.cpp, `splab-injector`) runs in r2's namespace,
+sniffs client SYNs to port 95 on r2's client-facing interface, and answers
+each with a forged RST|ACK from the server's address: seq 0, ack = ISN+1,
+window 0, TTL / hop limit 64, sent through a raw socket (so not decremented on
+r2). It cannot block anything: the SYN still reaches the server. In a real
+network the injector, nearer to the client, wins the race; the lab has no
+delay emulation, so r3 drops the first SYN|ACK of each port-95 flow (hashlimit
+on the 4-tuple, lab.sh `lab_fw_r3`) and the server's retransmitted SYN|ACK,
+~1 s later, is its real answer arriving late.
+
+**What the packets show.** SYN (TTL 64); within a fraction of a millisecond a
+RST|ACK "from the server" with TTL / hop limit 63, on IPv4 with IP-ID 1 and DF
+clear (the server's own packets: IP-ID 0, DF set); about 1 s later the
+server's real SYN|ACK with TTL 61, to which the client, whose connect() has
+already failed, answers with a bare RST. The baseline SYN|ACK on port 80 also
+has TTL 61.
+
+**Why the verdict.** Two contradictory answers from "the server" for one
+attempt: a reset from 2 hops away and a SYN|ACK from 4 hops away. The reset
+was injected on the path: `injected-reset`, actor `middlebox`, hop
+64 - 63 + 1 = 2, responder unknown (null).
+EOF
+        ;;
+    one-direction) cat <<'EOF'
+**Scenario.** The same open port 80 as the `open` case, but tcpdump runs with
+`-Q out`: it records only the packets the client sends, as a capture taken on
+the wrong side of an asymmetric path or with a direction filter would.
+
+**What the packets show.** For each family: the client's SYN, then its ACK,
+its HTTP GET, its ACKs and its FIN. Nothing from the server.
+
+**Why the verdict.** The client's later packets suggest the handshake
+completed, but the capture holds no answer at all: who answered, from where,
+cannot be shown. `inconclusive`, actor `unknown`, responder and hop null.
+EOF
+        ;;
+    esac
+}
+
+# Packet listing of the capture, for the README.
+packet_table() {   # packet_table DUMP
+    printf '| # | time (s) | source | destination | proto | TTL/HL | info |\n'
+    printf '|---|---|---|---|---|---|---|\n'
+    awk "$AWK_LIB"'{
+        info = $20; gsub(/\|/, "\\|", info); sub(/ +$/, "", info)
+        printf "| %s | %.3f | %s | %s | %s | %s | %s |\n", $1, $2, $17, $18, $19, ttl(), info
+    }' "$1"
+}
+
+# Markdown backticks in single quotes are meant literally.
+# shellcheck disable=SC2016
+write_readme() {   # write_readme CASE DIR
+    local name=$1 dir=$2 port verdict actor r4 r6 hop cmd
+    read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
+    {
+        printf '# Sample `%s`: %s\n\n' "$name" "$verdict"
+        printf 'Truth: %s.\n\n' "${CASE_TRUTH[$name]}"
+        printf 'Regenerate: `sudo samples/make-samples.sh --case %s` (see ../README.md).\n\n' "$name"
+        printf '## Topology\n\n'
+        printf '```\nclient --link1-- r1 --link2-- r2 --link3-- r3 --link4-- server\n'
+        printf '198.18.1.1    .1.2|.2.1    .2.2|.3.1    .3.2|.4.1    198.18.4.10\n'
+        printf '2001:db8:1::1 (the same shape in IPv6)                2001:db8:4::10\n```\n\n'
+        printf 'Network namespaces made by `tests/lab/lab.sh`; r3 has initial TTL / hop limit\n'
+        printf '255, every other node 64. Seen from the client r1 is hop 1, r2 hop 2, r3 hop 3,\n'
+        printf 'the server hop 4 (hop = initial TTL - observed TTL + 1). Captured on the\n'
+        printf "client's interface with \`tcpdump -i l1 -n -U --immediate-mode -s %s%s -w\`, converted\n" \
+            "$SNAPLEN" "$([[ $name == one-direction ]] && printf ' -Q out')"
+        printf 'with `editcap -F pcapng`. The client has `net.ipv4.tcp_syn_retries=2`.\n\n'
+        case_story "$name"
+        printf '\n## Client commands (in this order, in the client namespace)\n\n```\n'
+        for cmd in "${CLIENT_CMDS[@]}"; do printf '%s\n' "$cmd"; done
+        printf '```\n\n## Expected verdicts (expected.json)\n\n'
+        printf '| family | dst | dport | verdict | actor | responder | hop |\n|---|---|---|---|---|---|---|\n'
+        jq_free_table "$dir/expected.json"
+        printf '\n## Packets in capture.pcapng\n\n'
+        packet_table "$DUMP"
+    } >"$dir/README.md"
+}
+
+# expected.json -> markdown rows, without needing jq (one attempt per line).
+jq_free_table() {
+    sed -n 's/^ *{"family": \([46]\), "dst": "\([^"]*\)", "dport": \([0-9]*\), "verdict": "\([^"]*\)", "actor": "\([^"]*\)", "responder": \([^,]*\), "hop": \([^}]*\)}.*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/p' "$1" |
+        tr -d '"'
+}
+
+# ---------------------------------------------------------------------------
+# One case
+# ---------------------------------------------------------------------------
+
+run_case() {
+    local name=$1 port verdict actor r4 r6 hop dir raw settle=0.3 t0
+    read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
+    dir=$OUT_DIR/$name
+    raw=$SPLAB_STATE/$name.pcap
+    CLIENT_CMDS=()
+    t0=$SECONDS
+    mkdir -p "$dir"
+
+    if [[ $name == one-direction ]]; then
+        start_capture "$raw" -Q out
+    else
+        start_capture "$raw"
+    fi
+    case $name in
+    open | one-direction)
+        client_curl 4
+        client_curl 6
+        ;;
+    *)
+        client_curl 4          # the baseline: the host's own TTL / IP-ID
+        client_curl 6
+        if [[ $verdict == dropped ]]; then
+            # Silence costs 4 s per attempt: run both families at once.
+            CLIENT_CMDS+=("nc -4 -z -w 4 $SERVER4 $port &  nc -6 -z -w 4 $SERVER6 $port  (in parallel)")
+            local p4 p6
+            lab_in client nc -4 -z -w 4 "$SERVER4" "$port" 2>/dev/null & p4=$!
+            lab_in client nc -6 -z -w 4 "$SERVER6" "$port" 2>/dev/null & p6=$!
+            ! wait "$p4" || die "nc to $SERVER4:$port unexpectedly connected"
+            ! wait "$p6" || die "nc to [$SERVER6]:$port unexpectedly connected"
+        else
+            [[ $name == injected-reset ]] && lab_start_injector "$INJECTOR" 20 2
+            client_nc 4 "$port"
+            client_nc 6 "$port"
+            # Wait for the server's late SYN|ACK (~1 s) and the client's RST.
+            [[ $name == injected-reset ]] && settle=1.6
+        fi
+        ;;
+    esac
+    sleep "$settle"
+    stop_capture
+    if [[ $name == injected-reset ]]; then
+        lab_kill_pid "$LAB_INJECTOR_PID" "$(lab_pid_start "$LAB_INJECTOR_PID")"
+        cp "$SPLAB_STATE/injector.log" "$SPLAB_STATE/injector-$name.log"
+    fi
+
+    editcap -F pcapng "$raw" "$dir/capture.pcapng.tmp"
+    DUMP=$SPLAB_STATE/$name.dump
+    dump_capture "$dir/capture.pcapng.tmp" >"$DUMP"
+    check_capture "$name" "$DUMP"
+    mv -f "$dir/capture.pcapng.tmp" "$dir/capture.pcapng"
+    write_expected "$name" "$dir/expected.json"
+    write_readme "$name" "$dir"
+    if [[ -n ${SUDO_UID:-} ]]; then
+        chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$dir"
+    fi
+    say "$(printf '%-30s %2d attempts %3d packets %6d bytes %3ds' "$name" \
+        "$(count_attempts "$DUMP")" "$(wc -l <"$DUMP")" \
+        "$(stat -c %s "$dir/capture.pcapng")" "$((SECONDS - t0))")"
+}
+
+main() {
+    parse_args "$@"
+    check_tools
+    local start=$SECONDS c
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM
+    lab_up
+    if wants_case injected-reset; then find_injector; fi
+    for c in "${ALL_CASES[@]}"; do
+        wants_case "$c" && run_case "$c"
+    done
+    say "done: ${#SELECTED[@]} case(s) in $OUT_DIR, $((SECONDS - start)) s"
+}
+
+main "$@"

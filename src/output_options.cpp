@@ -1,0 +1,47 @@
+#include "output_options.hpp"
+
+#include <fmt/format.h>
+
+#include <ostream>
+
+#include "dissect/error.hpp"
+#include "reports/atomic_file.hpp"
+
+namespace synprobe {
+
+void add_output_options(CLI::App& command, OutputOptions& options) {
+  std::string names;
+  for (const Renderer& r : renderers()) names += fmt::format("{}{}", names.empty() ? "" : "|", r.name);
+  command.add_option("-F,--format", options.format, "Output format: " + names)
+      ->group("Output")
+      ->check([](const std::string& name) {
+        return find_renderer(name) ? std::string{} : fmt::format("unknown format '{}'", name);
+      });
+  command.add_flag("--json", options.json, "Same as --format json")->group("Output");
+  command.add_option("-o,--output", options.output, "Write the result to FILE (atomically) instead of stdout")
+      ->group("Output");
+  command.add_option("--color", options.color, "Colour the text output: auto|always|never (NO_COLOR disables it)")
+      ->group("Output")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  command.add_flag("-v,--verbose", options.verbose, "Text output: list the evidence under each attempt")
+      ->group("Output");
+}
+
+void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env) {
+  const Renderer* renderer = find_renderer(options.json ? "json" : options.format);
+  if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.format));
+  RenderOptions render;
+  const bool to_terminal = options.output == "-" && env.stdout_is_terminal;
+  render.color = !env.no_color && (options.color == "always" || (options.color == "auto" && to_terminal));
+  render.verbose = options.verbose;
+  const std::string text = renderer->render(report, render);
+  if (options.output == "-") {
+    env.out << text;
+    env.out.flush();
+    if (!env.out) throw Failure(ExitCode::output, "cannot write to standard output");
+  } else {
+    write_file_atomically(options.output, text);
+  }
+}
+
+}  // namespace synprobe

@@ -1,0 +1,25 @@
+#pragma once
+// Output options shared by every command that produces a report.
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "reports/renderer.hpp"
+
+namespace synprobe {
+
+struct OutputOptions {
+  std::string format = "text";
+  bool json = false;            // --json: shorthand for --format json
+  std::string output = "-";     // -o FILE
+  std::string color = "auto";   // --color auto|always|never
+  bool verbose = false;
+};
+
+void add_output_options(CLI::App& command, OutputOptions& options);
+// Renders and writes the report (atomically when -o names a file).
+void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env);
+
+}  // namespace synprobe

@@ -1,0 +1,173 @@
+#include "probe_command.hpp"
+
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <ostream>
+
+#include "capture/pcapng_writer.hpp"
+#include "capture/privileges.hpp"
+#include "capture/raw_sender.hpp"
+#include "capture/resolve.hpp"
+#include "dissect/decode.hpp"
+#include "dissect/error.hpp"
+#include "dissect/packet_notes.hpp"
+#include "reports/atomic_file.hpp"
+#include "targets.hpp"
+#include "version.hpp"
+
+namespace synprobe {
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+// Ctrl-C and SIGTERM stop sending; what was learnt is still reported, marked interrupted.
+class StopSignals {
+ public:
+  StopSignals() {
+    stop_requested.store(false);
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopSignals() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  StopSignals(const StopSignals&) = delete;
+  StopSignals& operator=(const StopSignals&) = delete;
+
+ private:
+  struct sigaction old_int_ {};
+  struct sigaction old_term_ {};
+};
+
+std::vector<ProbeTarget> resolve_targets(const ProbeCommandOptions& o) {
+  const FamilyChoice family = o.only_v4 ? FamilyChoice::v4_only : o.only_v6 ? FamilyChoice::v6_only : FamilyChoice::any;
+  const std::vector<std::uint16_t> default_ports = o.ports ? parse_port_list(*o.ports) : std::vector<std::uint16_t>{};
+  std::vector<ProbeTarget> targets;
+  for (const std::string& text : o.targets) {
+    const TargetSpec spec = parse_target(text);
+    const std::vector<std::uint16_t>& ports = spec.ports.empty() ? default_ports : spec.ports;
+    if (ports.empty())
+      throw Failure(ExitCode::usage, fmt::format("no port for '{}': write HOST:PORT or give -p PORTS", text));
+    for (const IpAddress& address : resolve_host(spec.host, family))
+      for (const std::uint16_t port : ports) targets.push_back(ProbeTarget{address, port, spec.host});
+  }
+  return targets;
+}
+
+// Outputs are written after privileges are dropped: make sure the user we become can
+// write them, before anything is sent.
+void check_writable_by(const std::string& path, const Identity& who) {
+  if (path == "-" || who.uid == 0) return;
+  const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0)
+    throw Failure(ExitCode::output, fmt::format("{}: directory {} does not exist", path, dir.string()));
+  const bool ok = st.st_uid == who.uid   ? (st.st_mode & S_IWUSR) != 0
+                  : st.st_gid == who.gid ? (st.st_mode & S_IWGRP) != 0
+                                         : (st.st_mode & S_IWOTH) != 0;
+  if (!ok)
+    throw Failure(ExitCode::output,
+                  fmt::format("{}: user '{}' (whom synprobe becomes after opening its sockets) cannot write in {}; "
+                              "choose another directory or --user",
+                              path, who.user, dir.string()));
+}
+
+std::string evidence_pcapng(const ProbeOutcome& outcome) {
+  PcapngWriter writer(fmt::format("synprobe {}", SYNPROBE_VERSION));
+  for (const CaptureInterface& i : outcome.interfaces) writer.add_interface(i.link_type, i.name);
+  const std::uint16_t port = outcome.report.probe ? outcome.report.probe->source_port : 0;
+  DecodedPacket packet;
+  for (const RunPacket& p : outcome.packets) {
+    decode_frame(outcome.interfaces[p.interface].link_type, p.data, packet);
+    writer.add_packet(p.interface, p.ts, p.data, p.wire_length, packet_note(packet, outcome.report.attempts, port));
+  }
+  return std::string(writer.view());
+}
+
+}  // namespace
+
+CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
+  CLI::App* cmd = app.add_subcommand("probe", "Send SYNs to HOST:PORT, capture every answer, and say who refused");
+  cmd->add_option("targets", o.targets, "HOST:PORT, [IPv6]:PORT, HOST:80,443 or HOST with -p")->required();
+  cmd->add_option("-p,--ports", o.ports, "Ports for targets given without one: 22,80,443 or 8000-8010")->group("Targets");
+  cmd->add_flag("-4", o.only_v4, "Probe IPv4 addresses only")->group("Targets");
+  cmd->add_flag("-6", o.only_v6, "Probe IPv6 addresses only")->group("Targets")->excludes("-4");
+  cmd->add_option("-i,--interface", o.probe.interface, "Send and capture on this interface (default: the route's)")
+      ->group("Probing");
+  cmd->add_option("-S,--source", o.source, "Source address (default: the route's)")->group("Probing");
+  cmd->add_option("--sport", o.probe.source_port, "Source port (default: random ephemeral, fixed for the run)")
+      ->group("Probing")->check(CLI::Range(1, 65535));
+  cmd->add_option("-c,--count", o.probe.count, "SYNs per target, each with its own sequence number")
+      ->group("Probing")->capture_default_str()->check(CLI::Range(1, 100));
+  cmd->add_option("--ttl", o.probe.ttl, "TTL / hop limit of the SYNs")->group("Probing")->capture_default_str()
+      ->check(CLI::Range(1, 255));
+  cmd->add_option("--interval", o.probe.interval_s, "Seconds between rounds of SYNs")->group("Probing")
+      ->capture_default_str()->check(CLI::Range(0.0, 60.0));
+  cmd->add_option("--timeout", o.probe.timeout_s, "Seconds to wait for answers after the last SYN")->group("Probing")
+      ->capture_default_str()->check(CLI::Range(0.05, 120.0));
+  cmd->add_option("--rate", o.probe.limits.rate_pps, "Packets per second at most (token bucket)")->group("Probing")
+      ->capture_default_str()->check(CLI::Range(1.0, 100000.0));
+  cmd->add_option("--max-packets", o.probe.limits.max_packets,
+                  fmt::format("Refuse a run that would send more packets (at most {})", SendLimits::hard_max_packets))
+      ->group("Probing")->capture_default_str()->check(CLI::Range(1u, SendLimits::hard_max_packets));
+  cmd->add_flag("--no-baseline", o.no_baseline,
+                "Do not learn the host's TTL/IP-ID from a control port and an echo request")->group("Probing");
+  cmd->add_option("--control-port", o.control_ports, "Ports that should answer, for the baseline (default 443,80)")
+      ->group("Probing");
+  cmd->add_option("--user", o.probe.user, "Become this user after opening the sockets (default: the sudo user, else nobody)")
+      ->group("Probing");
+  cmd->add_option("-w,--write", o.write_pcapng, "Write every packet sent and received as pcapng, with comments")
+      ->group("Output");
+  add_output_options(*cmd, o.output);
+  cmd->footer(
+      "Needs CAP_NET_RAW: run with sudo, or grant it once with\n"
+      "  sudo setcap cap_net_raw,cap_net_admin+ep $(command -v synprobe)\n"
+      "After opening its sockets synprobe becomes an unprivileged user and drops every capability.\n"
+      "Our own kernel answers each SYN/ACK with a RST (it never sent the SYN): that is expected.\n\n"
+      "Examples:\n"
+      "  sudo synprobe probe example.net:443\n"
+      "  sudo synprobe probe 198.18.4.10 -p 22,80,443 --count 3 --json\n"
+      "  sudo synprobe probe [2001:db8::7]:443 -i eth0 -w probe.pcapng");
+  return cmd;
+}
+
+int run_probe_command(ProbeCommandOptions& o, const std::string& command_line, Environment& env) {
+  if (!has_net_raw()) throw Failure(ExitCode::no_privilege, missing_privilege_message());
+  if (o.source) {
+    o.probe.source = IpAddress::parse(*o.source);
+    if (!o.probe.source) throw Failure(ExitCode::usage, fmt::format("--source {}: not an IP address", *o.source));
+  }
+  if (o.control_ports) o.probe.control_ports = parse_port_list(*o.control_ports);
+  o.probe.baseline = !o.no_baseline;
+  o.probe.targets = resolve_targets(o);
+
+  StopSignals signals;
+  const Timestamp started = wall_clock_now();
+  ProbeOutcome outcome = run_probe(o.probe, stop_requested, [&](const Identity& who) {
+    check_writable_by(o.output.output, who);
+    if (o.write_pcapng) check_writable_by(*o.write_pcapng, who);
+  });
+  AnalysisReport& report = outcome.report;
+  report.run.mode = "probe";
+  report.run.version = SYNPROBE_VERSION;
+  report.run.command_line = command_line;
+  report.run.started = started;
+  report.run.finished = wall_clock_now();
+
+  if (o.write_pcapng) write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));
+  emit_report(report, o.output, env);
+  return static_cast<int>(report.run.interrupted ? ExitCode::interrupted : ExitCode::ok);
+}
+
+}  // namespace synprobe

@@ -1,0 +1,32 @@
+#pragma once
+// `synprobe probe HOST:PORT…`: send SYNs, capture every answer, give the verdict.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "capture/prober.hpp"
+#include "cli.hpp"
+#include "output_options.hpp"
+
+namespace synprobe {
+
+struct ProbeCommandOptions {
+  std::vector<std::string> targets;
+  std::optional<std::string> ports;  // -p
+  bool only_v4 = false;
+  bool only_v6 = false;
+  std::optional<std::string> source;
+  std::optional<std::string> write_pcapng;  // -w
+  std::optional<std::string> control_ports;
+  bool no_baseline = false;
+  ProbeOptions probe;
+  OutputOptions output;
+};
+
+CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& options);
+int run_probe_command(ProbeCommandOptions& options, const std::string& command_line, Environment& env);
+
+}  // namespace synprobe

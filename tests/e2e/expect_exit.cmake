@@ -1,0 +1,17 @@
+# Runs synprobe with ARGS and checks its exit code is EXPECTED and that, on failure,
+# stderr holds exactly one line that starts with "synprobe: ".
+string(REPLACE " " ";" args "${ARGS}")
+execute_process(COMMAND ${SYNPROBE} ${args} RESULT_VARIABLE code ERROR_VARIABLE err OUTPUT_VARIABLE out)
+if(NOT code EQUAL EXPECTED)
+  message(FATAL_ERROR "exit code ${code}, expected ${EXPECTED}; stderr: ${err}")
+endif()
+if(NOT EXPECTED EQUAL 0)
+  string(REGEX MATCHALL "\n" newlines "${err}")
+  list(LENGTH newlines lines)
+  if(NOT lines EQUAL 1 OR NOT err MATCHES "^synprobe: ")
+    message(FATAL_ERROR "stderr is not one 'synprobe: ' line: [${err}]")
+  endif()
+  if(NOT out STREQUAL "")
+    message(FATAL_ERROR "a failed run printed output: [${out}]")
+  endif()
+endif()

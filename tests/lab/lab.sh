@@ -1,0 +1,552 @@
+#!/usr/bin/env bash
+# tests/lab/lab.sh — synprobe's network-namespace lab.
+#
+#   client --link1-- r1 --link2-- r2 --link3-- r3 --link4 (server LAN)-- server
+#
+# Usage: lab.sh up|down|status
+#        lab.sh exec NODE CMD...          (NODE: client r1 r2 r3 server; server-a = server)
+#        lab.sh injector PATH [SECONDS] [COUNT]
+#                                         start the on-path RST injector on r2 (port 95)
+#
+# Environment:
+#   SPLAB_ID     prefix of every namespace (default "splab": splab-client, splab-r1 ...)
+#   SPLAB_STATE  state directory: namespaces made, PIDs started, logs
+#                (default /run/splab-$SPLAB_ID)
+#
+# Everything happens inside namespaces named "$SPLAB_ID-<node>" that this script
+# creates; nothing touches the host's own interfaces, routes or firewall. Only
+# addresses from 198.18.0.0/15 and 2001:db8::/32 are used. "up" and "down" are
+# idempotent. The script can also be sourced (samples/make-samples.sh does): it
+# then only defines the lab_* functions.
+#
+# Addressing: on link i (1..3) the client-side end is .1 / ::1 and the other end
+# .2 / ::2; on link4 r3 is 198.18.4.1 / 2001:db8:4::1 and the server .10 / ::10.
+# Every interface is named after its link: l1, l2, l3, l4 (so r2 has l2 and l3).
+# Seen from the client, r1 is hop 1, r2 hop 2, r3 hop 3, the server hop 4.
+# r3 has initial TTL / hop limit 255, every other node 64.
+#
+# Scenarios (destination port on the server; IPv4 and IPv6 alike):
+#   80 open (socat)                 81 closed (no listener: the stack's RST)
+#   82 server REJECT tcp-reset      83 server REJECT icmp port-unreachable
+#   84 server REJECT admin-prohib.  85 server DROP
+#   90 r2 REJECT tcp-reset          91 r2 REJECT icmp admin-prohibited
+#   92 r3 REJECT icmp host/addr-unr 93 r1 REJECT icmp net-unreachable / no-route
+#   94 r2 DROP                      96 r3 (TTL 255) REJECT tcp-reset
+#   95 open (socat), but an on-path injector on r2 races a forged RST|ACK
+
+SPLAB_ID=${SPLAB_ID:-splab}
+SPLAB_STATE=${SPLAB_STATE:-/run/splab-$SPLAB_ID}
+
+# Some of these are only used by the scripts that source this file.
+# shellcheck disable=SC2034
+{
+    LAB_NODES=(client r1 r2 r3 server)
+    LAB_ROUTERS=(r1 r2 r3)
+    LAB_CLIENT_IF=l1        # the client's only interface: where captures are taken
+    LAB_INJECTOR_IF=l2      # r2's client-facing interface
+    LAB_CLIENT4=198.18.1.1
+    LAB_CLIENT6=2001:db8:1::1
+    LAB_SERVER4=198.18.4.10
+    LAB_SERVER6=2001:db8:4::10
+    LAB_OPEN_PORTS=(80 95)  # socat listeners on the server
+}
+
+# ---------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------
+
+lab_log() { printf 'lab[%s]: %s\n' "$SPLAB_ID" "$*" >&2; }
+lab_die() { lab_log "error: $*"; return 1; }
+
+lab_check_id() {
+    [[ $SPLAB_ID =~ ^[A-Za-z0-9][A-Za-z0-9_-]{0,23}$ ]] ||
+        lab_die "SPLAB_ID must be 1-24 characters of [A-Za-z0-9_-]"
+}
+
+# Namespace name of a node ("server-a" is an alias of "server").
+lab_ns() {
+    local node=$1
+    [[ $node == server-a ]] && node=server
+    printf '%s-%s\n' "$SPLAB_ID" "$node"
+}
+
+lab_ns_exists() { [[ -e /run/netns/$1 ]]; }
+
+# Run a command inside a node's namespace.
+lab_in() {
+    local node=$1
+    shift
+    ip netns exec "$(lab_ns "$node")" "$@"
+}
+
+lab_sysctl() {
+    local node=$1
+    shift
+    lab_in "$node" sysctl -q -w "$@" >/dev/null
+}
+
+# Addresses: lab_addr4 LINK HOST -> 198.18.LINK.HOST, lab_addr6 likewise.
+lab_addr4() { printf '198.18.%s.%s\n' "$1" "$2"; }
+lab_addr6() { printf '2001:db8:%s::%s\n' "$1" "$2"; }
+
+# ---------------------------------------------------------------------------
+# State: which namespaces we made, which processes we started
+# ---------------------------------------------------------------------------
+
+lab_state_init() {
+    mkdir -p "$SPLAB_STATE"
+    touch "$SPLAB_STATE/namespaces" "$SPLAB_STATE/pids"
+}
+
+# Recorded BEFORE the namespace is created, so a failure half-way still cleans up.
+lab_record_ns() {
+    grep -qxF "$1" "$SPLAB_STATE/namespaces" 2>/dev/null ||
+        printf '%s\n' "$1" >>"$SPLAB_STATE/namespaces"
+}
+
+# /proc/PID/stat fields after the "(comm)" field: state is the 1st, the start
+# time (clock ticks since boot) the 20th.
+lab_proc_field() {   # lab_proc_field PID N
+    local stat fields
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+    read -r -a fields <<<"${stat##*) }"
+    [[ -n ${fields[$2 - 1]:-} ]] || return 1
+    printf '%s\n' "${fields[$2 - 1]}"
+}
+
+# A PID counts as ours only if its start time matches the one recorded, so a
+# recycled PID is never signalled.
+# (A process already gone when recorded gets start time "-": never signalled.)
+lab_record_pid() {   # lab_record_pid PID NAME
+    local start
+    start=$(lab_proc_field "$1" 20) || start=-
+    printf '%s %s %s\n' "$1" "$start" "$2" >>"$SPLAB_STATE/pids"
+}
+
+# Alive and not a zombie (a sourced caller may not have reaped it yet).
+lab_pid_alive() {
+    local state
+    state=$(lab_proc_field "$1" 1) || return 1
+    [[ $state != Z ]]
+}
+
+lab_pid_is() {   # lab_pid_is PID START: still the process we recorded?
+    local now
+    lab_pid_alive "$1" || return 1
+    now=$(lab_proc_field "$1" 20) || return 1
+    [[ $now == "$2" ]]
+}
+
+# Stop one process we started (and the process group it leads: socat's
+# per-connection children), by PID only; SIGTERM, then SIGKILL after 2 s.
+lab_kill_pid() {   # lab_kill_pid PID START [SIGNAL]
+    local pid=$1 start=$2 sig=${3:-TERM} i
+    [[ $pid =~ ^[0-9]+$ ]] || return 0
+    lab_pid_is "$pid" "$start" || return 0
+    kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null || true
+    for ((i = 0; i < 20; i++)); do
+        lab_pid_alive "$pid" || return 0
+        sleep 0.1
+    done
+    lab_pid_is "$pid" "$start" || return 0
+    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Start time recorded for a PID we started ("" if none).
+lab_pid_start() {
+    awk -v p="$1" '$1 == p { s = $2 } END { print s }' "$SPLAB_STATE/pids" 2>/dev/null
+}
+
+# lab_spawn NODE NAME CMD... — start CMD in the background inside NODE's
+# namespace as its own process group, record its PID; the PID is left in
+# LAB_SPAWNED_PID. Output goes to $SPLAB_STATE/NAME.log.
+lab_spawn() {
+    local node=$1 name=$2
+    shift 2
+    # ip netns exec and setsid both exec(), so $! is the command's own PID.
+    setsid ip netns exec "$(lab_ns "$node")" "$@" \
+        </dev/null >"$SPLAB_STATE/$name.log" 2>&1 &
+    LAB_SPAWNED_PID=$!
+    lab_record_pid "$LAB_SPAWNED_PID" "$name"
+}
+
+# PID of the newest live process recorded under NAME ("" if none).
+lab_running_pid() {
+    local pid start name found=""
+    [[ -f $SPLAB_STATE/pids ]] || return 0
+    while read -r pid start name; do
+        [[ $name == "$1" ]] && lab_pid_is "$pid" "$start" && found=$pid
+    done <"$SPLAB_STATE/pids"
+    printf '%s\n' "$found"
+}
+
+# Wait (bounded: TRIES x 50 ms) until FILE contains PATTERN; fails if PID died first.
+lab_wait_for_line() {
+    local file=$1 pattern=$2 pid=$3 tries=${4:-100} i
+    for ((i = 0; i < tries; i++)); do
+        grep -q -- "$pattern" "$file" 2>/dev/null && return 0
+        lab_pid_alive "$pid" || { sleep 0.05; grep -q -- "$pattern" "$file" 2>/dev/null; return; }
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------------------
+# Namespaces and kernel settings
+# ---------------------------------------------------------------------------
+
+lab_create_namespaces() {
+    local node ns
+    for node in "${LAB_NODES[@]}"; do
+        ns=$(lab_ns "$node")
+        lab_record_ns "$ns"
+        lab_ns_exists "$ns" || ip netns add "$ns"
+        lab_in "$node" ip link set lo up
+    done
+}
+
+# Set before the links exist, so new interfaces inherit "default".
+lab_sysctls() {
+    local node
+    for node in "${LAB_NODES[@]}"; do
+        # No DAD (addresses usable at once), no router solicitations or SLAAC,
+        # and the unsolicited MLD reports sent on link-up done within
+        # milliseconds instead of ~1 s: keeps stray ICMPv6 out of the captures.
+        lab_sysctl "$node" net.ipv6.conf.default.mldv1_unsolicited_report_interval=10 \
+            net.ipv6.conf.default.mldv2_unsolicited_report_interval=10
+        lab_sysctl "$node" net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+            net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 \
+            net.ipv6.conf.all.router_solicitations=0 net.ipv6.conf.default.router_solicitations=0 \
+            net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+    done
+    for node in "${LAB_ROUTERS[@]}"; do
+        lab_sysctl "$node" net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 \
+            net.ipv6.conf.default.forwarding=1
+    done
+    # r3 plays network gear with initial TTL / hop limit 255 (per-interface
+    # hop_limit is set again in lab_interface_sysctls once the links exist).
+    lab_sysctl r3 net.ipv4.ip_default_ttl=255 net.ipv6.conf.all.hop_limit=255 \
+        net.ipv6.conf.default.hop_limit=255
+    # Unanswered connection attempts: two retransmissions, SYN at 0 s, 1 s and
+    # 3 s (the kernel would give up at 7 s; the clients' own 4 s timeouts end
+    # them first). Shared by IPv4 and IPv6. Linux >= 6.5 retransmits the first
+    # tcp_syn_linear_timeouts (default 4) SYNs every second and only counts
+    # tcp_syn_retries after those (SYN at 0, 1, 2, 3 s ...); switch that off so
+    # the client behaves as specified (-e: the key is absent on older kernels).
+    lab_sysctl client net.ipv4.tcp_syn_retries=2
+    lab_in client sysctl -q -e -w net.ipv4.tcp_syn_linear_timeouts=0 >/dev/null
+}
+
+# Per-interface settings do not inherit from "all": set them on each link.
+lab_interface_sysctls() {
+    local node=$1 ifname=$2
+    lab_sysctl "$node" "net.ipv6.conf.$ifname.accept_dad=0" "net.ipv6.conf.$ifname.accept_ra=0" \
+        "net.ipv6.conf.$ifname.mldv1_unsolicited_report_interval=10" \
+        "net.ipv6.conf.$ifname.mldv2_unsolicited_report_interval=10"
+    if [[ $node == r3 ]]; then
+        lab_sysctl "$node" "net.ipv6.conf.$ifname.hop_limit=255"
+    fi
+}
+
+# ---------------------------------------------------------------------------
+# Links and addresses
+# ---------------------------------------------------------------------------
+
+# lab_link I UPNODE DOWNNODE UPHOST DOWNHOST: veth "l<I>" in both namespaces.
+lab_link() {
+    local i=$1 up=$2 down=$3 uphost=$4 downhost=$5 ifname="l$1"
+    if ! lab_in "$up" ip link show dev "$ifname" >/dev/null 2>&1; then
+        # Created from inside the upstream namespace, peer placed straight into
+        # the downstream one: the host's namespace never sees either end.
+        lab_in "$up" ip link add "$ifname" type veth peer name "$ifname" netns "$(lab_ns "$down")"
+    fi
+    lab_interface_sysctls "$up" "$ifname"
+    lab_interface_sysctls "$down" "$ifname"
+    lab_in "$up" ip addr replace "$(lab_addr4 "$i" "$uphost")/24" dev "$ifname"
+    lab_in "$down" ip addr replace "$(lab_addr4 "$i" "$downhost")/24" dev "$ifname"
+    lab_in "$up" ip -6 addr replace "$(lab_addr6 "$i" "$uphost")/64" dev "$ifname" nodad
+    lab_in "$down" ip -6 addr replace "$(lab_addr6 "$i" "$downhost")/64" dev "$ifname" nodad
+    lab_in "$up" ip link set "$ifname" up
+    lab_in "$down" ip link set "$ifname" up
+}
+
+lab_links() {
+    lab_link 1 client r1 1 2
+    lab_link 2 r1 r2 1 2
+    lab_link 3 r2 r3 1 2
+    lab_link 4 r3 server 1 10
+}
+
+# ---------------------------------------------------------------------------
+# Routes: static, both ways
+# ---------------------------------------------------------------------------
+
+lab_route() {   # lab_route NODE LINK-NET VIA-LINK VIA-HOST
+    local node=$1 net=$2 vialink=$3 viahost=$4
+    lab_in "$node" ip route replace "198.18.$net.0/24" via "$(lab_addr4 "$vialink" "$viahost")"
+    lab_in "$node" ip -6 route replace "2001:db8:$net::/64" via "$(lab_addr6 "$vialink" "$viahost")"
+}
+
+lab_routes() {
+    local k net
+    # client and server: everything goes to their one router.
+    lab_in client ip route replace default via "$(lab_addr4 1 2)"
+    lab_in client ip -6 route replace default via "$(lab_addr6 1 2)"
+    lab_in server ip route replace default via "$(lab_addr4 4 1)"
+    lab_in server ip -6 route replace default via "$(lab_addr6 4 1)"
+    # router rk sits on links k (upstream) and k+1 (downstream): nets before
+    # link k go upstream to .1 of link k, nets after link k+1 go downstream to
+    # .2 of link k+1.
+    for k in 1 2 3; do
+        for ((net = 1; net < k; net++)); do
+            lab_route "r$k" "$net" "$k" 1
+        done
+        for ((net = k + 2; net <= 4; net++)); do
+            lab_route "r$k" "$net" "$((k + 1))" 2
+        done
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Firewall (iptables / ip6tables, nf_tables backend), one function per node.
+# Rules that refuse traffic addressed to the server itself live in the
+# server's INPUT chain (the host's own firewall); rules on routers live in
+# FORWARD, the only chain that transit packets traverse (never INPUT: the
+# packets are not addressed to the router). Each node's filter table is
+# flushed first, so "up" can be repeated.
+# ---------------------------------------------------------------------------
+
+lab_ipt() {   # lab_ipt NODE 4|6 ARGS...
+    local node=$1 family=$2
+    shift 2
+    if [[ $family == 4 ]]; then
+        lab_in "$node" iptables -w 5 "$@"
+    else
+        lab_in "$node" ip6tables -w 5 "$@"
+    fi
+}
+
+lab_fw_reset() {
+    local node=$1 f
+    for f in 4 6; do
+        lab_ipt "$node" "$f" -F
+        lab_ipt "$node" "$f" -P INPUT ACCEPT
+        lab_ipt "$node" "$f" -P FORWARD ACCEPT
+        lab_ipt "$node" "$f" -P OUTPUT ACCEPT
+    done
+}
+
+lab_fw_server() {
+    local f=$1 dst=$2 portunr=icmp-port-unreachable adminprohib=icmp-admin-prohibited
+    if [[ $f == 6 ]]; then portunr=icmp6-port-unreachable adminprohib=icmp6-adm-prohibited; fi
+    # 81: nothing listens and nothing filters: the server's stack answers RST.
+    # 82: the host firewall answers a RST itself (nf_send_reset), source = server.
+    lab_ipt server "$f" -A INPUT -d "$dst" -p tcp --dport 82 -j REJECT --reject-with tcp-reset
+    # 83/84: the host firewall answers with an ICMP error from its own address.
+    lab_ipt server "$f" -A INPUT -d "$dst" -p tcp --dport 83 -j REJECT --reject-with "$portunr"
+    lab_ipt server "$f" -A INPUT -d "$dst" -p tcp --dport 84 -j REJECT --reject-with "$adminprohib"
+    # 85: the host firewall drops silently.
+    lab_ipt server "$f" -A INPUT -d "$dst" -p tcp --dport 85 -j DROP
+}
+
+lab_fw_r1() {
+    local f=$1 dst=$2 netunr=icmp-net-unreachable
+    [[ $f == 6 ]] && netunr=icmp6-no-route
+    # 93: hop 1 refuses with "network unreachable" (v6: "no route").
+    lab_ipt r1 "$f" -A FORWARD -d "$dst" -p tcp --dport 93 -j REJECT --reject-with "$netunr"
+}
+
+lab_fw_r2() {
+    local f=$1 dst=$2 adminprohib=icmp-admin-prohibited
+    [[ $f == 6 ]] && adminprohib=icmp6-adm-prohibited
+    # 90: a forwarding firewall at hop 2 resets the connection: the RST carries
+    #     the server's address but r2's TTL (64, one hop from the client).
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 90 -j REJECT --reject-with tcp-reset
+    # 91: hop 2 refuses with ICMP admin-prohibited from its client-side address.
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 91 -j REJECT --reject-with "$adminprohib"
+    # 94: hop 2 drops silently.
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 94 -j DROP
+}
+
+lab_fw_r3() {
+    local f=$1 dst=$2 hostunr=icmp-host-unreachable
+    [[ $f == 6 ]] && hostunr=icmp6-addr-unreachable
+    # 92: hop 3 (initial TTL 255) refuses with host-unreachable (v6: address-unreachable).
+    lab_ipt r3 "$f" -A FORWARD -d "$dst" -p tcp --dport 92 -j REJECT --reject-with "$hostunr"
+    # 96: hop 3 resets with the server's address and its own TTL 255.
+    lab_ipt r3 "$f" -A FORWARD -d "$dst" -p tcp --dport 96 -j REJECT --reject-with tcp-reset
+    # 95 (lab artefact, see tests/lab/README.md): the injector on r2 must win
+    #     its race against the server, as a real injector nearer the client
+    #     does. The lab has no delay emulation (no netem) and the server answers
+    #     within microseconds, so r3 drops the FIRST SYN|ACK of each port-95 flow
+    #     (hashlimit keyed on the 4-tuple, burst 1: only the first one is
+    #     "within the limit"); the server's retransmission ~1 s later is the real
+    #     answer arriving late. Conntrack counters cannot do this: they do not
+    #     count retransmitted SYN|ACKs.
+    lab_ipt r3 "$f" -A FORWARD -s "$dst" -p tcp --sport 95 --tcp-flags SYN,ACK,RST SYN,ACK \
+        -m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 \
+        --hashlimit-mode srcip,srcport,dstip,dstport --hashlimit-name "splab-synack95-$f" -j DROP
+}
+
+lab_firewall() {
+    local node
+    for node in server r1 r2 r3; do
+        lab_fw_reset "$node"
+        "lab_fw_$node" 4 "$LAB_SERVER4"
+        "lab_fw_$node" 6 "$LAB_SERVER6"
+    done
+}
+
+# ---------------------------------------------------------------------------
+# Services on the server
+# ---------------------------------------------------------------------------
+
+lab_services() {
+    local port name responder=$SPLAB_STATE/http-responder reply=$SPLAB_STATE/http-reply.txt
+    [[ $SPLAB_STATE =~ ^[A-Za-z0-9/._-]+$ ]] || lab_die "SPLAB_STATE must be a plain path (socat)"
+    printf 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n' >"$reply"
+    # socat mangles quotes and backslashes inside SYSTEM:, so the tiny HTTP
+    # responder is a script of its own, written so that every exchange looks
+    # the same on the wire:
+    # - it reads the request head first (at most 50 lines, 5 s): answering
+    #   before the request is read makes socat's write of the request into the
+    #   finished child fail, and socat then drops the reply;
+    # - the reply is one write (cat of a file), so one segment;
+    # - it then waits (at most 5 s) for the client to close first, so the FIN
+    #   order is always client, then server.
+    cat >"$responder" <<SH
+#!/bin/bash
+for ((i = 0; i < 50; i++)); do
+    IFS= read -r -t 5 line || break
+    [[ \$line == \$'\\r' || -z \$line ]] && break
+done
+cat $reply
+timeout 5 cat >/dev/null
+SH
+    chmod 755 "$responder"
+    for port in "${LAB_OPEN_PORTS[@]}"; do
+        name="listener-$port"
+        [[ -n $(lab_running_pid "$name") ]] && continue
+        # One dual-stack listener per port (IPv4 arrives as ::ffff:198.18.4.10).
+        lab_spawn server "$name" socat \
+            "TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=0,backlog=64" "EXEC:$responder"
+    done
+}
+
+# Bounded wait until the client reaches the server over IPv4 and IPv6; this
+# also completes ARP / neighbour discovery on every link.
+lab_wait_ready() {
+    local i ok4=0 ok6=0
+    for ((i = 0; i < 60; i++)); do
+        if ((ok4 == 0)) && lab_in client curl -s --noproxy '*' --max-time 1 -o /dev/null \
+            "http://$LAB_SERVER4:80/"; then ok4=1; fi
+        if ((ok6 == 0)) && lab_in client curl -s --noproxy '*' --max-time 1 -g -o /dev/null \
+            "http://[$LAB_SERVER6]:80/"; then ok6=1; fi
+        ((ok4 && ok6)) && return 0
+        sleep 0.2
+    done
+    lab_die "server not reachable from the client (IPv4 ok=$ok4, IPv6 ok=$ok6)"
+}
+
+# ---------------------------------------------------------------------------
+# The injector (scenario 95), on r2's client-facing interface
+# ---------------------------------------------------------------------------
+
+# lab_start_injector PATH [SECONDS] [COUNT] — PID left in LAB_INJECTOR_PID.
+# One injector at a time: a previous one we started is stopped first.
+lab_start_injector() {
+    local bin=$1 seconds=${2:-60} count=${3:-20} old
+    [[ -x $bin ]] || lab_die "injector not executable: $bin"
+    old=$(lab_running_pid injector)
+    [[ -z $old ]] || lab_kill_pid "$old" "$(lab_pid_start "$old")"
+    lab_spawn r2 injector "$bin" --iface "$LAB_INJECTOR_IF" --port 95 \
+        --seconds "$seconds" --count "$count"
+    LAB_INJECTOR_PID=$LAB_SPAWNED_PID
+    lab_wait_for_line "$SPLAB_STATE/injector.log" 'splab-injector: ready' "$LAB_INJECTOR_PID" 100 ||
+        { cat "$SPLAB_STATE/injector.log" >&2; lab_die "injector did not start"; }
+}
+
+# ---------------------------------------------------------------------------
+# up / down / status
+# ---------------------------------------------------------------------------
+
+lab_up() {
+    lab_check_id
+    lab_state_init
+    lab_create_namespaces
+    lab_sysctls
+    lab_links
+    lab_routes
+    lab_firewall
+    lab_services
+    lab_wait_ready
+    lab_log "up (state in $SPLAB_STATE)"
+}
+
+lab_down() {
+    lab_check_id
+    local pid start name ns
+    if [[ -f $SPLAB_STATE/pids ]]; then
+        while read -r pid start name; do
+            lab_kill_pid "$pid" "$start"
+        done <"$SPLAB_STATE/pids"
+    fi
+    if [[ -f $SPLAB_STATE/namespaces ]]; then
+        while read -r ns; do
+            [[ -n $ns ]] || continue
+            lab_ns_exists "$ns" || continue
+            # Anything still running in our namespace was started in it by us
+            # (lab.sh exec ...): stop it by PID so the namespace really goes.
+            for pid in $(ip netns pids "$ns" 2>/dev/null); do
+                lab_log "stopping leftover PID $pid in $ns"
+                lab_kill_pid "$pid" "$(lab_proc_field "$pid" 20 || true)"
+            done
+            ip netns delete "$ns"
+        done <"$SPLAB_STATE/namespaces"
+    fi
+    rm -rf -- "$SPLAB_STATE"
+}
+
+lab_status() {
+    local node ns pid start name rc=0
+    for node in "${LAB_NODES[@]}"; do
+        ns=$(lab_ns "$node")
+        if lab_ns_exists "$ns"; then echo "namespace $ns: present"; else echo "namespace $ns: absent"; rc=1; fi
+    done
+    if [[ -f $SPLAB_STATE/pids ]]; then
+        while read -r pid start name; do
+            if lab_pid_is "$pid" "$start"; then echo "process $name ($pid): running"; else echo "process $name ($pid): gone"; fi
+        done <"$SPLAB_STATE/pids"
+    fi
+    return "$rc"
+}
+
+lab_main() {
+    set -euo pipefail
+    local cmd=${1:-}
+    shift || true
+    case $cmd in
+    up) lab_up ;;
+    down) lab_down ;;
+    status) lab_status ;;
+    exec)
+        (($# >= 2)) || { echo "usage: lab.sh exec NODE CMD..." >&2; return 2; }
+        lab_ns_exists "$(lab_ns "$1")" || lab_die "no namespace $(lab_ns "$1") (lab.sh up?)"
+        exec ip netns exec "$(lab_ns "$1")" "${@:2}"
+        ;;
+    injector)
+        (($# >= 1)) || { echo "usage: lab.sh injector PATH [SECONDS] [COUNT]" >&2; return 2; }
+        lab_state_init
+        lab_start_injector "$@"
+        echo "injector PID $LAB_INJECTOR_PID (stopped by 'lab.sh down' or after its time limit)"
+        ;;
+    *)
+        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        return 2
+        ;;
+    esac
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    lab_main "$@"
+fi
