@@ -189,6 +189,8 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     lab_down || say "warning: lab teardown reported an error"
+    rm -f -- "$OUT_DIR"/*/capture.pcapng.tmp
+    ((rc == 0)) || say "failed or interrupted (exit $rc); lab $SPLAB_ID torn down"
     exit "$rc"
 }
 
