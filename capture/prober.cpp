@@ -18,20 +18,27 @@
 #include "dissect/analyzer.hpp"
 #include "dissect/combine.hpp"
 #include "dissect/decode.hpp"
+#include "dissect/trace.hpp"
 #include "dissect/error.hpp"
 
 namespace synprobe {
 namespace {
 
 // One SYN or echo request to send, planned before anything leaves.
+enum class ProbeRole { target, control, target_trace, control_trace, echo };
+
 struct PlannedProbe {
   IpAddress source;
   IpAddress destination;
   std::uint16_t port = 0;     // 0: ICMP echo
-  bool control = false;       // baseline only: not a target
+  ProbeRole role = ProbeRole::target;
   unsigned round = 0;
+  std::uint8_t ttl = 64;
+  std::uint32_t isn = 0;
   std::vector<std::uint8_t> bytes;
 };
+
+using TargetKey = std::pair<IpAddress, std::uint16_t>;
 
 // A capture on one interface, with the sources that use it.
 struct Listener {
@@ -66,6 +73,36 @@ std::string capture_filter(const std::set<IpAddress>& sources, std::uint16_t por
   return filter;
 }
 
+bool has(const Judgement& j, Signal s) {
+  return std::any_of(j.evidence.begin(), j.evidence.end(), [&](const Evidence& e) { return e.signal == s; });
+}
+
+// An answer is plainly the host's when it is a SYN/ACK, or a refusal whose TTL, IP-ID and
+// timing all fit the host's own packets: tracing it would only cost the routers' ICMP budget.
+bool plainly_the_hosts(const Judgement& j) {
+  if (j.verdict == Verdict::open) return true;
+  const bool fits = (has(j, Signal::ttl_matches_host) || (j.verdict == Verdict::icmp_unreachable && j.actor == Actor::host)) &&
+                    !has(j, Signal::early_reset) && !has(j, Signal::ip_id_breaks_pattern) &&
+                    !has(j, Signal::no_baseline) && !has(j, Signal::icmp_spoofs_host);
+  return (j.verdict == Verdict::refused_by_host || j.verdict == Verdict::icmp_unreachable) && j.actor == Actor::host && fits;
+}
+
+// How far to trace: to the ICMP sender (its own time-exceeded names it), to the refusing
+// host, one past a refusing middlebox (a forwarding filter at hop k resets TTL k+1), and
+// for silence the whole budget.
+int trace_depth(const Judgement& j, const AttemptResult& r) {
+  switch (j.verdict) {
+    case Verdict::icmp_unreachable:
+    case Verdict::refused_by_host: return j.hop.value_or(64);
+    case Verdict::refused_by_middlebox:
+    case Verdict::injected_reset: return j.hop ? *j.hop + 1 : 64;
+    case Verdict::open: return r.host_hop ? r.host_hop->hop : j.hop.value_or(64);
+    case Verdict::dropped:
+    case Verdict::inconclusive: return 64;
+  }
+  return 64;
+}
+
 Timestamp after(Timestamp t, double seconds) {
   return Timestamp{t.ns + static_cast<std::int64_t>(seconds * 1e9)};
 }
@@ -80,10 +117,13 @@ class ProbeRun {
  private:
   void plan();
   void open_listeners();
-  void send_all();
+  void build(PlannedProbe& p);
+  void send(const std::vector<PlannedProbe>& probes);
   void listen_until(Timestamp deadline, bool stop_when_answered);
   void drain();
   [[nodiscard]] bool all_answered() const;
+  [[nodiscard]] std::map<TargetKey, AttemptResult> judge_targets(const std::vector<AttemptResult>& all) const;
+  [[nodiscard]] std::vector<PlannedProbe> plan_trace(const std::map<TargetKey, AttemptResult>& first);
   [[nodiscard]] AnalysisReport results();
 
   const ProbeOptions& options_;
@@ -97,7 +137,9 @@ class ProbeRun {
   Analyzer analyzer_;
   ProbeOutcome outcome_;
   ProbeSummary summary_;
-  std::uint32_t tcp_probes_sent_ = 0;
+  std::map<std::uint32_t, const PlannedProbe*> by_isn_;  // every TCP probe sent, by ISN
+  std::vector<PlannedProbe> trace_probes_;
+  std::set<std::uint32_t> phase_isns_;  // the TCP probes of the phase under way
   bool interrupted_ = false;
 };
 
@@ -110,8 +152,8 @@ void ProbeRun::plan() {
   // Round r sends one SYN to every target; the baseline probes go out with round 0.
   for (unsigned round = 0; round < options_.count; ++round) {
     for (const ProbeTarget& t : options_.targets) {
-      PlannedProbe p{routes_[t.address].source, t.address, t.port, false, round, {}};
-      probes_.push_back(std::move(p));
+      probes_.push_back(PlannedProbe{routes_[t.address].source, t.address, t.port, ProbeRole::target, round,
+                                     options_.ttl, 0, {}});
     }
   }
   if (options_.baseline) {
@@ -121,22 +163,12 @@ void ProbeRun::plan() {
     for (const ProbeTarget& t : options_.targets) hosts.insert(t.address);
     for (const IpAddress& h : hosts) {
       for (const std::uint16_t port : options_.control_ports)
-        if (!targeted.count({h, port})) probes_.push_back(PlannedProbe{routes_[h].source, h, port, true, 0, {}});
-      probes_.push_back(PlannedProbe{routes_[h].source, h, 0, true, 0, {}});  // ICMP echo
+        if (!targeted.count({h, port}))
+          probes_.push_back(PlannedProbe{routes_[h].source, h, port, ProbeRole::control, 0, options_.ttl, 0, {}});
+      probes_.push_back(PlannedProbe{routes_[h].source, h, 0, ProbeRole::echo, 0, 64, 0, {}});
     }
   }
-  std::uniform_int_distribution<std::uint32_t> u32;
-  std::uint16_t echo_seq = 0;
-  const auto echo_id = static_cast<std::uint16_t>(u32(rng_));
-  for (PlannedProbe& p : probes_) {
-    if (p.port == 0) {
-      p.bytes = build_echo_request(p.source, p.destination, echo_id, ++echo_seq, 64);
-    } else {
-      SynSpec spec{p.source, p.destination, source_port_, p.port, u32(rng_),
-                   static_cast<std::uint16_t>(u32(rng_)), options_.ttl, u32(rng_)};
-      p.bytes = build_syn(spec);
-    }
-  }
+  for (PlannedProbe& p : probes_) build(p);
   const std::uint32_t needed = static_cast<std::uint32_t>(probes_.size());
   if (needed > options_.limits.max_packets)
     throw Failure(ExitCode::usage, fmt::format("this run would send {} packets, more than the cap of {} "
@@ -181,8 +213,8 @@ void ProbeRun::drain() {
 bool ProbeRun::all_answered() const {
   std::size_t answered = 0;
   for (const Attempt& a : analyzer_.attempts())
-    if (a.client_port == source_port_ && !a.answers.empty()) ++answered;
-  return answered >= tcp_probes_sent_;
+    if (a.client_port == source_port_ && phase_isns_.count(a.isn) && !a.answers.empty()) ++answered;
+  return answered >= phase_isns_.size();
 }
 
 void ProbeRun::listen_until(Timestamp deadline, bool stop_when_answered) {
@@ -198,38 +230,123 @@ void ProbeRun::listen_until(Timestamp deadline, bool stop_when_answered) {
   }
 }
 
-void ProbeRun::send_all() {
-  unsigned round = 0;
+void ProbeRun::build(PlannedProbe& p) {
+  std::uniform_int_distribution<std::uint32_t> u32;
+  if (p.port == 0) {
+    static std::uint16_t echo_seq = 0;
+    p.bytes = build_echo_request(p.source, p.destination, static_cast<std::uint16_t>(source_port_ ^ 0x5350), ++echo_seq, 64);
+    return;
+  }
+  // A fresh random ISN per probe (never one already used in this run) tells the probes apart.
+  do p.isn = u32(rng_);
+  while (by_isn_.count(p.isn) || by_isn_.count(p.isn - 1) || by_isn_.count(p.isn + 1));
+  const SynSpec spec{p.source, p.destination, source_port_, p.port, p.isn,
+                     static_cast<std::uint16_t>(u32(rng_)), p.ttl, u32(rng_)};
+  p.bytes = build_syn(spec);
+  by_isn_[p.isn] = &p;
+}
+
+// Sends rounds `interval` apart, reading answers meanwhile; probes of one round go at once.
+void ProbeRun::send(const std::vector<PlannedProbe>& probes) {
+  unsigned round = probes.empty() ? 0 : probes.front().round;
   Timestamp round_start = wall_clock_now();
-  for (const PlannedProbe& p : probes_) {
+  for (const PlannedProbe& p : probes) {
     if (p.round != round) {
-      // Pace the rounds, reading answers meanwhile.
       listen_until(after(round_start, options_.interval_s), false);
       round = p.round;
       round_start = wall_clock_now();
     }
     if (stop_.load()) { interrupted_ = true; return; }
     sender_->send(p.destination, p.bytes);
-    if (p.port != 0) ++tcp_probes_sent_;
+    if (p.port != 0) phase_isns_.insert(p.isn);
     drain();
   }
 }
 
+std::map<TargetKey, AttemptResult> ProbeRun::judge_targets(const std::vector<AttemptResult>& all) const {
+  std::map<TargetKey, std::vector<AttemptResult>> by_target;
+  for (const AttemptResult& r : all) {
+    if (r.attempt.client_port != source_port_) continue;
+    const auto it = by_isn_.find(r.attempt.isn);
+    if (it == by_isn_.end() || it->second->role != ProbeRole::target) continue;
+    by_target[{r.attempt.server, r.attempt.server_port}].push_back(r);
+  }
+  std::map<TargetKey, AttemptResult> judged;
+  for (auto& [key, list] : by_target) judged.emplace(key, combine_probes(list));
+  return judged;
+}
+
+// TTL-limited SYNs for every target whose answer is not plainly the host's: TTL 1 up to
+// just past the refuser's hop (or the whole budget for a silent drop), `repeat` rounds,
+// all TTLs of a round at once. A drop also traces a control port that answered, on the
+// same path, to tell a port filter from a broken path.
+std::vector<PlannedProbe> ProbeRun::plan_trace(const std::map<TargetKey, AttemptResult>& first) {
+  std::vector<PlannedProbe> plan;
+  std::set<IpAddress> control_traced;
+  for (const auto& [key, r] : first) {
+    const Judgement& j = r.judgement;
+    if (options_.trace == TraceMode::never) break;
+    if (options_.trace == TraceMode::automatic && plainly_the_hosts(j)) continue;
+    const int last_ttl = std::clamp(trace_depth(j, r), 1, options_.max_ttl);
+    const IpAddress source = routes_[key.first].source;
+    for (unsigned round = 0; round < options_.repeat; ++round)
+      for (int ttl = 1; ttl <= last_ttl; ++ttl)
+        plan.push_back(PlannedProbe{source, key.first, key.second, ProbeRole::target_trace, round,
+                                    static_cast<std::uint8_t>(ttl), 0, {}});
+    if (j.verdict != Verdict::dropped || !r.host_hop || control_traced.count(key.first)) continue;
+    // A control port the host answered in the first phase, if any.
+    for (const std::uint16_t port : options_.control_ports) {
+      const auto answered = std::any_of(analyzer_.attempts().begin(), analyzer_.attempts().end(), [&](const Attempt& a) {
+        const auto it = by_isn_.find(a.isn);
+        return a.server == key.first && a.server_port == port && it != by_isn_.end() &&
+               it->second->role != ProbeRole::target_trace && a.has_answer(AnswerKind::syn_ack);
+      });
+      if (!answered) continue;
+      control_traced.insert(key.first);
+      for (unsigned round = 0; round < options_.repeat; ++round)
+        for (int ttl = 1; ttl <= std::min(r.host_hop->hop, options_.max_ttl); ++ttl)
+          plan.push_back(PlannedProbe{source, key.first, port, ProbeRole::control_trace, round,
+                                      static_cast<std::uint8_t>(ttl), 0, {}});
+      break;
+    }
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const PlannedProbe& a, const PlannedProbe& b) { return a.round < b.round; });
+  return plan;
+}
+
 AnalysisReport ProbeRun::results() {
-  std::map<std::pair<IpAddress, std::uint16_t>, std::vector<AttemptResult>> by_target;
-  for (AttemptResult& r : analyzer_.finish())
-    if (r.attempt.client_port == source_port_) by_target[{r.attempt.server, r.attempt.server_port}].push_back(std::move(r));
+  const std::vector<AttemptResult> all = analyzer_.finish();
+  std::map<TargetKey, AttemptResult> judged = judge_targets(all);
+
+  // The TTL-limited probes of each target, and of each host's control port.
+  std::map<TargetKey, std::vector<AttemptResult>> traces;
+  std::map<IpAddress, std::vector<AttemptResult>> control_traces;
+  for (const AttemptResult& r : all) {
+    const auto it = by_isn_.find(r.attempt.isn);
+    if (r.attempt.client_port != source_port_ || it == by_isn_.end()) continue;
+    if (it->second->role == ProbeRole::target_trace) traces[{r.attempt.server, r.attempt.server_port}].push_back(r);
+    if (it->second->role == ProbeRole::control_trace) control_traces[r.attempt.server].push_back(r);
+  }
 
   AnalysisReport report;
-  std::set<std::pair<IpAddress, std::uint16_t>> done;
+  std::set<TargetKey> done;
   for (const ProbeTarget& t : options_.targets) {
-    const auto key = std::make_pair(t.address, t.port);
+    const TargetKey key{t.address, t.port};
     if (!done.insert(key).second) continue;
-    auto it = by_target.find(key);
-    if (it == by_target.end() || it->second.empty()) continue;  // interrupted before its SYN left
-    AttemptResult combined = combine_probes(it->second);
-    combined.attempt.id = report.attempts.size() + 1;
-    report.attempts.push_back(std::move(combined));
+    auto it = judged.find(key);
+    if (it == judged.end()) continue;  // interrupted before its SYN left
+    AttemptResult result = it->second;
+    if (const auto trace = traces.find(key); trace != traces.end()) {
+      result.trace = build_trace(trace->second);
+      const Trace control = control_traces.count(t.address) ? build_trace(control_traces[t.address]) : Trace{};
+      LocateContext ctx;
+      if (result.host_hop) ctx.host_hop = result.host_hop->hop;
+      ctx.host_rtt_ms = result.host_syn_ack_rtt_ms;
+      ctx.control = control.hops.empty() ? nullptr : &control;
+      locate(result.judgement, result.attempt, result.trace, ctx);
+    }
+    result.attempt.id = report.attempts.size() + 1;
+    report.attempts.push_back(std::move(result));
   }
   return report;
 }
@@ -242,12 +359,27 @@ ProbeOutcome ProbeRun::run(const std::function<void(const Identity&)>& before_dr
   drop_privileges(who);
 
   // From here on, nothing privileged remains; packets are parsed only from here on.
-  send_all();
-  const Timestamp deadline = after(wall_clock_now(), options_.timeout_s);
+  analyzer_.set_sees_both_directions(true);
+  send(probes_);
+  Timestamp deadline = after(wall_clock_now(), options_.timeout_s);
   if (!interrupted_) listen_until(deadline, true);
   drain();
   analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
-  analyzer_.set_sees_both_directions(true);
+
+  // Second phase: locate the refusal hop by hop.
+  if (!interrupted_ && options_.trace != TraceMode::never) {
+    trace_probes_ = plan_trace(judge_targets(analyzer_.finish()));
+    if (trace_probes_.size() + sender_->sent() > options_.limits.max_packets) {
+      trace_probes_.clear();  // the cap holds: report without the trace rather than exceed it
+    }
+    for (PlannedProbe& p : trace_probes_) build(p);
+    phase_isns_.clear();
+    send(trace_probes_);
+    deadline = after(wall_clock_now(), options_.timeout_s);
+    if (!interrupted_ && !trace_probes_.empty()) listen_until(deadline, true);
+    drain();
+    analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
+  }
 
   outcome_.report = results();
   outcome_.report.run.interrupted = interrupted_;

@@ -24,8 +24,15 @@ struct ProbeTarget {
   std::string host;  // as the user named it (for reports)
 };
 
+// When to send TTL-limited SYNs after the first answers: never, when the answer is not
+// plainly the host's (anything but open), or for every target (`synprobe trace`).
+enum class TraceMode { never, automatic, always };
+
 struct ProbeOptions {
   std::vector<ProbeTarget> targets;
+  TraceMode trace = TraceMode::automatic;
+  int max_ttl = 30;           // TTL budget of a trace
+  unsigned repeat = 3;        // TTL-limited SYNs per TTL
   unsigned count = 1;         // SYNs per target, each with its own ISN
   double interval_s = 0.2;    // between rounds of SYNs
   double timeout_s = 2.0;     // how long to wait after the last SYN

@@ -10,6 +10,7 @@
 
 #include "attempt_tracker.hpp"
 #include "host_profile.hpp"
+#include "trace_model.hpp"
 #include "verdict.hpp"
 
 namespace synprobe {
@@ -22,6 +23,7 @@ struct AttemptResult {
   std::uint64_t host_packets = 0;     // how many of its packets formed that baseline
   IpIdBehaviour host_ip_id = IpIdBehaviour::unknown;
   std::optional<double> host_syn_ack_rtt_ms;
+  Trace trace;                        // hop table of TTL-limited probes (live runs), else empty
 };
 
 class Analyzer {

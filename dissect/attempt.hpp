@@ -44,6 +44,7 @@ struct Answer {
   std::uint8_t icmp_code = 0;
   bool matched_by_seq = false;  // the quote held the sequence number, not just the ports
   std::optional<std::uint8_t> quoted_ttl;
+  std::optional<QuotedPacket> quote;  // what the ICMP sender quoted of our SYN
   // Which SYN transmission it answers (the newest sent before it) and the time since.
   std::size_t transmission = 0;
   double rtt_ms = 0;
@@ -57,6 +58,7 @@ struct Attempt {
   std::uint16_t server_port = 0;
   std::uint32_t isn = 0;
   TcpOptions syn_options;
+  std::uint8_t syn_tos = 0;  // DSCP/ECN as the SYN left (or was captured)
 
   Timestamp first_seen;
   Timestamp last_seen;  // the newest SYN transmission

@@ -73,6 +73,7 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.server_port = p.tcp.dport;
   a.isn = p.tcp.seq;
   a.syn_options = p.tcp.options;
+  a.syn_tos = p.ip.tos;
   a.first_seen = a.last_seen = p.ts;
   a.syn_count = 1;
   a.transmissions.push_back(tx);
@@ -183,6 +184,7 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   Answer answer = answer_from(p, AnswerKind::icmp_error);
   answer.matched_by_seq = true;
   if (q.ip.ttl != 0 || q.quoted_bytes >= 20) answer.quoted_ttl = q.ip.ttl;
+  answer.quote = q;
   add_answer(a, answer);
   // Prefer the transmission whose IP-ID the router quoted (TTL-limited probes share an ISN).
   if (q.ip.has_ip_id && !a.answers.empty() && a.answers.back().ts == p.ts) {

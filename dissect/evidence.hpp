@@ -42,6 +42,18 @@ enum class Signal : std::uint8_t {
   client_reset,          // the client's own kernel reset the SYN/ACK (raw probing)
   teardown_reset,        // the server reset the connection after the handshake
   probes_disagree,       // repeated probes of one target drew different verdicts
+  reset_before_host,     // TTL-limited SYNs draw RSTs at a TTL that has not reached the host
+  ttl_forged,            // the RST imitates the host's TTL, but the trace places it nearer
+  rtt_matches_hop,       // the refusal's round-trip time is that of a hop, not the host's
+  on_path_injector,      // one TTL drew both a time-exceeded and a RST
+  icmp_sender_hop,       // the ICMP error's sender appears at this hop in the trace
+  dropped_after_hop,     // TTL-limited SYNs are answered up to a hop and never beyond
+  control_path_continues,// probes to a control port are answered beyond that hop
+  silent_hop,            // a hop never answered time-exceeded
+  icmp_rate_limit_suspected, // answers come and go at one hop: ICMP rate limiting, not policy
+  path_rewrites,         // the quoted SYN shows the path changed it (MSS, options, DSCP, NAT…)
+  trace_reached_host,    // TTL-limited SYNs reached the host itself
+  signature,             // the refusal matches a known refuser's packet shape
 };
 
 struct SignalInfo {

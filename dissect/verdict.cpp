@@ -109,7 +109,9 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
             fmt::format("The {} has {}, as {}.", what, ttl_text(answer.ttl), host_text));
     }
 
-    if (answer.has_ip_id) {
+    // IP-IDs compare only like with like: a host numbers its ICMP errors (not DF) apart
+    // from its TCP replies (Linux: 0 on DF replies), so only TCP answers are weighed here.
+    if (answer.has_ip_id && answer.kind != AnswerKind::icmp_error) {
       const IpIdSampler& syn_acks = ctx.server->syn_ack_ip_ids();
       const IpIdSampler& all = ctx.server->ip_ids();
       if (syn_acks.size() > 0 && syn_acks.all_zero()) {

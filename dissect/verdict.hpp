@@ -12,6 +12,7 @@
 #include "attempt.hpp"
 #include "evidence.hpp"
 #include "host_profile.hpp"
+#include "trace_model.hpp"
 
 namespace synprobe {
 
@@ -32,17 +33,12 @@ inline constexpr std::size_t verdict_count = 7;
 enum class Actor : std::uint8_t { host, middlebox, router, unknown };
 [[nodiscard]] std::string_view actor_name(Actor a);
 
-struct IcmpSummary {
-  std::uint8_t type = 0;
-  std::uint8_t code = 0;
-  std::string name;
-};
-
 struct Judgement {
   Verdict verdict = Verdict::inconclusive;
   Actor actor = Actor::unknown;
   std::optional<IpAddress> responder;
   std::optional<int> hop;
+  std::optional<std::pair<int, int>> hop_range;  // when only a range of hops is known
   std::optional<IcmpSummary> icmp;
   double confidence = 0;
   std::optional<double> rtt_ms;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "dissect/icmp_names.hpp"
+#include "dissect/trace_model.hpp"
 #include "json_writer.hpp"
 #include "renderer.hpp"
 
@@ -48,6 +49,32 @@ void write_answer(JsonWriter& w, const Attempt& a, const Answer& x) {
   w.end_object();
 }
 
+void write_hops(JsonWriter& w, const Trace& trace, const Judgement& j) {
+  w.key("hops").begin_array();
+  for (const TraceHop& h : trace.hops) {
+    w.begin_object();
+    w.field("hop", h.hop);
+    w.key("address");
+    h.address ? w.value(h.address->to_string()) : w.null();
+    w.key("rtt_ms");
+    h.rtt_ms ? w.number(*h.rtt_ms, 3) : w.null();
+    w.key("answers").begin_array();
+    for (const HopAnswer a : h.answers) w.value(hop_answer_name(a));
+    w.end_array();
+    w.field("majority", hop_answer_name(h.majority));
+    w.key("icmp");
+    if (h.icmp) write_icmp(w, h.icmp->type, h.icmp->code, h.icmp->name);
+    else w.null();
+    w.field("refuser", j.hop && *j.hop == h.hop && j.verdict != Verdict::open);
+    w.key("changes").begin_array();
+    for (const PathChange& c : h.changes)
+      w.begin_object().field("field", c.field).field("sent", c.sent).field("quoted", c.quoted).end_object();
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_attempt(JsonWriter& w, const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
@@ -67,6 +94,9 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.key("responder");
   j.responder ? w.value(j.responder->to_string()) : w.null();
   w.optional_field("hop", j.hop);
+  w.key("hop_range");
+  if (j.hop_range) w.begin_array().value(j.hop_range->first).value(j.hop_range->second).end_array();
+  else w.null();
   w.key("icmp");
   if (j.icmp) write_icmp(w, j.icmp->type, j.icmp->code, j.icmp->name);
   else w.null();
@@ -80,6 +110,7 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.key("answers").begin_array();
   for (const Answer& x : a.answers) write_answer(w, a, x);
   w.end_array();
+  write_hops(w, r.trace, j);
   w.key("baseline").begin_object();
   w.field("packets", r.host_packets);
   w.key("hop");

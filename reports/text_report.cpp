@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "dissect/trace_model.hpp"
 #include "renderer.hpp"
 
 namespace synprobe {
@@ -43,7 +44,9 @@ Row row_of(const AttemptResult& r) {
   row.verdict = std::string(verdict_name(j.verdict));
   if (j.icmp) row.verdict += fmt::format(" ({})", j.icmp->name);
   row.actor = std::string(actor_name(j.actor));
-  row.hop = j.hop ? std::to_string(*j.hop) : "-";
+  row.hop = j.hop_range ? fmt::format("{}-{}", j.hop_range->first, j.hop_range->second)
+            : j.hop    ? std::to_string(*j.hop)
+                       : "-";
   row.responder = j.responder ? j.responder->to_string() : "-";
   row.rtt = j.rtt_ms ? fmt::format("{:.3f} ms", *j.rtt_ms) : "-";
   row.v = j.verdict;
@@ -71,6 +74,39 @@ std::string input_line(const InputSummary& in) {
   }
   if (!problems.empty()) line += "; " + problems;
   return line;
+}
+
+// The hop table of a traced attempt, the refusing hop marked.
+std::string hop_table(const AttemptResult& r, bool color) {
+  const Trace& t = r.trace;
+  if (t.hops.empty()) return {};
+  std::size_t w_address = 7;
+  for (const TraceHop& h : t.hops) w_address = std::max(w_address, h.address ? h.address->to_string().size() : 1);
+  std::string out = fmt::format("    {:>3}  {:<{}}  {:>10}  {}\n", "HOP", "ADDRESS", w_address, "RTT", "ANSWERS");
+  const Judgement& j = r.judgement;
+  // Trailing hops that never answered collapse into one line.
+  std::size_t shown = t.hops.size();
+  while (shown > 1 && t.hops[shown - 1].majority == HopAnswer::none && t.hops[shown - 2].majority == HopAnswer::none)
+    --shown;
+  for (std::size_t i = 0; i < shown; ++i) {
+    const TraceHop& h = t.hops[i];
+    if (i + 1 == shown && shown < t.hops.size()) {
+      out += fmt::format("    {:>3}  {:<{}}  {:>10}  no answer to any probe up to TTL {}\n",
+                         fmt::format("{}+", h.hop), "*", w_address, "-", t.hops.back().hop);
+      break;
+    }
+    std::string answers;
+    for (const HopAnswer a : h.answers) answers += (answers.empty() ? "" : " ") + std::string(hop_answer_name(a));
+    if (h.icmp) answers += " (" + h.icmp->name + ")";
+    const bool marked = j.hop && *j.hop == h.hop && j.verdict != Verdict::open;
+    std::string mark;
+    if (marked) mark = fmt::format("{}  <- {} ({}){}", color ? "\x1b[1;31m" : "", verdict_name(j.verdict),
+                                   actor_name(j.actor), color ? "\x1b[0m" : "");
+    for (const PathChange& c : h.changes) answers += "; changed " + describe(c);
+    out += fmt::format("    {:>3}  {:<{}}  {:>10}  {}{}\n", h.hop, h.address ? h.address->to_string() : "*", w_address,
+                       h.rtt_ms ? fmt::format("{:.3f} ms", *h.rtt_ms) : "-", answers, mark);
+  }
+  return out;
 }
 
 }  // namespace
@@ -111,6 +147,7 @@ std::string render_text(const AnalysisReport& report, const RenderOptions& optio
   if (!rows.empty()) out += line(header, true);
   for (std::size_t i = 0; i < rows.size(); ++i) {
     out += line(rows[i], false);
+    out += hop_table(report.attempts[i], options.color);
     if (!options.verbose) continue;
     const Judgement& j = report.attempts[i].judgement;
     out += fmt::format("    confidence {:.2f}; {} SYN{}\n", j.confidence, report.attempts[i].attempt.syn_count,

@@ -63,6 +63,9 @@ int run(const std::vector<std::string>& args, Environment& env) {
   ProbeCommandOptions probe;
   CLI::App* probe_cmd = add_probe_command(app, probe);
   probe_cmd->footer(std::string(probe_cmd->get_footer()) + "\n\n" + exit_code_help);
+  ProbeCommandOptions trace;
+  CLI::App* trace_cmd = add_trace_command(app, trace);
+  trace_cmd->footer(std::string(trace_cmd->get_footer()) + "\n\n" + exit_code_help);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -93,7 +96,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
   const std::string command_line = quoted_command_line(args);
   try {
     if (analyze_cmd->parsed()) return run_analyze(analyze, command_line, env);
-    if (probe_cmd->parsed()) return run_probe_command(probe, command_line, env);
+    if (probe_cmd->parsed()) return run_probe_command(probe, "probe", command_line, env);
+    if (trace_cmd->parsed()) return run_probe_command(trace, "trace", command_line, env);
     env.err << "synprobe: no command given (see synprobe --help)\n";
     return static_cast<int>(ExitCode::usage);
   } catch (const Failure& f) {

@@ -97,8 +97,10 @@ std::string evidence_pcapng(const ProbeOutcome& outcome) {
 
 }  // namespace
 
-CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
-  CLI::App* cmd = app.add_subcommand("probe", "Send SYNs to HOST:PORT, capture every answer, and say who refused");
+namespace {
+
+// The options `probe` and `trace` share.
+void add_live_options(CLI::App* cmd, ProbeCommandOptions& o) {
   cmd->add_option("targets", o.targets, "HOST:PORT, [IPv6]:PORT, HOST:80,443 or HOST with -p")->required();
   cmd->add_option("-p,--ports", o.ports, "Ports for targets given without one: 22,80,443 or 8000-8010")->group("Targets");
   cmd->add_flag("-4", o.only_v4, "Probe IPv4 addresses only")->group("Targets");
@@ -125,24 +127,51 @@ CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
                 "Do not learn the host's TTL/IP-ID from a control port and an echo request")->group("Probing");
   cmd->add_option("--control-port", o.control_ports, "Ports that should answer, for the baseline (default 443,80)")
       ->group("Probing");
+  cmd->add_option("--max-ttl", o.probe.max_ttl, "TTL budget of a trace")->group("Tracing")->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  cmd->add_option("--repeat", o.probe.repeat, "TTL-limited SYNs per hop (the majority counts)")->group("Tracing")
+      ->capture_default_str()->check(CLI::Range(1, 10));
   cmd->add_option("--user", o.probe.user, "Become this user after opening the sockets (default: the sudo user, else nobody)")
       ->group("Probing");
   cmd->add_option("-w,--write", o.write_pcapng, "Write every packet sent and received as pcapng, with comments")
       ->group("Output");
   add_output_options(*cmd, o.output);
-  cmd->footer(
-      "Needs CAP_NET_RAW: run with sudo, or grant it once with\n"
-      "  sudo setcap cap_net_raw,cap_net_admin+ep $(command -v synprobe)\n"
-      "After opening its sockets synprobe becomes an unprivileged user and drops every capability.\n"
-      "Our own kernel answers each SYN/ACK with a RST (it never sent the SYN): that is expected.\n\n"
-      "Examples:\n"
-      "  sudo synprobe probe example.net:443\n"
-      "  sudo synprobe probe 198.18.4.10 -p 22,80,443 --count 3 --json\n"
-      "  sudo synprobe probe [2001:db8::7]:443 -i eth0 -w probe.pcapng");
+}
+
+constexpr const char* privilege_footer =
+    "Needs CAP_NET_RAW: run with sudo, or grant it once with\n"
+    "  sudo setcap cap_net_raw,cap_net_admin+ep $(command -v synprobe)\n"
+    "After opening its sockets synprobe becomes an unprivileged user and drops every capability.\n"
+    "Our own kernel answers each SYN/ACK with a RST (it never sent the SYN): that is expected.\n\n";
+
+}  // namespace
+
+CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
+  CLI::App* cmd = app.add_subcommand("probe", "Send SYNs to HOST:PORT, capture every answer, and say who refused");
+  add_live_options(cmd, o);
+  cmd->add_flag("--no-trace", o.no_trace, "Never send TTL-limited SYNs (by default they locate any refusal "
+                                          "that is not plainly the host's)")->group("Tracing");
+  cmd->footer(std::string(privilege_footer) +
+              "Examples:\n"
+              "  sudo synprobe probe example.net:443\n"
+              "  sudo synprobe probe 198.18.4.10 -p 22,80,443 --count 3 --json\n"
+              "  sudo synprobe probe [2001:db8::7]:443 -i eth0 -w probe.pcapng");
   return cmd;
 }
 
-int run_probe_command(ProbeCommandOptions& o, const std::string& command_line, Environment& env) {
+CLI::App* add_trace_command(CLI::App& app, ProbeCommandOptions& o) {
+  CLI::App* cmd = app.add_subcommand("trace", "Probe HOST:PORT hop by hop (TTL-limited SYNs, Paris-style) and locate "
+                                              "the device that refuses");
+  add_live_options(cmd, o);
+  cmd->footer(std::string(privilege_footer) +
+              "Examples:\n"
+              "  sudo synprobe trace example.net:443\n"
+              "  sudo synprobe trace 198.18.4.10:90 --repeat 5 --json");
+  return cmd;
+}
+
+int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::string& command_line,
+                      Environment& env) {
   if (!has_net_raw()) throw Failure(ExitCode::no_privilege, missing_privilege_message());
   if (o.source) {
     o.probe.source = IpAddress::parse(*o.source);
@@ -150,6 +179,7 @@ int run_probe_command(ProbeCommandOptions& o, const std::string& command_line, E
   }
   if (o.control_ports) o.probe.control_ports = parse_port_list(*o.control_ports);
   o.probe.baseline = !o.no_baseline;
+  o.probe.trace = mode == "trace" ? TraceMode::always : o.no_trace ? TraceMode::never : TraceMode::automatic;
   o.probe.targets = resolve_targets(o);
 
   StopSignals signals;
@@ -159,7 +189,7 @@ int run_probe_command(ProbeCommandOptions& o, const std::string& command_line, E
     if (o.write_pcapng) check_writable_by(*o.write_pcapng, who);
   });
   AnalysisReport& report = outcome.report;
-  report.run.mode = "probe";
+  report.run.mode = std::string(mode);
   report.run.version = SYNPROBE_VERSION;
   report.run.command_line = command_line;
   report.run.started = started;

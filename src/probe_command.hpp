@@ -22,11 +22,16 @@ struct ProbeCommandOptions {
   std::optional<std::string> write_pcapng;  // -w
   std::optional<std::string> control_ports;
   bool no_baseline = false;
+  bool no_trace = false;
   ProbeOptions probe;
   OutputOptions output;
 };
 
+// `probe` traces by itself when the answer is not plainly the host's; `trace` always does
+// and shows the hop table.
 CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& options);
-int run_probe_command(ProbeCommandOptions& options, const std::string& command_line, Environment& env);
+CLI::App* add_trace_command(CLI::App& app, ProbeCommandOptions& options);
+int run_probe_command(ProbeCommandOptions& options, std::string_view mode, const std::string& command_line,
+                      Environment& env);
 
 }  // namespace synprobe

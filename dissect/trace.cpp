@@ -1,0 +1,332 @@
+#include "trace.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+
+#include "icmp_names.hpp"
+
+namespace synprobe {
+
+std::string_view hop_answer_name(HopAnswer a) {
+  switch (a) {
+    case HopAnswer::none: return "*";
+    case HopAnswer::time_exceeded: return "time-exceeded";
+    case HopAnswer::reset: return "reset";
+    case HopAnswer::syn_ack: return "syn-ack";
+    case HopAnswer::unreachable: return "unreachable";
+    case HopAnswer::other_icmp: return "other-icmp";
+  }
+  return "*";
+}
+
+namespace {
+
+// RTTs within this ratio (or 0.5 ms) of each other are "the same distance".
+constexpr double rtt_tolerance = 0.3;
+
+struct ProbeAnswer {
+  HopAnswer kind = HopAnswer::none;
+  const Answer* answer = nullptr;
+  bool also_reset = false;
+};
+
+// The one answer that speaks for a TTL-limited probe: a time-exceeded wins (it names the
+// hop), then an unreachable, a RST, a SYN/ACK.
+ProbeAnswer classify(const Attempt& a) {
+  ProbeAnswer best;
+  auto rank = [](HopAnswer k) {
+    switch (k) {
+      case HopAnswer::time_exceeded: return 5;
+      case HopAnswer::unreachable: return 4;
+      case HopAnswer::reset: return 3;
+      case HopAnswer::syn_ack: return 2;
+      case HopAnswer::other_icmp: return 1;
+      case HopAnswer::none: return 0;
+    }
+    return 0;
+  };
+  for (const Answer& x : a.answers) {
+    HopAnswer k = HopAnswer::none;
+    switch (x.kind) {
+      case AnswerKind::syn_ack: k = HopAnswer::syn_ack; break;
+      case AnswerKind::reset: k = HopAnswer::reset; best.also_reset = true; break;
+      case AnswerKind::icmp_error:
+        if (is_time_exceeded(a.family(), x.icmp_type) && x.icmp_code == 0) k = HopAnswer::time_exceeded;
+        else if (is_destination_unreachable(a.family(), x.icmp_type) && !is_size_error(a.family(), x.icmp_type, x.icmp_code))
+          k = HopAnswer::unreachable;
+        else k = HopAnswer::other_icmp;
+        break;
+    }
+    if (rank(k) > rank(best.kind)) {
+      best.kind = k;
+      best.answer = &x;
+    }
+  }
+  return best;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+bool same_distance(double a, double b) { return std::abs(a - b) <= std::max(0.5, rtt_tolerance * std::max(a, b)); }
+
+const TraceHop* hop_at(const Trace& t, int hop) {
+  for (const TraceHop& h : t.hops)
+    if (h.hop == hop) return &h;
+  return nullptr;
+}
+
+std::string hop_name(const Trace& t, int hop) {
+  const TraceHop* h = hop_at(t, hop);
+  return h && h->address ? fmt::format("hop {} ({})", hop, h->address->to_string()) : fmt::format("hop {}", hop);
+}
+
+std::optional<IpAddress> address_at(const Trace& t, int hop) {
+  const TraceHop* h = hop_at(t, hop);
+  return h && h->majority == HopAnswer::time_exceeded ? h->address : std::nullopt;
+}
+
+// The first TTL whose majority answer is `kind`.
+std::optional<int> first_with(const Trace& t, HopAnswer kind) {
+  for (const TraceHop& h : t.hops)
+    if (h.majority == kind) return h.hop;
+  return std::nullopt;
+}
+
+std::optional<int> last_time_exceeded(const Trace& t) {
+  std::optional<int> last;
+  for (const TraceHop& h : t.hops)
+    if (h.majority == HopAnswer::time_exceeded) last = h.hop;
+  return last;
+}
+
+// The hop whose time-exceeded RTT is closest to `rtt`, if one is within tolerance.
+std::optional<int> hop_by_rtt(const Trace& t, double rtt) {
+  std::optional<int> best;
+  double best_gap = 0;
+  for (const TraceHop& h : t.hops) {
+    if (h.majority != HopAnswer::time_exceeded || !h.rtt_ms) continue;
+    const double gap = std::abs(*h.rtt_ms - rtt);
+    if (same_distance(*h.rtt_ms, rtt) && (!best || gap < best_gap)) {
+      best = h.hop;
+      best_gap = gap;
+    }
+  }
+  return best;
+}
+
+void add(Judgement& j, Signal s, std::string detail) { j.evidence.push_back({s, std::move(detail)}); }
+
+void name_middlebox(Judgement& j, const Trace& t, int hop) {
+  j.actor = Actor::middlebox;
+  j.hop = hop;
+  j.responder = address_at(t, hop);
+}
+
+// A RST in the host's name: find where it really comes from.
+void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateContext& ctx) {
+  const Answer* reset = a.first_answer(AnswerKind::reset);
+  const std::optional<int> first_reset = first_with(t, HopAnswer::reset);
+  if (!reset || !first_reset) return;
+  const int host_hop = ctx.host_hop.value_or(reset->ttl.hop);
+  const int device_hop = *first_reset - 1;  // a forwarding filter acts on what it forwards
+
+  // RTT: which hop of the path takes as long as the RST does?
+  const std::optional<int> rtt_hop = hop_by_rtt(t, reset->rtt_ms);
+  const bool rtt_like_host = ctx.host_rtt_ms && same_distance(*ctx.host_rtt_ms, reset->rtt_ms);
+  if (rtt_hop && !rtt_like_host)
+    add(j, Signal::rtt_matches_hop,
+        fmt::format("The RST takes {:.3f} ms, like {} ({:.3f} ms){}.", reset->rtt_ms, hop_name(t, *rtt_hop),
+                    *hop_at(t, *rtt_hop)->rtt_ms,
+                    ctx.host_rtt_ms ? fmt::format(", not like the host ({:.3f} ms)", *ctx.host_rtt_ms) : std::string{}));
+
+  if (*first_reset < host_hop) {
+    // Refused before the SYN could reach the host: a device in the path, at the hop that
+    // still answers time-exceeded just before the RSTs start.
+    add(j, Signal::reset_before_host,
+        fmt::format("TTL-limited SYNs: {} answers time-exceeded at TTL {}, and RSTs come back from TTL {} on, "
+                    "while the host is at hop {}.",
+                    hop_name(t, device_hop), device_hop, *first_reset, host_hop));
+    if (ctx.host_hop && reset->ttl.hop == *ctx.host_hop)
+      add(j, Signal::ttl_forged,
+          fmt::format("The RST arrives with TTL {} as if from hop {}, the host's distance, but it is sent from hop {}: "
+                      "the device forges its TTL.",
+                      reset->ttl.observed, reset->ttl.hop, device_hop));
+    j.verdict = Verdict::refused_by_middlebox;
+    name_middlebox(j, t, device_hop);
+    j.confidence = std::max(j.confidence, rtt_hop == device_hop ? 0.95 : 0.9);
+    return;
+  }
+  // The RSTs start at the host's own distance: the host, or a filter on the last router.
+  // The RST's own TTL and its RTT tell them apart.
+  if (j.verdict == Verdict::refused_by_middlebox && reset->ttl.hop < host_hop) {
+    name_middlebox(j, t, reset->ttl.hop);
+    if (rtt_hop == reset->ttl.hop) j.confidence = std::max(j.confidence, 0.9);
+    return;
+  }
+  if (rtt_hop && !rtt_like_host && *rtt_hop < host_hop) {
+    j.verdict = Verdict::refused_by_middlebox;
+    add(j, Signal::ttl_forged,
+        fmt::format("The RST arrives as if from hop {}, but its round-trip time places it at hop {}.", reset->ttl.hop,
+                    *rtt_hop));
+    name_middlebox(j, t, *rtt_hop);
+    j.confidence = std::max(j.confidence, 0.8);
+  }
+}
+
+void locate_injection(Judgement& j, const Trace& t) {
+  for (const TraceHop& h : t.hops) {
+    if (!h.reset_too) continue;
+    if (h.majority == HopAnswer::time_exceeded || std::count(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) > 0) {
+      add(j, Signal::on_path_injector,
+          fmt::format("TTL {} drew both a time-exceeded from {} and a RST: an on-path device at hop {} sees the SYN "
+                      "and races a forged RST.",
+                      h.hop, h.address ? h.address->to_string() : std::string("the router"), h.hop));
+      name_middlebox(j, t, h.hop);
+      j.responder = h.address;
+      j.confidence = std::max(j.confidence, 0.9);
+    } else {
+      name_middlebox(j, t, h.hop - 1);
+    }
+    return;
+  }
+}
+
+void locate_icmp(Judgement& j, const Trace& t) {
+  if (!j.responder) return;
+  for (const TraceHop& h : t.hops) {
+    if (h.majority == HopAnswer::time_exceeded && h.address == j.responder) {
+      add(j, Signal::icmp_sender_hop,
+          fmt::format("{} answers time-exceeded at TTL {}: it is hop {} of the path.", j.responder->to_string(), h.hop,
+                      h.hop));
+      j.hop = h.hop;
+      return;
+    }
+  }
+}
+
+void locate_drop(Judgement& j, const Trace& t, const LocateContext& ctx) {
+  const std::optional<int> last = last_time_exceeded(t);
+  if (!last) return;
+  const TraceHop* h = hop_at(t, *last);
+  if (!h) return;
+  j.hop = *last;
+  j.responder = h->address;
+  j.hop_range = std::make_pair(*last, *last + 1);
+  add(j, Signal::dropped_after_hop,
+      fmt::format("TTL-limited SYNs are answered up to {} and never beyond: the SYN is dropped after hop {}{}.",
+                  hop_name(t, *last), *last,
+                  ctx.host_hop && *ctx.host_hop == *last + 1 ? fmt::format(", at the host (hop {}) or just before it", *last + 1)
+                                                            : fmt::format(", before hop {}", *last + 1)));
+  if (ctx.control) {
+    const std::optional<int> control_last = last_time_exceeded(*ctx.control);
+    const bool control_reaches_host = first_with(*ctx.control, HopAnswer::syn_ack).has_value() ||
+                                      first_with(*ctx.control, HopAnswer::reset).has_value();
+    if ((control_last && *control_last > *last) || control_reaches_host) {
+      add(j, Signal::control_path_continues,
+          fmt::format("SYNs to a control port on the same path are answered beyond hop {}: the silence is specific to "
+                      "this port — a filter, not a broken path.",
+                      *last));
+      j.confidence = std::max(j.confidence, 0.9);
+    }
+  }
+}
+
+}  // namespace
+
+Trace build_trace(const std::vector<AttemptResult>& probes) {
+  std::map<int, std::vector<std::pair<const Attempt*, ProbeAnswer>>> by_ttl;
+  for (const AttemptResult& r : probes) {
+    if (r.attempt.transmissions.empty()) continue;
+    by_ttl[r.attempt.transmissions.front().ttl].push_back({&r.attempt, classify(r.attempt)});
+  }
+  Trace trace;
+  for (auto& [ttl, list] : by_ttl) {
+    TraceHop hop;
+    hop.hop = ttl;
+    std::array<int, 6> votes{};
+    std::map<IpAddress, int> senders;
+    for (const auto& [attempt, pa] : list) {
+      hop.answers.push_back(pa.kind);
+      ++votes[static_cast<std::size_t>(pa.kind)];
+      hop.reset_too = hop.reset_too || pa.also_reset;
+      if (pa.answer) ++senders[pa.answer->from];
+    }
+    // Majority of answered probes; silence only when nothing answered.
+    std::size_t best = 0;
+    for (std::size_t k = 1; k < votes.size(); ++k)
+      if (votes[k] > 0 && (best == 0 || votes[k] > votes[best])) best = k;
+    hop.majority = static_cast<HopAnswer>(best);
+    if (!senders.empty())
+      hop.address = std::max_element(senders.begin(), senders.end(),
+                                     [](const auto& x, const auto& y) { return x.second < y.second; })->first;
+    std::vector<double> rtts;
+    for (const auto& [attempt, pa] : list) {
+      if (pa.kind != hop.majority || !pa.answer) continue;
+      rtts.push_back(pa.answer->rtt_ms);
+      if (pa.answer->kind == AnswerKind::icmp_error && hop.majority == HopAnswer::unreachable && !hop.icmp)
+        hop.icmp = IcmpSummary{pa.answer->icmp_type, pa.answer->icmp_code,
+                               std::string(icmp_name(attempt->family(), pa.answer->icmp_type, pa.answer->icmp_code))};
+      if (pa.answer->quote && hop.changes.empty())
+        hop.changes = compare_quote(*attempt, attempt->transmissions[pa.answer->transmission], *pa.answer->quote);
+    }
+    if (!rtts.empty()) hop.rtt_ms = median(rtts);
+    trace.probes_per_hop = std::max(trace.probes_per_hop, static_cast<int>(list.size()));
+    trace.hops.push_back(std::move(hop));
+  }
+  return trace;
+}
+
+void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateContext& ctx) {
+  if (t.hops.empty()) return;
+
+  // What the trace shows whatever the verdict: silent hops, flapping hops, rewriting hops.
+  const std::optional<int> reached = first_with(t, HopAnswer::syn_ack);
+  std::string silent;
+  for (const TraceHop& h : t.hops) {
+    if (reached && h.hop > *reached) break;
+    const auto answered = std::count_if(h.answers.begin(), h.answers.end(), [](HopAnswer a) { return a != HopAnswer::none; });
+    if (answered == 0 && last_time_exceeded(t) && h.hop < *last_time_exceeded(t))
+      silent += (silent.empty() ? "" : ", ") + std::to_string(h.hop);
+    if (answered > 0 && static_cast<std::size_t>(answered) < h.answers.size() && h.majority == HopAnswer::time_exceeded)
+      add(j, Signal::icmp_rate_limit_suspected,
+          fmt::format("Hop {} answered {} of {} probes: ICMP rate limiting or loss, not policy.", h.hop, answered,
+                      h.answers.size()));
+    if (!h.changes.empty()) {
+      std::string list;
+      for (const PathChange& c : h.changes) list += (list.empty() ? "" : "; ") + describe(c);
+      add(j, Signal::path_rewrites,
+          fmt::format("The SYN quoted by {} differs from the one sent: {} — a middlebox before hop {} rewrote it.",
+                      hop_name(t, h.hop), list, h.hop));
+    }
+  }
+  const bool any_time_exceeded = std::any_of(t.hops.begin(), t.hops.end(), [](const TraceHop& h) {
+    return std::find(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) != h.answers.end();
+  });
+  if (!any_time_exceeded && t.hops.size() > 1)
+    add(j, Signal::icmp_rate_limit_suspected,
+        "No hop answered time-exceeded at all: the routers' ICMP is rate limited or filtered, so the trace cannot "
+        "place the refusal.");
+  if (!silent.empty())
+    add(j, Signal::silent_hop, fmt::format("Hop{} {} never answered time-exceeded (a router that stays silent).",
+                                           silent.find(',') == std::string::npos ? "" : "s", silent));
+
+  switch (j.verdict) {
+    case Verdict::refused_by_host:
+    case Verdict::refused_by_middlebox: locate_reset(j, attempt, t, ctx); break;
+    case Verdict::injected_reset: locate_injection(j, t); break;
+    case Verdict::icmp_unreachable: locate_icmp(j, t); break;
+    case Verdict::dropped: locate_drop(j, t, ctx); break;
+    case Verdict::open:
+    case Verdict::inconclusive: break;
+  }
+}
+
+}  // namespace synprobe
