@@ -57,9 +57,10 @@ int open_input(const std::string& path) {
 
 }  // namespace
 
-CaptureFileReader::CaptureFileReader(const std::string& path)
+CaptureFileReader::CaptureFileReader(const std::string& path, bool digest)
     : name_(path == "-" ? "<stdin>" : path),
       input_(std::make_unique<InputBuffer>(open_input(path), name_)) {
+  if (digest) input_->enable_digest();
   const std::uint8_t* head = input_->peek(4);
   if (!head) {
     throw Failure(ExitCode::input_unreadable,

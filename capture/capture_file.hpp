@@ -22,7 +22,10 @@ class CaptureFileReader final : public PacketSource {
  public:
   // Opens and checks the file header; throws Failure(input_unreadable) when it is not a
   // capture file synprobe can read. "-" reads standard input.
-  explicit CaptureFileReader(const std::string& path);
+  explicit CaptureFileReader(const std::string& path, bool digest = false);
+
+  // SHA-256 of the whole file (reads what is left); only when constructed with digest.
+  [[nodiscard]] std::string sha256() { return input_->finish_digest(); }
 
   bool next(RawFrame& out) override;
 

@@ -39,6 +39,7 @@ bool InputBuffer::fill(std::size_t n) {
       throw Failure(ExitCode::input_unreadable, name_ + ": read failed: " + std::strerror(errno));
     }
     if (got == 0) eof_ = true;
+    if (digest_) digest_->update(Bytes(buffer_.data() + end_, static_cast<std::size_t>(got)));
     end_ += static_cast<std::size_t>(got);
   }
   return end_ - begin_ >= n;
@@ -47,6 +48,15 @@ bool InputBuffer::fill(std::size_t n) {
 const std::uint8_t* InputBuffer::peek(std::size_t n) {
   if (end_ - begin_ < n && !fill(n)) return nullptr;
   return buffer_.data() + begin_;
+}
+
+std::string InputBuffer::finish_digest() {
+  if (!digest_) return {};
+  while (!eof_) {
+    begin_ = end_ = 0;  // the bytes pending were hashed when read
+    fill(buffer_.size());
+  }
+  return digest_->hex_digest();
 }
 
 void InputBuffer::consume(std::size_t n) {

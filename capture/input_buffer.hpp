@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <memory>
 #include <vector>
+
+#include "dissect/sha256.hpp"
 
 namespace synprobe {
 
@@ -25,6 +28,11 @@ class InputBuffer {
   [[nodiscard]] std::size_t available() const { return end_ - begin_; }
   [[nodiscard]] std::uint64_t consumed() const { return consumed_; }
 
+  // Hash every byte read from now on (call before the first peek).
+  void enable_digest() { digest_ = std::make_unique<Sha256>(); }
+  // Reads the rest of the input and returns the SHA-256 of all of it.
+  [[nodiscard]] std::string finish_digest();
+
  private:
   bool fill(std::size_t n);
 
@@ -35,6 +43,7 @@ class InputBuffer {
   std::size_t end_ = 0;
   std::uint64_t consumed_ = 0;
   bool eof_ = false;
+  std::unique_ptr<Sha256> digest_;
 };
 
 }  // namespace synprobe

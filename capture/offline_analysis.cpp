@@ -41,7 +41,7 @@ AnalysisReport analyze_capture(const OfflineOptions& options) {
   // The filter first: a typo in it is the user's to fix whatever the file holds.
   std::unique_ptr<BpfFilter> filter;
   if (options.filter) filter = std::make_unique<BpfFilter>(*options.filter);
-  CaptureFileReader reader(options.path);
+  CaptureFileReader reader(options.path, options.digest);
   // A pcap file declares its one link type up front: refuse before reading any packet.
   if (std::string_view(reader.format()) == "pcap") require_supported_link(reader, options.path);
 
@@ -72,6 +72,7 @@ AnalysisReport analyze_capture(const OfflineOptions& options) {
   if (reader.damage() && in.packets == 0) throw Failure(ExitCode::input_unreadable, *reader.damage());
 
   in.bytes = reader.bytes_consumed();
+  if (options.digest) in.sha256 = reader.sha256();
   in.damage = reader.damage();
   for (const std::uint16_t link : reader.link_types()) in.link_types.push_back(describe_link_type(link));
   in.first_packet = analyzer.first_packet();

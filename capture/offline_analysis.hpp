@@ -11,6 +11,7 @@ namespace synprobe {
 struct OfflineOptions {
   std::string path;                   // "-" for standard input
   std::optional<std::string> filter;  // BPF expression
+  bool digest = false;                // compute the input's SHA-256 (for reports)
 };
 
 // Throws Failure for run-level problems (unreadable file, bad filter, unsupported link

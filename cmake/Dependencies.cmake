@@ -2,6 +2,7 @@
 find_package(PkgConfig REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)  # reading our own JSON back (synprobe report, diff)
 pkg_check_modules(PCAP REQUIRED IMPORTED_TARGET libpcap)
 
 # libtins' pkg-config file points its include dir one level too deep (…/include/tins),

@@ -103,3 +103,13 @@ std::string_view signal_name(Signal s) {
 }
 
 }  // namespace synprobe
+
+namespace synprobe {
+
+std::optional<Signal> signal_from_name(std::string_view name) {
+  for (const SignalInfo& info : signal_table())
+    if (info.name == name) return info.signal;
+  return std::nullopt;
+}
+
+}  // namespace synprobe

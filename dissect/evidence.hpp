@@ -3,6 +3,7 @@
 // each: the JSON "signal" values and docs/signals.md are checked against it.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,6 +65,7 @@ struct SignalInfo {
 
 [[nodiscard]] std::span<const SignalInfo> signal_table();
 [[nodiscard]] std::string_view signal_name(Signal s);
+[[nodiscard]] std::optional<Signal> signal_from_name(std::string_view name);
 
 struct Evidence {
   Signal signal;

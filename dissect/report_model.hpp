@@ -32,6 +32,7 @@ struct InputSummary {
   std::uint64_t filtered_out = 0;        // records the BPF filter rejected
   std::array<std::uint64_t, decode_status_count> decode{};  // by DecodeStatus
   std::optional<std::string> damage;     // why reading stopped early, if it did
+  std::optional<std::string> sha256;     // of the input file, when a report asked for it
   std::optional<Timestamp> first_packet;
   std::optional<Timestamp> last_packet;
 };

@@ -32,6 +32,45 @@ std::string iso8601(Timestamp t) {
                      s.fraction_ns);
 }
 
+std::optional<Timestamp> parse_iso8601(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+  if (text.size() < 20 || text.back() != 'Z') return std::nullopt;
+  auto number = [&](std::size_t at, std::size_t digits, int& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + digits; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!number(0, 4, year) || text[4] != '-' || !number(5, 2, month) || text[7] != '-' || !number(8, 2, day) ||
+      text[10] != 'T' || !number(11, 2, hour) || text[13] != ':' || !number(14, 2, minute) || text[16] != ':' ||
+      !number(17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  std::int64_t fraction = 0;
+  std::size_t i = 19;
+  if (text[i] == '.') {
+    int digits = 0;
+    for (++i; i < text.size() - 1; ++i, ++digits) {
+      if (text[i] < '0' || text[i] > '9' || digits >= 9) return std::nullopt;
+      fraction = fraction * 10 + (text[i] - '0');
+    }
+    for (; digits < 9; ++digits) fraction *= 10;
+  }
+  if (i != text.size() - 1) return std::nullopt;
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  const std::time_t seconds = timegm(&tm);
+  return Timestamp{static_cast<std::int64_t>(seconds) * 1'000'000'000 + fraction};
+}
+
 std::string time_of_day(Timestamp t) {
   const Split s = split(t);
   return fmt::format("{:02}:{:02}:{:02}.{:06}", s.tm.tm_hour, s.tm.tm_min, s.tm.tm_sec,

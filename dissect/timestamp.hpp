@@ -2,7 +2,9 @@
 // Capture time as integer nanoseconds since the Unix epoch (UTC).
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace synprobe {
 
@@ -20,6 +22,8 @@ struct Timestamp {
 
 // "2026-11-21T05:43:12.123456789Z" (ISO 8601, UTC, nanoseconds).
 std::string iso8601(Timestamp t);
+// Parses what iso8601() writes (fraction of 0-9 digits, "Z"); std::nullopt otherwise.
+std::optional<Timestamp> parse_iso8601(std::string_view text);
 // "05:43:12.123456" (time of day, UTC, microseconds): the text report's time column.
 std::string time_of_day(Timestamp t);
 

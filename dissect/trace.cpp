@@ -252,18 +252,21 @@ Trace build_trace(const std::vector<AttemptResult>& probes) {
     TraceHop hop;
     hop.hop = ttl;
     std::array<int, 6> votes{};
-    std::map<IpAddress, int> senders;
     for (const auto& [attempt, pa] : list) {
       hop.answers.push_back(pa.kind);
       ++votes[static_cast<std::size_t>(pa.kind)];
       hop.reset_too = hop.reset_too || pa.also_reset;
-      if (pa.answer) ++senders[pa.answer->from];
     }
     // Majority of answered probes; silence only when nothing answered.
     std::size_t best = 0;
     for (std::size_t k = 1; k < votes.size(); ++k)
       if (votes[k] > 0 && (best == 0 || votes[k] > votes[best])) best = k;
     hop.majority = static_cast<HopAnswer>(best);
+    // The hop's address is the most frequent sender of its majority answer (a RST in the
+    // host's name must not name the router of a time-exceeded hop).
+    std::map<IpAddress, int> senders;
+    for (const auto& [attempt, pa] : list)
+      if (pa.answer && pa.kind == hop.majority) ++senders[pa.answer->from];
     if (!senders.empty())
       hop.address = std::max_element(senders.begin(), senders.end(),
                                      [](const auto& x, const auto& y) { return x.second < y.second; })->first;

@@ -107,6 +107,14 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   for (const Evidence& e : j.evidence)
     w.begin_object().field("signal", signal_name(e.signal)).field("detail", e.detail).end_object();
   w.end_array();
+  w.key("syns").begin_array();
+  for (const SynTransmission& t : a.transmissions) {
+    w.begin_object().field("time", iso8601(t.ts)).field("ttl", unsigned{t.ttl});
+    w.key("ip_id");
+    t.has_ip_id ? w.value(unsigned{t.ip_id}) : w.null();
+    w.end_object();
+  }
+  w.end_array();
   w.key("answers").begin_array();
   for (const Answer& x : a.answers) write_answer(w, a, x);
   w.end_array();
@@ -139,6 +147,7 @@ void write_input(JsonWriter& w, const InputSummary& in) {
   for (std::size_t i = 0; i < in.decode.size(); ++i)
     w.field(decode_status_name(static_cast<DecodeStatus>(i)), in.decode[i]);
   w.end_object();
+  if (in.sha256) w.field("sha256", *in.sha256);
   w.field("complete", !in.damage.has_value());
   w.optional_field("damage", in.damage);
   w.key("first_packet");

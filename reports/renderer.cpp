@@ -8,11 +8,25 @@ namespace {
 constexpr std::array table{
     Renderer{"text", "aligned lines for a terminal, one per attempt, then a summary", render_text},
     Renderer{"json", "one JSON object (schema: docs/schema/synprobe.schema.json)", render_json},
+    Renderer{"md", "a Markdown report for a change request: finding, path, evidence, packets, next step",
+             render_markdown},
+    Renderer{"html", "the same report as one self-contained HTML page with a path diagram", render_html},
 };
 
 }  // namespace
 
 std::span<const Renderer> renderers() { return table; }
+
+const Renderer* renderer_for_file(std::string_view path) {
+  const std::size_t dot = path.rfind('.');
+  if (dot == std::string_view::npos) return nullptr;
+  const std::string_view ext = path.substr(dot + 1);
+  if (ext == "md" || ext == "markdown") return find_renderer("md");
+  if (ext == "html" || ext == "htm") return find_renderer("html");
+  if (ext == "json") return find_renderer("json");
+  if (ext == "txt" || ext == "text") return find_renderer("text");
+  return nullptr;
+}
 
 const Renderer* find_renderer(std::string_view name) {
   for (const Renderer& r : table)

@@ -27,6 +27,11 @@ struct Renderer {
 // The renderers themselves (one file each).
 std::string render_text(const AnalysisReport& report, const RenderOptions& options);
 std::string render_json(const AnalysisReport& report, const RenderOptions& options);
+std::string render_markdown(const AnalysisReport& report, const RenderOptions& options);
+std::string render_html(const AnalysisReport& report, const RenderOptions& options);
+
+// The renderer a report file name asks for, by its extension (.md, .html, .json, .txt).
+[[nodiscard]] const Renderer* renderer_for_file(std::string_view path);
 
 // JSON contract version: bumped in its major part when a field changes meaning or goes away.
 inline constexpr std::string_view json_schema_version = "1.0";

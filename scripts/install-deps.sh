@@ -6,9 +6,11 @@ set -euo pipefail
 packages=(
   # build
   g++ cmake make pkg-config
-  libpcap-dev libtins-dev libcli11-dev libfmt-dev catch2
+  libpcap-dev libtins-dev libcli11-dev libfmt-dev catch2 nlohmann-json3-dev
   # the namespace lab and sample recipes (tests/lab, samples/)
   iproute2 iptables nftables tcpdump socat netcat-openbsd curl procps
+  # the lab's link-delay shim (tests/lab/delay.cpp, NFQUEUE) and measuring its RTTs
+  libnetfilter-queue-dev iputils-ping
   # tests: tshark checks the captures we write; python3-jsonschema checks the JSON contract
   tshark python3 python3-jsonschema
 )

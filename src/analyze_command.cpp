@@ -51,6 +51,7 @@ int run_analyze(const AnalyzeOptions& options, const std::string& command_line, 
   OfflineOptions offline;
   offline.path = options.file;
   offline.filter = filter_of(options);
+  offline.digest = !options.output.report.empty();
 
   const Timestamp started = now();
   AnalysisReport report = analyze_capture(offline);

@@ -9,6 +9,7 @@
 
 #include "analyze_command.hpp"
 #include "probe_command.hpp"
+#include "report_command.hpp"
 #include "dissect/error.hpp"
 #include "version.hpp"
 
@@ -66,6 +67,10 @@ int run(const std::vector<std::string>& args, Environment& env) {
   ProbeCommandOptions trace;
   CLI::App* trace_cmd = add_trace_command(app, trace);
   trace_cmd->footer(std::string(trace_cmd->get_footer()) + "\n\n" + exit_code_help);
+  ReportCommandOptions report;
+  CLI::App* report_cmd = add_report_command(app, report);
+  DiffCommandOptions diff;
+  CLI::App* diff_cmd = add_diff_command(app, diff);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -98,6 +103,8 @@ int run(const std::vector<std::string>& args, Environment& env) {
     if (analyze_cmd->parsed()) return run_analyze(analyze, command_line, env);
     if (probe_cmd->parsed()) return run_probe_command(probe, "probe", command_line, env);
     if (trace_cmd->parsed()) return run_probe_command(trace, "trace", command_line, env);
+    if (report_cmd->parsed()) return run_report_command(report, env);
+    if (diff_cmd->parsed()) return run_diff_command(diff, env);
     env.err << "synprobe: no command given (see synprobe --help)\n";
     return static_cast<int>(ExitCode::usage);
   } catch (const Failure& f) {

@@ -25,6 +25,13 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
       ->check(CLI::IsMember({"auto", "always", "never"}));
   command.add_flag("-v,--verbose", options.verbose, "Text output: list the evidence under each attempt")
       ->group("Output");
+  command.add_option("--report", options.report,
+                     "Also write a report for people to FILE (.md or .html; .json and .txt work too), atomically")
+      ->group("Output")
+      ->check([](const std::string& path) {
+        return renderer_for_file(path) ? std::string{}
+                                       : fmt::format("--report {}: name it .md, .html, .json or .txt", path);
+      });
 }
 
 void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env) {
@@ -35,6 +42,11 @@ void emit_report(const AnalysisReport& report, const OutputOptions& options, Env
   render.color = !env.no_color && (options.color == "always" || (options.color == "auto" && to_terminal));
   render.verbose = options.verbose;
   const std::string text = renderer->render(report, render);
+  // The report file first: if it cannot be written, nothing half-done reaches stdout.
+  if (!options.report.empty()) {
+    RenderOptions plain;
+    write_file_atomically(options.report, renderer_for_file(options.report)->render(report, plain));
+  }
   if (options.output == "-") {
     env.out << text;
     env.out.flush();

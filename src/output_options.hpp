@@ -16,6 +16,7 @@ struct OutputOptions {
   std::string output = "-";     // -o FILE
   std::string color = "auto";   // --color auto|always|never
   bool verbose = false;
+  std::string report;           // --report FILE: also write a report, format by extension
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);

@@ -186,6 +186,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   const Timestamp started = wall_clock_now();
   ProbeOutcome outcome = run_probe(o.probe, stop_requested, [&](const Identity& who) {
     check_writable_by(o.output.output, who);
+    if (!o.output.report.empty()) check_writable_by(o.output.report, who);
     if (o.write_pcapng) check_writable_by(*o.write_pcapng, who);
   });
   AnalysisReport& report = outcome.report;

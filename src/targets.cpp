@@ -65,6 +65,8 @@ TargetSpec parse_target(std::string_view text) {
   } else if (std::count(text.begin(), text.end(), ':') > 1) {
     spec.host = std::string(text);  // a bare IPv6 address: its port comes from -p
   } else if (const std::size_t colon = text.find(':'); colon != std::string_view::npos) {
+    if (colon + 1 == text.size())
+      throw Failure(ExitCode::usage, fmt::format("bad target '{}': expected HOST:PORT", text));
     spec.host = std::string(text.substr(0, colon));
     spec.ports = parse_port_list(text.substr(colon + 1));
   } else {

@@ -1,0 +1,183 @@
+#include "narrative.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "dissect/icmp_names.hpp"
+
+namespace synprobe {
+namespace {
+
+std::string at_hop(const Judgement& j) {
+  if (j.hop && j.responder) return fmt::format("hop {} ({})", *j.hop, j.responder->to_string());
+  if (j.hop) return fmt::format("hop {}", *j.hop);
+  return "an unknown hop";
+}
+
+const Answer* deciding_answer(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  switch (r.judgement.verdict) {
+    case Verdict::open: return a.first_answer(AnswerKind::syn_ack);
+    case Verdict::refused_by_host:
+    case Verdict::refused_by_middlebox:
+    case Verdict::injected_reset:
+      return a.first_answer(AnswerKind::reset) ? a.first_answer(AnswerKind::reset) : a.first_answer(AnswerKind::icmp_error);
+    case Verdict::icmp_unreachable: return a.first_answer(AnswerKind::icmp_error);
+    case Verdict::dropped:
+    case Verdict::inconclusive: return nullptr;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string target_text(const Attempt& a) {
+  return a.server.is_v4() ? fmt::format("{}:{}/tcp", a.server.to_string(), a.server_port)
+                          : fmt::format("[{}]:{}/tcp", a.server.to_string(), a.server_port);
+}
+
+std::string who_text(const AttemptResult& r) {
+  const Judgement& j = r.judgement;
+  switch (j.verdict) {
+    case Verdict::open: return "open: the server accepts";
+    case Verdict::refused_by_host: return fmt::format("refused by the server itself (hop {})", j.hop.value_or(0));
+    case Verdict::refused_by_middlebox: return "refused by the device at " + at_hop(j);
+    case Verdict::injected_reset: return "reset forged by a device at " + at_hop(j);
+    case Verdict::icmp_unreachable:
+      return fmt::format("ICMP {} from {} at {}", j.icmp ? j.icmp->name : "error",
+                         j.actor == Actor::host ? "the server" : "a router", at_hop(j));
+    case Verdict::dropped:
+      return j.hop ? fmt::format("dropped after {}", at_hop(j)) : std::string("dropped silently (where: unknown)");
+    case Verdict::inconclusive: return "inconclusive";
+  }
+  return "inconclusive";
+}
+
+std::string finding(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  const std::string conn = fmt::format("Connections from {} to {}", a.client.to_string(), target_text(a));
+  const Answer* x = deciding_answer(r);
+  const std::optional<int> host_hop = r.host_hop ? std::optional<int>(r.host_hop->hop) : std::nullopt;
+  switch (j.verdict) {
+    case Verdict::open:
+      return fmt::format("{} are accepted: the server answered the SYN with a SYN/ACK{}. The network does not refuse "
+                         "this connection.",
+                         conn, j.hop ? fmt::format(" from hop {}", *j.hop) : "");
+    case Verdict::refused_by_host:
+      return fmt::format("{} are refused by the server itself ({}, hop {}): it answers the SYN with a TCP reset whose "
+                         "TTL{} match its own packets. Nothing on the network path refuses them.",
+                         conn, a.server.to_string(), j.hop.value_or(0),
+                         r.host_syn_ack_rtt_ms ? ", IP-ID and timing" : " and IP-ID");
+    case Verdict::refused_by_middlebox: {
+      std::string why = "it answers the SYN with a TCP reset in the server's name";
+      if (x && host_hop && j.hop && *host_hop > *j.hop)
+        why += fmt::format(" that arrives {} hop{} early", *host_hop - *j.hop, *host_hop - *j.hop == 1 ? "" : "s");
+      if (x && r.host_syn_ack_rtt_ms && *r.host_syn_ack_rtt_ms > x->rtt_ms + 0.5)
+        why += fmt::format(" and {:.1f} ms sooner than the server's own replies", *r.host_syn_ack_rtt_ms - x->rtt_ms);
+      return fmt::format("{} are refused by the device at {}, not by the server: {}.", conn, at_hop(j), why);
+    }
+    case Verdict::injected_reset:
+      return fmt::format("{} are reset by a device at {} that forges a TCP reset in the server's name{}.", conn,
+                         at_hop(j),
+                         a.has_answer(AnswerKind::syn_ack) ? ", racing the server's own SYN/ACK" : "");
+    case Verdict::icmp_unreachable:
+      if (j.actor == Actor::host)
+        return fmt::format("{} are refused by the server itself ({}): it answers the SYN with ICMP {}.", conn,
+                           a.server.to_string(), j.icmp ? j.icmp->name : "unreachable");
+      return fmt::format("{} are refused by the {} at {}: it answers the SYN with ICMP {} (type {}, code {}).", conn,
+                         j.actor == Actor::router ? "router" : "device", at_hop(j),
+                         j.icmp ? j.icmp->name : "unreachable", j.icmp ? j.icmp->type : 0, j.icmp ? j.icmp->code : 0);
+    case Verdict::dropped:
+      if (j.hop)
+        return fmt::format("SYNs from {} to {} are dropped silently after {}: routers answer up to that hop and "
+                           "nothing beyond it{}.",
+                           a.client.to_string(), target_text(a), at_hop(j),
+                           host_hop ? fmt::format(" (the server is at hop {})", *host_hop) : "");
+      return fmt::format("SYNs from {} to {} get no answer at all ({} SYN{}): something drops them silently.",
+                         a.client.to_string(), target_text(a), a.syn_count, a.syn_count == 1 ? "" : "s");
+    case Verdict::inconclusive:
+      return fmt::format("The evidence does not support a verdict on {} to {}: {}", a.client.to_string(),
+                         target_text(a), j.evidence.empty() ? "no evidence." : j.evidence.front().detail);
+  }
+  return {};
+}
+
+std::string next_step(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  const std::string target = target_text(a);
+  switch (j.verdict) {
+    case Verdict::open:
+      return "Nothing to change on the network: the server accepts connections on this port. If the application "
+             "still fails, look above TCP (TLS, the application's own logs).";
+    case Verdict::refused_by_host:
+      return fmt::format("Ask the owner of {}: either no service listens on port {} (check `ss -ltn`), or the host's "
+                         "own firewall rejects it with a reset. The network delivered the SYN.",
+                         a.server.to_string(), a.server_port);
+    case Verdict::refused_by_middlebox:
+      return fmt::format("Ask the team that runs the device at {}: a rule there rejects TCP to {} with a reset. The "
+                         "server never sees the SYN.",
+                         at_hop(j), target);
+    case Verdict::injected_reset:
+      return fmt::format("A device at {} sees the traffic and forges resets (an IPS, DPI or filtering box). Ask its "
+                         "owner which policy fires on {}.",
+                         at_hop(j), target);
+    case Verdict::icmp_unreachable: {
+      const std::string name = j.icmp ? j.icmp->name : "unreachable";
+      if (j.actor == Actor::host)
+        return fmt::format("The server itself refuses: its firewall rejects port {} with ICMP {}{}. Ask its owner.",
+                           a.server_port, name,
+                           name == "port-unreachable" ? " (or, unusually, its stack reports the port closed this way)" : "");
+      if (name.find("prohibited") != std::string::npos || name == "source-policy-failed" || name == "reject-route")
+        return fmt::format("Ask the team that runs the router at {}: an ACL or firewall rule there rejects TCP to {} "
+                           "({}).",
+                           at_hop(j), target, name);
+      return fmt::format("The router at {} cannot deliver to {} ({}): a routing or neighbour problem there, or a "
+                         "reject rule using that code. Ask its team.",
+                         at_hop(j), a.server.to_string(), name);
+    }
+    case Verdict::dropped:
+      if (j.hop)
+        return fmt::format("A rule between hop {} and hop {} drops TCP to {} silently (DROP, not REJECT). Ask the "
+                           "teams of those two devices.",
+                           *j.hop, *j.hop + 1, target);
+      return fmt::format("Something drops the SYNs silently. Run `synprobe trace {}` from the client to find the hop.",
+                         target);
+    case Verdict::inconclusive:
+      return "Capture both directions, closer to the client and for longer, or probe live with `synprobe probe`.";
+  }
+  return {};
+}
+
+std::vector<PacketRow> packet_rows(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  std::vector<std::pair<Timestamp, PacketRow>> rows;
+  for (const SynTransmission& t : a.transmissions) {
+    PacketRow row{time_of_day(t.ts), "→", "SYN", a.client.to_string(), std::to_string(t.ttl),
+                  t.has_ip_id ? std::to_string(t.ip_id) : "-", fmt::format("seq {}", a.isn)};
+    rows.emplace_back(t.ts, row);
+  }
+  for (const Answer& x : a.answers) {
+    PacketRow row;
+    row.time = time_of_day(x.ts);
+    row.direction = "←";
+    row.packet = x.kind == AnswerKind::icmp_error
+                     ? fmt::format("ICMP {}", icmp_name(a.family(), x.icmp_type, x.icmp_code))
+                     : tcp_flags_text(x.tcp_flags);
+    row.from = x.from.to_string();
+    row.ttl = fmt::format("{} (hop {} of {})", x.ttl.observed, x.ttl.hop, x.ttl.initial);
+    row.ip_id = x.has_ip_id ? std::to_string(x.ip_id) : "-";
+    row.seq_ack = x.kind == AnswerKind::icmp_error
+                      ? (x.quoted_ttl ? fmt::format("quotes our SYN (TTL {} left)", *x.quoted_ttl) : "quotes our SYN")
+                      : fmt::format("seq {} ack {}", x.seq, x.ack);
+    rows.emplace_back(x.ts, row);
+  }
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& l, const auto& r2) { return l.first < r2.first; });
+  std::vector<PacketRow> out;
+  for (auto& [ts, row] : rows) out.push_back(std::move(row));
+  return out;
+}
+
+}  // namespace synprobe

@@ -1,0 +1,34 @@
+#pragma once
+// The words of a report for people (Markdown and HTML share them): the finding in
+// plain language, the next step for the reader, and the table of relevant packets.
+// Written for a firewall administrator who did not run the tool.
+
+#include <string>
+#include <vector>
+
+#include "dissect/report_model.hpp"
+
+namespace synprobe {
+
+// "198.18.4.10:90/tcp" (IPv6 in brackets).
+[[nodiscard]] std::string target_text(const Attempt& a);
+// One paragraph: who refused, where, and the decisive evidence, in plain words.
+[[nodiscard]] std::string finding(const AttemptResult& r);
+// What the reader should ask for or check next.
+[[nodiscard]] std::string next_step(const AttemptResult& r);
+// "refused by the device at hop 2 (198.18.2.2)", for summary tables.
+[[nodiscard]] std::string who_text(const AttemptResult& r);
+
+struct PacketRow {
+  std::string time;       // UTC time of day with microseconds
+  std::string direction;  // "→" (ours) or "←" (answer)
+  std::string packet;     // "SYN", "RST/ACK", "ICMP admin-prohibited"
+  std::string from;
+  std::string ttl;        // "63 (hop 2 of 64)"
+  std::string ip_id;
+  std::string seq_ack;
+};
+// The attempt's SYNs and answers in time order.
+[[nodiscard]] std::vector<PacketRow> packet_rows(const AttemptResult& r);
+
+}  // namespace synprobe
