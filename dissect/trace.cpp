@@ -88,9 +88,14 @@ std::string hop_name(const Trace& t, int hop) {
   return h && h->address ? fmt::format("hop {} ({})", hop, h->address->to_string()) : fmt::format("hop {}", hop);
 }
 
+bool answered_time_exceeded(const TraceHop& h) {
+  return std::find(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) != h.answers.end();
+}
+
+// The router at a hop: known when it answered time-exceeded there.
 std::optional<IpAddress> address_at(const Trace& t, int hop) {
   const TraceHop* h = hop_at(t, hop);
-  return h && h->majority == HopAnswer::time_exceeded ? h->address : std::nullopt;
+  return h && answered_time_exceeded(*h) ? h->address : std::nullopt;
 }
 
 // The first TTL whose majority answer is `kind`.
@@ -147,13 +152,18 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
                     *hop_at(t, *rtt_hop)->rtt_ms,
                     ctx.host_rtt_ms ? fmt::format(", not like the host ({:.3f} ms)", *ctx.host_rtt_ms) : std::string{}));
 
-  if (*first_reset < host_hop) {
+  if (*first_reset < host_hop && device_hop >= 1) {
     // Refused before the SYN could reach the host: a device in the path, at the hop that
     // still answers time-exceeded just before the RSTs start.
+    const TraceHop* before = hop_at(t, device_hop);
     add(j, Signal::reset_before_host,
-        fmt::format("TTL-limited SYNs: {} answers time-exceeded at TTL {}, and RSTs come back from TTL {} on, "
-                    "while the host is at hop {}.",
-                    hop_name(t, device_hop), device_hop, *first_reset, host_hop));
+        fmt::format("TTL-limited SYNs draw RSTs from TTL {} on, while the host is at hop {}: the SYN never reaches "
+                    "it. The device at hop {} {}.",
+                    *first_reset, host_hop, device_hop,
+                    before && answered_time_exceeded(*before)
+                        ? fmt::format("({}) answers time-exceeded at TTL {} and refuses what it would forward",
+                                      before->address ? before->address->to_string() : "?", device_hop)
+                        : std::string("refuses what it would forward")));
     if (ctx.host_hop && reset->ttl.hop == *ctx.host_hop)
       add(j, Signal::ttl_forged,
           fmt::format("The RST arrives with TTL {} as if from hop {}, the host's distance, but it is sent from hop {}: "
@@ -184,15 +194,14 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
 void locate_injection(Judgement& j, const Trace& t) {
   for (const TraceHop& h : t.hops) {
     if (!h.reset_too) continue;
-    if (h.majority == HopAnswer::time_exceeded || std::count(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) > 0) {
+    if (answered_time_exceeded(h)) {
       add(j, Signal::on_path_injector,
           fmt::format("TTL {} drew both a time-exceeded from {} and a RST: an on-path device at hop {} sees the SYN "
                       "and races a forged RST.",
                       h.hop, h.address ? h.address->to_string() : std::string("the router"), h.hop));
       name_middlebox(j, t, h.hop);
-      j.responder = h.address;
       j.confidence = std::max(j.confidence, 0.9);
-    } else {
+    } else if (h.hop > 1) {
       name_middlebox(j, t, h.hop - 1);
     }
     return;
@@ -262,11 +271,15 @@ Trace build_trace(const std::vector<AttemptResult>& probes) {
     for (std::size_t k = 1; k < votes.size(); ++k)
       if (votes[k] > 0 && (best == 0 || votes[k] > votes[best])) best = k;
     hop.majority = static_cast<HopAnswer>(best);
-    // The hop's address is the most frequent sender of its majority answer (a RST in the
-    // host's name must not name the router of a time-exceeded hop).
+    // The hop's address is the router that answered time-exceeded there, when one did: it
+    // is the only answer that speaks with the hop's own address (a RST in the host's name,
+    // even the majority, must not name the hop). Otherwise the majority answer's sender.
     std::map<IpAddress, int> senders;
     for (const auto& [attempt, pa] : list)
-      if (pa.answer && pa.kind == hop.majority) ++senders[pa.answer->from];
+      if (pa.answer && pa.kind == HopAnswer::time_exceeded) ++senders[pa.answer->from];
+    if (senders.empty())
+      for (const auto& [attempt, pa] : list)
+        if (pa.answer && pa.kind == hop.majority) ++senders[pa.answer->from];
     if (!senders.empty())
       hop.address = std::max_element(senders.begin(), senders.end(),
                                      [](const auto& x, const auto& y) { return x.second < y.second; })->first;
@@ -313,13 +326,25 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
   const bool any_time_exceeded = std::any_of(t.hops.begin(), t.hops.end(), [](const TraceHop& h) {
     return std::find(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) != h.answers.end();
   });
-  if (!any_time_exceeded && t.hops.size() > 1)
+  const bool any_silence = std::any_of(t.hops.begin(), t.hops.end(), [](const TraceHop& h) {
+    return std::find(h.answers.begin(), h.answers.end(), HopAnswer::none) != h.answers.end();
+  });
+  if (!any_time_exceeded && any_silence && t.hops.size() > 1)
     add(j, Signal::icmp_rate_limit_suspected,
         "No hop answered time-exceeded at all: the routers' ICMP is rate limited or filtered, so the trace cannot "
         "place the refusal.");
   if (!silent.empty())
     add(j, Signal::silent_hop, fmt::format("Hop{} {} never answered time-exceeded (a router that stays silent).",
                                            silent.find(',') == std::string::npos ? "" : "s", silent));
+
+  for (const TraceHop& h : t.hops) {
+    if (h.majority != HopAnswer::syn_ack && !(h.majority == HopAnswer::reset && attempt.server == h.address &&
+                                               ctx.host_hop && h.hop == *ctx.host_hop))
+      continue;
+    add(j, Signal::trace_reached_host,
+        fmt::format("TTL-limited SYNs reach the host itself from TTL {} on ({}).", h.hop, hop_answer_name(h.majority)));
+    break;
+  }
 
   switch (j.verdict) {
     case Verdict::refused_by_host:

@@ -50,7 +50,7 @@ h3{font-size:1.1rem;margin-top:1.6rem} h4{font-size:1rem;margin:1.2rem 0 .4rem}
 .finding{font-size:1.08rem;background:#f4f6fb;border-left:4px solid #3b5bdb;padding:.7rem 1rem;margin:1rem 0}
 table{border-collapse:collapse;margin:.4rem 0 1rem;font-size:.92rem} th,td{border:1px solid #ccd;padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{background:#eef0f6} td.num{text-align:right} code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em;background:#f0f1f4;padding:0 .2em}
-.verdict{font-weight:600} .refused{color:#c92a2a} .open{color:#2b8a3e} .dropped{color:#e67700} .inconclusive{color:#666}
+.verdict{font-weight:600} .refused{color:#a61e4d} .open{color:#2b8a3e} .dropped{color:#e67700} .inconclusive{color:#666}
 tr.refuser td{background:#fff0f0;font-weight:600}
 svg{max-width:100%;height:auto;display:block;margin:.5rem 0 1rem}
 .ask{background:#fff9db;border-left:4px solid #f08c00;padding:.6rem 1rem}

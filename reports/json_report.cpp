@@ -65,7 +65,7 @@ void write_hops(JsonWriter& w, const Trace& trace, const Judgement& j) {
     w.key("icmp");
     if (h.icmp) write_icmp(w, h.icmp->type, h.icmp->code, h.icmp->name);
     else w.null();
-    w.field("refuser", j.hop && *j.hop == h.hop && j.verdict != Verdict::open);
+    w.field("refuser", j.hop && *j.hop == h.hop && j.verdict != Verdict::open && j.verdict != Verdict::dropped);
     w.key("changes").begin_array();
     for (const PathChange& c : h.changes)
       w.begin_object().field("field", c.field).field("sent", c.sent).field("quoted", c.quoted).end_object();

@@ -13,6 +13,8 @@ packages=(
   libnetfilter-queue-dev iputils-ping
   # tests: tshark checks the captures we write; python3-jsonschema checks the JSON contract
   tshark python3 python3-jsonschema
+  # tests: headless Chromium renders the HTML report
+  chromium
 )
 
 if [ "$(id -u)" -ne 0 ]; then

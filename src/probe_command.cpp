@@ -111,7 +111,7 @@ void add_live_options(CLI::App* cmd, ProbeCommandOptions& o) {
   cmd->add_option("--sport", o.probe.source_port, "Source port (default: random ephemeral, fixed for the run)")
       ->group("Probing")->check(CLI::Range(1, 65535));
   cmd->add_option("-c,--count", o.probe.count, "SYNs per target, each with its own sequence number")
-      ->group("Probing")->capture_default_str()->check(CLI::Range(1, 100));
+      ->group("Probing")->capture_default_str()->check(CLI::Range(1, 16));
   cmd->add_option("--ttl", o.probe.ttl, "TTL / hop limit of the SYNs")->group("Probing")->capture_default_str()
       ->check(CLI::Range(1, 255));
   cmd->add_option("--interval", o.probe.interval_s, "Seconds between rounds of SYNs")->group("Probing")

@@ -12,6 +12,13 @@
 #   SPLAB_ID     prefix of every namespace (default "splab": splab-client, splab-r1 ...)
 #   SPLAB_STATE  state directory: namespaces made, PIDs started, logs
 #                (default /run/splab-$SPLAB_ID)
+#   SPLAB_DELAYS       1 (default): per-link delays (splab-delay on each router); 0: none
+#   SPLAB_LINK_DELAYS  one-way delay of link1..link4 in ms (default "1 2 3 4": seen from
+#                      the client, RTT 2 ms to r1, 6 to r2, 12 to r3, 20 to the server)
+#   SPLAB_DELAY_BIN    the built splab-delay (default: <repo>/build/tests/lab/splab-delay,
+#                      else a private copy compiled into the state directory)
+#   SPLAB_DELAY_SECONDS  lifetime of each splab-delay (default 3600; past it the
+#                      delayed links stop passing traffic: "lab.sh up" again restarts them)
 #
 # Everything happens inside namespaces named "$SPLAB_ID-<node>" that this script
 # creates; nothing touches the host's own interfaces, routes or firewall. Only
@@ -36,6 +43,11 @@
 
 SPLAB_ID=${SPLAB_ID:-splab}
 SPLAB_STATE=${SPLAB_STATE:-/run/splab-$SPLAB_ID}
+SPLAB_DELAYS=${SPLAB_DELAYS:-1}
+SPLAB_LINK_DELAYS=${SPLAB_LINK_DELAYS:-1 2 3 4}
+SPLAB_DELAY_BIN=${SPLAB_DELAY_BIN:-}
+SPLAB_DELAY_SECONDS=${SPLAB_DELAY_SECONDS:-3600}
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Some of these are only used by the scripts that source this file.
 # shellcheck disable=SC2034
@@ -49,6 +61,10 @@ SPLAB_STATE=${SPLAB_STATE:-/run/splab-$SPLAB_ID}
     LAB_SERVER4=198.18.4.10
     LAB_SERVER6=2001:db8:4::10
     LAB_OPEN_PORTS=(80 95)  # socat listeners on the server
+    # Which router delays which link (both directions, see lab_delays).
+    LAB_DELAY_LINKS_r1="1 2"
+    LAB_DELAY_LINKS_r2="3"
+    LAB_DELAY_LINKS_r3="4"
 }
 
 # ---------------------------------------------------------------------------
@@ -375,17 +391,10 @@ lab_fw_r3() {
     lab_ipt r3 "$f" -A FORWARD -d "$dst" -p tcp --dport 92 -j REJECT --reject-with "$hostunr"
     # 96: hop 3 resets with the server's address and its own TTL 255.
     lab_ipt r3 "$f" -A FORWARD -d "$dst" -p tcp --dport 96 -j REJECT --reject-with tcp-reset
-    # 95 (lab artefact, see tests/lab/README.md): the injector on r2 must win
-    #     its race against the server, as a real injector nearer the client
-    #     does. The lab has no delay emulation (no netem) and the server answers
-    #     within microseconds, so r3 drops the FIRST SYN|ACK of each port-95 flow
-    #     (hashlimit keyed on the 4-tuple, burst 1: only the first one is
-    #     "within the limit"); the server's retransmission ~1 s later is the real
-    #     answer arriving late. Conntrack counters cannot do this: they do not
-    #     count retransmitted SYN|ACKs.
-    lab_ipt r3 "$f" -A FORWARD -s "$dst" -p tcp --sport 95 --tcp-flags SYN,ACK,RST SYN,ACK \
-        -m hashlimit --hashlimit-upto 1/min --hashlimit-burst 1 \
-        --hashlimit-mode srcip,srcport,dstip,dstport --hashlimit-name "splab-synack95-$f" -j DROP
+    # 95: nothing here. The injector on r2 wins its race against the server by
+    #     distance alone: with the link delays its forged reset reaches the
+    #     client ~6 ms after the SYN, the server's SYN|ACK ~20 ms after it
+    #     (without delays, SPLAB_DELAYS=0, the server wins: see README.md).
 }
 
 lab_firewall() {
@@ -395,6 +404,83 @@ lab_firewall() {
         "lab_fw_$node" 4 "$LAB_SERVER4"
         "lab_fw_$node" 6 "$LAB_SERVER6"
     done
+}
+
+# ---------------------------------------------------------------------------
+# Link delays (splab-delay, NFQUEUE: this kernel has no sch_netem)
+#
+# Every link k has a one-way delay d_k (SPLAB_LINK_DELAYS), added once in each
+# direction by ONE router, the link's end nearer the client: r1 delays link1
+# and link2, r2 link3, r3 link4 (the client and the server run nothing). On
+# each link it owns, a router queues in mangle PREROUTING what arrives on that
+# interface and in mangle POSTROUTING what leaves through it, IPv4 and IPv6:
+#   - PREROUTING comes before the routing decision and the TTL check, so it
+#     also delays SYNs that expire at the router or are answered by it (its
+#     own INPUT); FORWARD would miss a TTL-expired packet (ip_forward answers
+#     time-exceeded before the FORWARD hook);
+#   - POSTROUTING sees forwarded packets and the router's own ones (ICMP
+#     errors, REJECT's resets, the injector's raw packets) alike.
+# A packet forwarded from l1 to l2 at r1 thus waits d1 then d2. Seen from the
+# client, hop k answers after 2 * (d1 + ... + dk). The owner is the near end so
+# that the injector on r2, which sniffs r2's l2 with libpcap (before r2's
+# netfilter), sees the SYN only after link2's delay: its forged reset is
+# timed like r2's own answers.
+# ---------------------------------------------------------------------------
+
+# The splab-delay binary: given, built by CMake, or compiled here.
+lab_delay_bin() {
+    local bin=$SPLAB_DELAY_BIN built=$LAB_DIR/../../build/tests/lab/splab-delay
+    if [[ -z $bin && -x $built ]]; then bin=$built; fi
+    if [[ -z $bin ]]; then
+        bin=$SPLAB_STATE/splab-delay
+        if [[ ! -x $bin ]]; then
+            lab_log "no splab-delay built: compiling tests/lab/delay.cpp into $bin"
+            "${CXX:-c++}" -std=c++20 -O2 -o "$bin" "$LAB_DIR/delay.cpp" \
+                -lnetfilter_queue -lnfnetlink ||
+                lab_die "could not build splab-delay (libnetfilter-queue-dev?); set SPLAB_DELAY_BIN or SPLAB_DELAYS=0" ||
+                return 1
+        fi
+    fi
+    [[ -x $bin ]] || lab_die "splab-delay not executable: $bin" || return 1
+    printf '%s\n' "$bin"
+}
+
+lab_delays() {
+    local node f k d bin old links args=()
+    # Start from nothing: mangle holds only our queue rules; old shims stop.
+    for node in "${LAB_ROUTERS[@]}"; do
+        for f in 4 6; do lab_ipt "$node" "$f" -t mangle -F; done
+        old=$(lab_running_pid "delay-$node")
+        [[ -z $old ]] || lab_kill_pid "$old" "$(lab_pid_start "$old")"
+    done
+    [[ $SPLAB_DELAYS == 0 ]] && { lab_log "link delays off (SPLAB_DELAYS=0)"; return 0; }
+    read -r -a d <<<"$SPLAB_LINK_DELAYS"
+    ((${#d[@]} == 4)) || lab_die "SPLAB_LINK_DELAYS needs 4 numbers (ms, link1..link4)" || return 1
+    for k in 0 1 2 3; do
+        [[ ${d[k]} =~ ^[0-9]{1,3}$ ]] || lab_die "SPLAB_LINK_DELAYS: '${d[k]}' is not 0..999 ms" || return 1
+    done
+    [[ $SPLAB_DELAY_SECONDS =~ ^[0-9]{1,5}$ ]] || lab_die "SPLAB_DELAY_SECONDS must be a number" || return 1
+    bin=$(lab_delay_bin) || return 1
+    for node in "${LAB_ROUTERS[@]}"; do
+        links="LAB_DELAY_LINKS_$node"
+        args=()
+        for k in ${!links}; do args+=(--queue "$k:${d[k - 1]}"); done
+        # The shim binds its queues before any rule sends packets there (no
+        # --queue-bypass: if it is not running, the link passes nothing, which
+        # "lab.sh status" shows, rather than silently losing its delay).
+        # SCHED_FIFO (it sleeps between packets): punctual even while the machine compiles.
+        lab_spawn "$node" "delay-$node" "$bin" "${args[@]}" --seconds "$SPLAB_DELAY_SECONDS" \
+            --rt-priority 10
+        lab_wait_for_line "$SPLAB_STATE/delay-$node.log" 'splab-delay: ready' "$LAB_SPAWNED_PID" 100 ||
+            { cat "$SPLAB_STATE/delay-$node.log" >&2; lab_die "splab-delay did not start on $node"; return 1; }
+        for k in ${!links}; do
+            for f in 4 6; do
+                lab_ipt "$node" "$f" -t mangle -A PREROUTING -i "l$k" -j NFQUEUE --queue-num "$k"
+                lab_ipt "$node" "$f" -t mangle -A POSTROUTING -o "l$k" -j NFQUEUE --queue-num "$k"
+            done
+        done
+    done
+    lab_log "link delays ${d[*]} ms one-way (link1..link4)"
 }
 
 # ---------------------------------------------------------------------------
@@ -478,6 +564,7 @@ lab_up() {
     lab_links
     lab_routes
     lab_firewall
+    lab_delays
     lab_services
     lab_wait_ready
     lab_log "up (state in $SPLAB_STATE)"

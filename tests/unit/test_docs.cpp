@@ -1,0 +1,53 @@
+// The documentation names every signal and verdict the program can emit.
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "dissect/evidence.hpp"
+#include "dissect/verdict.hpp"
+
+using namespace synprobe;
+
+namespace {
+
+std::string doc(const std::string& name) {
+  const std::string path = std::string(SYNPROBE_SOURCE_DIR) + "/docs/" + name;
+  std::ifstream in(path);
+  INFO(path);
+  REQUIRE(in.good());
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("docs: every signal is described in docs/signals.md", "[docs]") {
+  const std::string signals = doc("signals.md");
+  REQUIRE_FALSE(signal_table().empty());
+  for (const SignalInfo& s : signal_table()) {
+    INFO(s.name);
+    CHECK(signals.find("`" + std::string(s.name) + "`") != std::string::npos);
+    CHECK(signal_name(s.signal) == s.name);
+  }
+}
+
+TEST_CASE("docs: every verdict is described in docs/json.md", "[docs]") {
+  const std::string json = doc("json.md");
+  for (std::size_t v = 0; v < verdict_count; ++v) {
+    const std::string name(verdict_name(static_cast<Verdict>(v)));
+    INFO(name);
+    CHECK(json.find("`" + name + "`") != std::string::npos);
+  }
+}
+
+TEST_CASE("docs: the signal table lists every signal once, in enum order", "[docs]") {
+  const auto table = signal_table();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    INFO(table[i].name);
+    CHECK(static_cast<std::size_t>(table[i].signal) == i);
+    CHECK_FALSE(table[i].description.empty());
+    for (std::size_t k = 0; k < i; ++k) CHECK(table[k].name != table[i].name);
+  }
+}
