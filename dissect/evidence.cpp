@@ -88,6 +88,8 @@ constexpr std::array signals{
                "The SYN quoted by a router differs from the one sent (MSS, options, DSCP/ECN, IP-ID, NAT): a middlebox rewrote it."},
     SignalInfo{Signal::trace_reached_host, "trace-reached-host",
                "TTL-limited SYNs reached the host itself: its hop is known from the trace."},
+    SignalInfo{Signal::signature, "signature",
+               "The refusal matches a known refuser's packet shape (the table in dissect/signatures.cpp)."},
 };
 
 }  // namespace

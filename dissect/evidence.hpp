@@ -54,6 +54,7 @@ enum class Signal : std::uint8_t {
   icmp_rate_limit_suspected, // answers come and go at one hop: ICMP rate limiting, not policy
   path_rewrites,         // the quoted SYN shows the path changed it (MSS, options, DSCP, NAT…)
   trace_reached_host,    // TTL-limited SYNs reached the host itself
+  signature,             // the refusal matches a known refuser's packet shape
 };
 
 struct SignalInfo {

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "icmp_names.hpp"
+#include "signatures.hpp"
 
 namespace synprobe {
 
@@ -369,6 +370,17 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   if (a.unmatched_resets > 0) j.confidence = 0.5;
 }
 
+// Names the packet shape of the answer that decided the verdict (a RST or ICMP error).
+void note_signature(const Answer* deciding, Reasoning& r) {
+  if (!deciding) return;
+  const RefusalSignature* s = match_signature(*deciding);
+  if (!s) return;
+  r.add(Signal::signature, fmt::format("The {} matches signature '{}' (table v{}): {}; its TTL places the sender at hop {} "
+                                       "(initial {}).",
+                                       deciding->kind == AnswerKind::reset ? "RST" : "ICMP error", s->name,
+                                       signature_table_version, s->description, deciding->ttl.hop, deciding->ttl.initial));
+}
+
 void note_side_facts(const Attempt& a, Reasoning& r) {
   if (a.unmatched_resets > 0 && a.first_unmatched_reset)
     r.add(Signal::unmatched_reset,
@@ -464,6 +476,11 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
   } else {
     judge_silence(a, ctx, r);
   }
+  const Answer* deciding = !resets.empty()         ? resets.front()
+                           : !unreachables.empty()   ? unreachables.front()
+                           : syn_acks.empty() && !other_icmp.empty() ? other_icmp.front()
+                                                                      : nullptr;
+  if (j.verdict != Verdict::open) note_signature(deciding, r);
   note_side_facts(a, r);
   return std::move(r.judgement());
 }
