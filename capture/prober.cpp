@@ -295,10 +295,11 @@ std::vector<PlannedProbe> ProbeRun::plan_trace(const std::map<TargetKey, Attempt
                                     static_cast<std::uint8_t>(ttl), 0, {}});
     if (j.verdict != Verdict::dropped || !r.host_hop || control_traced.count(key.first)) continue;
     // A control port the host answered in the first phase, if any.
+    const IpAddress& target = key.first;  // clang < 16 cannot capture a structured binding
     for (const std::uint16_t port : options_.control_ports) {
       const auto answered = std::any_of(analyzer_.attempts().begin(), analyzer_.attempts().end(), [&](const Attempt& a) {
         const auto it = by_isn_.find(a.isn);
-        return a.server == key.first && a.server_port == port && it != by_isn_.end() &&
+        return a.server == target && a.server_port == port && it != by_isn_.end() &&
                it->second->role != ProbeRole::target_trace && a.has_answer(AnswerKind::syn_ack);
       });
       if (!answered) continue;

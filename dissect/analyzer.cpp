@@ -1,5 +1,7 @@
 #include "analyzer.hpp"
 
+#include <algorithm>
+
 #include "icmp_names.hpp"
 
 namespace synprobe {
@@ -25,10 +27,10 @@ void Analyzer::add(const DecodedPacket& p) {
   tracker_.on_packet(p);
 }
 
-JudgeContext Analyzer::context_for(const Attempt& a) const {
+JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) const {
   JudgeContext ctx;
   if (const auto it = hosts_.find(a.server); it != hosts_.end()) ctx.server = &it->second;
-  ctx.client_receives_packets = both_directions_ || receivers_.count(a.client) > 0;
+  ctx.client_receives_packets = both_directions_ || capture_sees_answers;
   ctx.capture_end = last_.value_or(a.last_seen);
   if (listen_end_ && *listen_end_ > ctx.capture_end) ctx.capture_end = *listen_end_;
   return ctx;
@@ -57,10 +59,16 @@ std::vector<AttemptResult> Analyzer::finish() const {
     }
   }
 
+  // A capture shows the answering direction when any client of any attempt receives
+  // something in it. Decided for the whole capture, not per client: a dual-stack client
+  // whose IPv6 SYNs all vanish is a black hole to report, not a one-way capture.
+  const bool capture_sees_answers = std::any_of(attempts.begin(), attempts.end(),
+                                      [&](const Attempt& a) { return receivers_.count(a.client) > 0; });
+
   std::vector<AttemptResult> results;
   results.reserve(attempts.size());
   for (const Attempt& a : attempts) {
-    JudgeContext ctx = context_for(a);
+    JudgeContext ctx = context_for(a, capture_sees_answers);
     // The destination's RTT baseline must come from other SYN/ACKs than this attempt's own
     // answers only when this attempt has none; when it has one, it is the host's anyway.
     if (const auto it = fastest_syn_ack.find(a.server); it != fastest_syn_ack.end())

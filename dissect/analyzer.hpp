@@ -43,7 +43,7 @@ class Analyzer {
   [[nodiscard]] std::optional<Timestamp> last_packet() const { return last_; }
 
  private:
-  [[nodiscard]] JudgeContext context_for(const Attempt& a) const;
+  [[nodiscard]] JudgeContext context_for(const Attempt& a, bool capture_sees_answers) const;
 
   AttemptTracker tracker_;
   std::unordered_map<IpAddress, HostProfile> hosts_;

@@ -35,6 +35,22 @@ void write_file_atomically(const std::string& path, std::string_view content) {
     write_all(STDOUT_FILENO, content, "<stdout>");
     return;
   }
+  // A device or a pipe (/dev/null, /dev/stdout, a FIFO) is written in place: renaming a
+  // temporary file over it would replace the device itself.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) throw Failure(ExitCode::output, fmt::format("{}: is a directory", path));
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw Failure(ExitCode::output, fmt::format("{}: {}", path, std::strerror(errno)));
+    try {
+      write_all(fd, content, path);
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::close(fd);
+    return;
+  }
   std::vector<char> temp(path.begin(), path.end());
   const std::string suffix = ".synprobe-XXXXXX";
   temp.insert(temp.end(), suffix.begin(), suffix.end());

@@ -15,6 +15,8 @@ packages=(
   tshark python3 python3-jsonschema
   # tests: headless Chromium renders the HTML report
   chromium
+  # benchmarks (tests/bench, docs/BENCHMARKS.md): peak RSS, instruction counts, heap profiles
+  time valgrind
 )
 
 if [ "$(id -u)" -ne 0 ]; then
