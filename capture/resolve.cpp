@@ -7,12 +7,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <memory>
 
 #include "dissect/error.hpp"
 
 namespace synprobe {
 namespace {
+
+bool is_localhost(std::string host) {
+  for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  return host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"));
+}
 
 bool wanted(const IpAddress& a, FamilyChoice f) {
   return f == FamilyChoice::any || (f == FamilyChoice::v4_only) == a.is_v4();
@@ -25,6 +32,15 @@ std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family
     if (!wanted(*literal, family))
       throw Failure(ExitCode::usage, fmt::format("{} is not an IPv{} address", host, family == FamilyChoice::v4_only ? 4 : 6));
     return {*literal};
+  }
+  // RFC 6761 6.3: "localhost" is always the loopback, and a development server may listen
+  // on either family, so probe both (as browsers try both), whatever /etc/hosts says.
+  if (is_localhost(host)) {
+    std::vector<IpAddress> loopback;
+    const std::uint8_t v6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    if (family != FamilyChoice::v6_only) loopback.push_back(IpAddress::v4(0x7f000001u));
+    if (family != FamilyChoice::v4_only) loopback.push_back(IpAddress::v6(v6));
+    return loopback;
   }
   addrinfo hints{};
   hints.ai_family = family == FamilyChoice::v4_only ? AF_INET : family == FamilyChoice::v6_only ? AF_INET6 : AF_UNSPEC;
