@@ -46,6 +46,8 @@ constexpr double weight_early = 0.3;
 constexpr double weight_rtt_match = 0.15;
 constexpr double prior_host_without_baseline = 0.1;  // most resets come from the host itself
 constexpr double max_confidence = 0.97;
+// Below this, round-trip times are a LAN's microseconds: equal timing tells nothing.
+constexpr double min_telling_rtt_ms = 1.0;
 
 struct Scores {
   double host = 0;
@@ -57,7 +59,7 @@ double confidence_from(const Scores& s) {
 }
 
 std::string ttl_text(const HopEstimate& e) {
-  return fmt::format("TTL {} means initial {}, hop {}", e.observed, e.initial, e.hop);
+  return fmt::format("TTL {} (initial {}, so hop {})", e.observed, e.initial, e.hop);
 }
 
 class Reasoning {
@@ -153,7 +155,7 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       r.add(Signal::early_reset,
             fmt::format("The {} came {:.3f} ms after the SYN; the host's SYN/ACKs take {:.3f} ms.",
                         what, answer.rtt_ms, host_rtt));
-    } else if (std::abs(answer.rtt_ms - host_rtt) <= std::max(0.25 * host_rtt, 0.5)) {
+    } else if (host_rtt >= min_telling_rtt_ms && std::abs(answer.rtt_ms - host_rtt) <= 0.25 * host_rtt) {
       s.host += weight_rtt_match;
       r.add(Signal::rtt_matches_host,
             fmt::format("The {} came {:.3f} ms after the SYN, like the host's SYN/ACKs ({:.3f} ms).",
@@ -287,8 +289,8 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
   if (icmp.quoted_ttl) {
     const std::uint8_t sent = a.transmissions[icmp.transmission].ttl;
     r.add(Signal::quoted_ttl,
-          fmt::format("The quoted SYN still had TTL {} when the sender saw it (sent with {}: {} "
-                      "router{} had forwarded it).",
+          fmt::format("The quoted SYN still had TTL {} when the sender judged it (sent with {}: decremented {} "
+                      "time{} on the way, a forwarding sender's own decrement included).",
                       *icmp.quoted_ttl, sent, sent - *icmp.quoted_ttl,
                       sent - *icmp.quoted_ttl == 1 ? "" : "s"));
   }

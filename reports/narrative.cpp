@@ -144,7 +144,8 @@ std::string next_step(const AttemptResult& r) {
                            "teams of those two devices.",
                            *j.hop, *j.hop + 1, target);
       return fmt::format("Something drops the SYNs silently. Run `synprobe trace {}` from the client to find the hop.",
-                         target);
+                         a.server.is_v4() ? fmt::format("{}:{}", a.server.to_string(), a.server_port)
+                                          : fmt::format("[{}]:{}", a.server.to_string(), a.server_port));
     case Verdict::inconclusive:
       return "Capture both directions, closer to the client and for longer, or probe live with `synprobe probe`.";
   }
