@@ -54,6 +54,7 @@ struct ProbeSummary {
   std::uint64_t packets_captured = 0;
   std::uint64_t kernel_drops = 0;
   std::string user;  // who the process ran as after dropping privileges
+  std::optional<std::string> evidence_file;  // the -w pcapng, when one was written
 };
 
 struct AnalysisReport {

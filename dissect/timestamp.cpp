@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <limits>
 
 namespace synprobe {
 namespace {
@@ -68,7 +69,12 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
   tm.tm_min = minute;
   tm.tm_sec = second;
   const std::time_t seconds = timegm(&tm);
-  return Timestamp{static_cast<std::int64_t>(seconds) * 1'000'000'000 + fraction};
+  // A Timestamp is 64-bit nanoseconds: years 1677 to 2262. Others are refused, not wrapped.
+  __extension__ using Int128 = __int128;
+  const Int128 ns = static_cast<Int128>(seconds) * 1'000'000'000 + fraction;
+  if (ns < std::numeric_limits<std::int64_t>::min() || ns > std::numeric_limits<std::int64_t>::max())
+    return std::nullopt;
+  return Timestamp{static_cast<std::int64_t>(ns)};
 }
 
 std::string time_of_day(Timestamp t) {

@@ -217,6 +217,10 @@ std::string what_was_done(const AnalysisReport& report) {
     for (const auto& i : p.interfaces) interfaces += (interfaces.empty() ? "" : ", ") + i;
     out += fmt::format("<li>From: {} on {} (source port {})</li>\n<li>Probes: {} packets sent, {} captured</li>\n",
                        esc(sources), esc(interfaces), p.source_port, p.packets_sent, p.packets_captured);
+    if (p.evidence_file)
+      out += fmt::format("<li>Packets: every packet sent and received is in <code>{}</code> (pcapng; each packet "
+                         "carries a comment saying its role)</li>\n",
+                         esc(*p.evidence_file));
   } else {
     out += fmt::format("<li>Input: <code>{}</code> ({}, {} packets)</li>\n", esc(report.input.path),
                        esc(report.input.format), report.input.packets);

@@ -212,16 +212,7 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
   return result;
 }
 
-}  // namespace
-
-AnalysisReport read_json_report(std::string_view text, const std::string& name) {
-  const Reader r(name);
-  json doc;
-  try {
-    doc = json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    r.fail(fmt::format("not JSON ({})", e.what()));
-  }
+AnalysisReport read_document(const Reader& r, json& doc) {
   if (!doc.is_object() || !doc.contains("tool") || doc["tool"] != "synprobe") r.fail("not a synprobe result");
   const std::string version = r.str(doc, "schema_version");
   const std::size_t dot = version.find('.');
@@ -274,10 +265,30 @@ AnalysisReport read_json_report(std::string_view text, const std::string& name) 
     s.packets_captured = static_cast<std::uint64_t>(r.integer(p, "packets_captured"));
     s.kernel_drops = static_cast<std::uint64_t>(r.integer(p, "kernel_drops"));
     s.user = r.str(p, "user");
+    s.evidence_file = r.opt_str(p, "evidence_file");
     report.probe = s;
   }
   for (const json& a : r.array(doc, "attempts")) report.attempts.push_back(read_attempt(r, a));
   return report;
+}
+
+}  // namespace
+
+AnalysisReport read_json_report(std::string_view text, const std::string& name) {
+  const Reader r(name);
+  json doc;
+  try {
+    doc = json::parse(text.begin(), text.end());
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for numbers like 1E400
+    r.fail(fmt::format("not JSON ({})", e.what()));
+  }
+  // Hostile input reaches nlohmann's own checks too (get<std::string>() on a number…):
+  // those are bad input as well, exit 3, not an internal error.
+  try {
+    return read_document(r, doc);
+  } catch (const json::exception& e) {
+    r.fail(fmt::format("not a valid synprobe result ({})", e.what()));
+  }
 }
 
 AnalysisReport read_json_report_file(const std::string& path) {

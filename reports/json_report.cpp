@@ -181,6 +181,7 @@ void write_probe(JsonWriter& w, const ProbeSummary& p) {
   w.field("packets_captured", p.packets_captured);
   w.field("kernel_drops", p.kernel_drops);
   w.field("user", p.user);
+  w.optional_field("evidence_file", p.evidence_file);
   w.end_object();
 }
 

@@ -38,6 +38,10 @@ std::string what_was_done(const AnalysisReport& report) {
                        "probes {}\n",
                        p.packets_sent, p.packets_captured, p.count, p.count == 1 ? "" : "s", p.ttl, p.timeout_s,
                        p.baseline ? "on" : "off");
+    if (p.evidence_file)
+      out += fmt::format("- Packets: every packet sent and received is in `{}` (pcapng; each packet carries a comment "
+                         "saying its role — open it in Wireshark)\n",
+                         *p.evidence_file);
   } else {
     out += fmt::format("- Input: `{}` ({}, {} packets{})\n", report.input.path, report.input.format,
                        report.input.packets,

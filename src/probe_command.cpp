@@ -196,7 +196,10 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   report.run.started = started;
   report.run.finished = wall_clock_now();
 
-  if (o.write_pcapng) write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));
+  if (o.write_pcapng) {
+    write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));
+    if (report.probe) report.probe->evidence_file = *o.write_pcapng;
+  }
   emit_report(report, o.output, env);
   return static_cast<int>(report.run.interrupted ? ExitCode::interrupted : ExitCode::ok);
 }
