@@ -10,7 +10,11 @@ void Analyzer::add(const DecodedPacket& p) {
   if (!p.has_ip) return;
   if (!first_ || p.ts < *first_) first_ = p.ts;
   if (!last_ || p.ts > *last_) last_ = p.ts;
-  receivers_.insert(p.ip.dst);
+  // Consecutive packets mostly share their addresses: skip the table when they repeat.
+  if (!last_receiver_ || *last_receiver_ != p.ip.dst) {
+    receivers_.insert(p.ip.dst);
+    last_receiver_ = p.ip.dst;
+  }
 
   // Every packet a host sends is its baseline, except RSTs and ICMP errors: those are what
   // middleboxes forge in the host's name, and what the baseline must judge.
@@ -22,7 +26,11 @@ void Analyzer::add(const DecodedPacket& p) {
     const std::uint32_t flow = p.transport == Transport::tcp
                                    ? (std::uint32_t{p.tcp.sport} << 16 | p.tcp.dport)
                                    : 0;
-    hosts_[p.ip.src].observe(p.ip, p.ts, is_syn_ack, flow);
+    if (!last_sender_ || last_sender_address_ != p.ip.src) {
+      last_sender_ = &hosts_[p.ip.src];  // node-based map: the pointer survives rehashing
+      last_sender_address_ = p.ip.src;
+    }
+    last_sender_->observe(p.ip, p.ts, is_syn_ack, flow);
   }
   tracker_.on_packet(p);
 }

@@ -28,6 +28,12 @@ struct AttemptResult {
 
 class Analyzer {
  public:
+  Analyzer() = default;
+  Analyzer(const Analyzer&) = delete;  // it caches a pointer into its own host table
+  Analyzer& operator=(const Analyzer&) = delete;
+  Analyzer(Analyzer&&) = default;      // node-based tables keep their nodes on a move
+  Analyzer& operator=(Analyzer&&) = default;
+
   // Feed every packet that has an IP header, in capture order.
   void add(const DecodedPacket& p);
   // Judges every attempt seen so far, in order of first appearance.
@@ -48,6 +54,9 @@ class Analyzer {
   AttemptTracker tracker_;
   std::unordered_map<IpAddress, HostProfile> hosts_;
   std::unordered_set<IpAddress> receivers_;  // addresses that any captured packet was sent to
+  std::optional<IpAddress> last_receiver_;
+  HostProfile* last_sender_ = nullptr;
+  IpAddress last_sender_address_;
   std::optional<Timestamp> first_;
   std::optional<Timestamp> last_;
   std::optional<Timestamp> listen_end_;

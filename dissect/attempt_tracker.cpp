@@ -39,12 +39,17 @@ void AttemptTracker::on_packet(const DecodedPacket& p) {
       on_syn(p);
       return;
     }
-    const std::uint32_t as_server =
-        newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
-    if (as_server != none) on_server_segment(p, as_server);
-    const std::uint32_t as_client =
-        newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
-    if (as_client != none) on_client_segment(p, as_client);
+    // Most segments belong to established flows and need no look-up at all: only RSTs and
+    // SYN/ACKs can answer an attempt, and a client's segment matters only while some
+    // attempt waits for the client's side of its handshake.
+    if (p.tcp.has(tcp_flag::rst) || p.tcp.has(tcp_flag::syn)) {
+      const std::uint32_t as_server = newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
+      if (as_server != none) on_server_segment(p, as_server);
+    }
+    if (awaiting_client_ > 0) {
+      const std::uint32_t as_client = newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
+      if (as_client != none) on_client_segment(p, as_client);
+    }
   } else if (p.transport == Transport::icmp && p.icmp.is_error && p.icmp.has_quote &&
              p.icmp.quote.has_tcp) {
     on_icmp_error(p);
@@ -133,7 +138,9 @@ void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t new
       ++attempts_[newest].unmatched_syn_acks;
       return;
     }
-    add_answer(attempts_[i], answer_from(p, AnswerKind::syn_ack));
+    Attempt& a = attempts_[i];
+    if (!a.has_answer(AnswerKind::syn_ack)) ++awaiting_client_;
+    add_answer(a, answer_from(p, AnswerKind::syn_ack));
   }
 }
 
@@ -166,11 +173,14 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   if (i == none) return;
   Attempt& a = attempts_[i];
   if (!a.has_answer(AnswerKind::syn_ack)) return;
+  const bool was_waiting = !a.handshake_completed && !a.client_reset_after_syn_ack;
   if (t.has(tcp_flag::rst)) {
     a.client_reset_after_syn_ack = true;
   } else if (t.has(tcp_flag::ack)) {
     a.handshake_completed = true;
   }
+  if (was_waiting && (a.handshake_completed || a.client_reset_after_syn_ack) && awaiting_client_ > 0)
+    --awaiting_client_;
 }
 
 void AttemptTracker::on_icmp_error(const DecodedPacket& p) {

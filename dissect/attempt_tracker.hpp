@@ -58,6 +58,7 @@ class AttemptTracker {
   std::vector<Attempt> attempts_;
   std::vector<std::uint32_t> previous_in_flow_;  // parallel to attempts_
   std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
+  std::size_t awaiting_client_ = 0;  // attempts with a SYN/ACK the client has not yet ACKed or reset
 };
 
 }  // namespace synprobe

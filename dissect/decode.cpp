@@ -220,7 +220,9 @@ DecodeStatus decode_tcp(ByteReader segment, TcpHeader& out) {
   if (offset_words < 5) return DecodeStatus::malformed;
   out.header_length = static_cast<std::uint8_t>(offset_words * 4);
   if (!segment.has(0, out.header_length)) return DecodeStatus::truncated;
-  decode_tcp_options(segment.slice(20, out.header_length - 20u), out.options);
+  // Options matter on SYNs and their answers only; established traffic skips them.
+  if (out.flags & (tcp_flag::syn | tcp_flag::rst))
+    decode_tcp_options(segment.slice(20, out.header_length - 20u), out.options);
   out.payload_length = static_cast<std::uint32_t>(segment.size() - out.header_length);
   return DecodeStatus::ok;
 }
