@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <string_view>
 
 #include "dissect/error.hpp"
 
@@ -23,6 +24,20 @@ bool is_localhost(std::string host) {
 
 bool wanted(const IpAddress& a, FamilyChoice f) {
   return f == FamilyChoice::any || (f == FamilyChoice::v4_only) == a.is_v4();
+}
+
+// getaddrinfo() takes inet_aton()'s legacy forms: "10.1.5" is 10.1.0.5, "10" is 0.0.0.10,
+// "0x7f.1" is 127.0.0.1. A name whose last label is a number is no DNS name (RFC 3696
+// section 2), so such text is a mistyped address, refused rather than probed.
+bool is_legacy_numeric(std::string_view host) {
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  const std::size_t dot = host.rfind('.');
+  std::string_view last = dot == std::string_view::npos ? host : host.substr(dot + 1);
+  const bool hex = last.size() > 2 && last[0] == '0' && (last[1] == 'x' || last[1] == 'X');
+  if (hex) last.remove_prefix(2);
+  return !last.empty() && std::all_of(last.begin(), last.end(), [&](char c) {
+    return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
 }
 
 }  // namespace
@@ -42,6 +57,8 @@ std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family
     if (family != FamilyChoice::v4_only) loopback.push_back(IpAddress::v6(v6));
     return loopback;
   }
+  if (is_legacy_numeric(host))
+    throw Failure(ExitCode::usage, fmt::format("{}: not an IP address (IPv4 is four numbers, a.b.c.d)", host));
   addrinfo hints{};
   hints.ai_family = family == FamilyChoice::v4_only ? AF_INET : family == FamilyChoice::v6_only ? AF_INET6 : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -1,6 +1,7 @@
 // Probe targets as users type them, and port lists.
 #include <catch2/catch.hpp>
 
+#include "capture/resolve.hpp"
 #include "dissect/error.hpp"
 #include "targets.hpp"
 
@@ -90,4 +91,20 @@ TEST_CASE("port lists: bad lists are usage errors", "[targets]") {
       CHECK(f.code() == ExitCode::usage);
     }
   }
+}
+
+TEST_CASE("resolve_host: inet_aton's short forms are mistyped addresses, not names", "[targets][resolve]") {
+  // getaddrinfo() would probe 1.2.0.3 for "1.2.3" and 0.0.0.10 for "10".
+  for (const char* text : {"1.2.3", "10", "127.1", "0x7f.1", "10.0.0.256", "1.2.3.4.5", "1.2.3."}) {
+    INFO(text);
+    try {
+      (void)resolve_host(text, FamilyChoice::any);
+      FAIL("resolved");
+    } catch (const Failure& f) {
+      CHECK(f.code() == ExitCode::usage);
+      CHECK_THAT(std::string(f.what()), Catch::Contains("not an IP address"));
+    }
+  }
+  CHECK(resolve_host("192.0.2.7", FamilyChoice::any).size() == 1);
+  CHECK(resolve_host("localhost", FamilyChoice::v4_only).size() == 1);
 }
