@@ -79,11 +79,16 @@ bool has(const Judgement& j, Signal s) {
 
 // An answer is plainly the host's when it is a SYN/ACK, or a refusal whose TTL, IP-ID and
 // timing all fit the host's own packets: tracing it would only cost the routers' ICMP budget.
-bool plainly_the_hosts(const Judgement& j) {
+bool plainly_the_hosts(const AttemptResult& r) {
+  const Judgement& j = r.judgement;
   if (j.verdict == Verdict::open) return true;
+  // Where timing can tell (the host is a millisecond or more away), the refusal must also
+  // take the host's time: a forger near the host copies its TTL but not its distance.
+  const bool timing_tells = r.host_syn_ack_rtt_ms && *r.host_syn_ack_rtt_ms >= 1.0;
   const bool fits = (has(j, Signal::ttl_matches_host) || (j.verdict == Verdict::icmp_unreachable && j.actor == Actor::host)) &&
                     !has(j, Signal::early_reset) && !has(j, Signal::ip_id_breaks_pattern) &&
-                    !has(j, Signal::no_baseline) && !has(j, Signal::icmp_spoofs_host);
+                    !has(j, Signal::no_baseline) && !has(j, Signal::icmp_spoofs_host) &&
+                    (!timing_tells || has(j, Signal::rtt_matches_host) || j.verdict == Verdict::icmp_unreachable);
   return (j.verdict == Verdict::refused_by_host || j.verdict == Verdict::icmp_unreachable) && j.actor == Actor::host && fits;
 }
 
@@ -103,8 +108,29 @@ int trace_depth(const Judgement& j, const AttemptResult& r) {
   return 64;
 }
 
+// Linux refills a router's ICMP budget toward one destination at one message a second.
+constexpr double icmp_budget_refill_s = 1.2;
+
 Timestamp after(Timestamp t, double seconds) {
   return Timestamp{t.ns + static_cast<std::int64_t>(seconds * 1e9)};
+}
+
+// A target judged "dropped" whose TTL-limited SYNs then reach the host (or a refuser) was
+// not dropped by policy: its first SYNs were lost. Judge it again from every SYN that got
+// a final answer, and say so.
+AttemptResult rejudge_if_reached(const AttemptResult& dropped, const std::vector<AttemptResult>& trace) {
+  std::vector<AttemptResult> answered{dropped};
+  for (const AttemptResult& r : trace)
+    if (r.judgement.verdict != Verdict::dropped && r.judgement.verdict != Verdict::inconclusive) answered.push_back(r);
+  if (answered.size() == 1) return dropped;
+  AttemptResult again = combine_probes(answered);
+  again.judgement.evidence.push_back(
+      {Signal::probes_disagree,
+       fmt::format("The first SYN{} got no answer, but {} TTL-limited SYN{} reached far enough to be answered: the "
+                   "silence was loss, not a drop; the verdict comes from the answered SYNs.",
+                   dropped.attempt.syn_count == 1 ? "" : "s", answered.size() - 1, answered.size() == 2 ? "" : "s")});
+  again.judgement.confidence = std::min(again.judgement.confidence, 0.75);
+  return again;
 }
 
 class ProbeRun {
@@ -124,6 +150,7 @@ class ProbeRun {
   [[nodiscard]] bool all_answered() const;
   [[nodiscard]] std::map<TargetKey, AttemptResult> judge_targets(const std::vector<AttemptResult>& all) const;
   [[nodiscard]] std::vector<PlannedProbe> plan_trace(const std::map<TargetKey, AttemptResult>& first);
+  [[nodiscard]] std::vector<PlannedProbe> plan_retries();
   [[nodiscard]] AnalysisReport results();
 
   const ProbeOptions& options_;
@@ -139,6 +166,7 @@ class ProbeRun {
   ProbeSummary summary_;
   std::map<std::uint32_t, const PlannedProbe*> by_isn_;  // every TCP probe sent, by ISN
   std::vector<PlannedProbe> trace_probes_;
+  std::vector<PlannedProbe> retry_probes_;
   std::set<std::uint32_t> phase_isns_;  // the TCP probes of the phase under way
   bool interrupted_ = false;
 };
@@ -286,7 +314,7 @@ std::vector<PlannedProbe> ProbeRun::plan_trace(const std::map<TargetKey, Attempt
   for (const auto& [key, r] : first) {
     const Judgement& j = r.judgement;
     if (options_.trace == TraceMode::never) break;
-    if (options_.trace == TraceMode::automatic && plainly_the_hosts(j)) continue;
+    if (options_.trace == TraceMode::automatic && plainly_the_hosts(r)) continue;
     const int last_ttl = std::clamp(trace_depth(j, r), 1, options_.max_ttl);
     const IpAddress source = routes_[key.first].source;
     for (unsigned round = 0; round < options_.repeat; ++round)
@@ -315,6 +343,40 @@ std::vector<PlannedProbe> ProbeRun::plan_trace(const std::map<TargetKey, Attempt
   return plan;
 }
 
+// Routers rate-limit their ICMP (Linux: a burst of 6, then one a second per destination),
+// so a silent TTL is not yet a finding. Probe again, after the budget refilled, every TTL
+// that drew nothing although a later TTL of the same trace, or the same TTL toward a
+// control port, was answered.
+std::vector<PlannedProbe> ProbeRun::plan_retries() {
+  std::map<TargetKey, std::map<int, bool>> answered;  // target → TTL → any answer
+  std::map<IpAddress, std::set<int>> control_answered;
+  for (const AttemptResult& r : analyzer_.finish()) {
+    const auto it = by_isn_.find(r.attempt.isn);
+    if (r.attempt.client_port != source_port_ || it == by_isn_.end() || r.attempt.transmissions.empty()) continue;
+    const int ttl = r.attempt.transmissions.front().ttl;
+    if (it->second->role == ProbeRole::target_trace) {
+      bool& any = answered[{r.attempt.server, r.attempt.server_port}][ttl];
+      any = any || !r.attempt.answers.empty();
+    } else if (it->second->role == ProbeRole::control_trace && !r.attempt.answers.empty()) {
+      control_answered[r.attempt.server].insert(ttl);
+    }
+  }
+  std::vector<PlannedProbe> plan;
+  for (const auto& [key, ttls] : answered) {
+    int last_answered = 0;
+    for (const auto& [ttl, any] : ttls)
+      if (any) last_answered = ttl;
+    for (const auto& [ttl, any] : ttls) {
+      if (any || (ttl > last_answered && !control_answered[key.first].count(ttl))) continue;
+      for (unsigned round = 0; round < options_.repeat; ++round)
+        plan.push_back(PlannedProbe{routes_[key.first].source, key.first, key.second, ProbeRole::target_trace, round,
+                                    static_cast<std::uint8_t>(ttl), 0, {}});
+    }
+  }
+  std::stable_sort(plan.begin(), plan.end(), [](const PlannedProbe& a, const PlannedProbe& b) { return a.round < b.round; });
+  return plan;
+}
+
 AnalysisReport ProbeRun::results() {
   const std::vector<AttemptResult> all = analyzer_.finish();
   std::map<TargetKey, AttemptResult> judged = judge_targets(all);
@@ -337,6 +399,8 @@ AnalysisReport ProbeRun::results() {
     auto it = judged.find(key);
     if (it == judged.end()) continue;  // interrupted before its SYN left
     AttemptResult result = it->second;
+    if (const auto trace = traces.find(key); trace != traces.end() && result.judgement.verdict == Verdict::dropped)
+      result = rejudge_if_reached(result, trace->second);
     if (const auto trace = traces.find(key); trace != traces.end()) {
       result.trace = build_trace(trace->second);
       const Trace control = control_traces.count(t.address) ? build_trace(control_traces[t.address]) : Trace{};
@@ -380,6 +444,20 @@ ProbeOutcome ProbeRun::run(const std::function<void(const Identity&)>& before_dr
     if (!interrupted_ && !trace_probes_.empty()) listen_until(deadline, true);
     drain();
     analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
+
+    // Third phase, only when TTLs stayed silent: once more after the ICMP budgets refill.
+    retry_probes_ = interrupted_ || trace_probes_.empty() ? std::vector<PlannedProbe>{} : plan_retries();
+    if (retry_probes_.size() + sender_->sent() > options_.limits.max_packets) retry_probes_.clear();
+    if (!retry_probes_.empty()) {
+      listen_until(after(wall_clock_now(), icmp_budget_refill_s), false);
+      for (PlannedProbe& p : retry_probes_) build(p);
+      phase_isns_.clear();
+      send(retry_probes_);
+      deadline = after(wall_clock_now(), options_.timeout_s);
+      if (!interrupted_) listen_until(deadline, true);
+      drain();
+      analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
+    }
   }
 
   outcome_.report = results();

@@ -112,6 +112,14 @@ std::optional<int> last_time_exceeded(const Trace& t) {
   return last;
 }
 
+// The largest TTL that drew any answer at all (0 when none did).
+int last_answered_hop(const Trace& t) {
+  int last = 0;
+  for (const TraceHop& h : t.hops)
+    if (h.majority != HopAnswer::none) last = h.hop;
+  return last;
+}
+
 // The hop whose time-exceeded RTT is closest to `rtt`, if one is within tolerance.
 std::optional<int> hop_by_rtt(const Trace& t, double rtt) {
   std::optional<int> best;
@@ -201,8 +209,14 @@ void locate_injection(Judgement& j, const Trace& t) {
                       h.hop, h.address ? h.address->to_string() : std::string("the router"), h.hop));
       name_middlebox(j, t, h.hop);
       j.confidence = std::max(j.confidence, 0.9);
-    } else if (h.hop > 1) {
-      name_middlebox(j, t, h.hop - 1);
+    } else {
+      // No time-exceeded came back for this TTL (rate limited or lost), but the first TTL
+      // that draws the forged RST is still where the device sees the SYN.
+      add(j, Signal::on_path_injector,
+          fmt::format("RSTs start at TTL {} although the SYN also reached the host: a device at hop {} sees the SYN "
+                      "and races a forged RST (that hop's own address did not answer).",
+                      h.hop, h.hop));
+      name_middlebox(j, t, h.hop);
     }
     return;
   }
@@ -235,6 +249,26 @@ void locate_drop(Judgement& j, const Trace& t, const LocateContext& ctx) {
                   ctx.host_hop && *ctx.host_hop == *last + 1 ? fmt::format(", at the host (hop {}) or just before it", *last + 1)
                                                             : fmt::format(", before hop {}", *last + 1)));
   if (ctx.control) {
+    // Hops that stay silent for the control port too are not evidence of the drop: the
+    // drop lies between the last hop answering here and the next hop answering anywhere.
+    std::optional<int> next_answering;
+    for (const TraceHop& c : ctx.control->hops)
+      if (c.hop > *last && c.majority != HopAnswer::none) {
+        next_answering = c.hop;
+        break;
+      }
+    if (next_answering && *next_answering > *last + 1) {
+      j.hop_range = std::make_pair(*last, *next_answering);
+      add(j, Signal::silent_hop,
+          fmt::format("Hop{} {} answer{} no probe, to this port or to the control port: the drop is somewhere between "
+                      "hop {} and hop {}.",
+                      *next_answering - *last > 2 ? "s" : "",
+                      *next_answering - *last > 2 ? fmt::format("{}-{}", *last + 1, *next_answering - 1)
+                                                  : std::to_string(*last + 1),
+                      *next_answering - *last > 2 ? "" : "s", *last, *next_answering));
+      j.confidence = std::min(j.confidence, 0.7);
+      return;
+    }
     const std::optional<int> control_last = last_time_exceeded(*ctx.control);
     const bool control_reaches_host = first_with(*ctx.control, HopAnswer::syn_ack).has_value() ||
                                       first_with(*ctx.control, HopAnswer::reset).has_value();
@@ -309,7 +343,7 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
   for (const TraceHop& h : t.hops) {
     if (reached && h.hop > *reached) break;
     const auto answered = std::count_if(h.answers.begin(), h.answers.end(), [](HopAnswer a) { return a != HopAnswer::none; });
-    if (answered == 0 && last_time_exceeded(t) && h.hop < *last_time_exceeded(t))
+    if (answered == 0 && h.hop < last_answered_hop(t))
       silent += (silent.empty() ? "" : ", ") + std::to_string(h.hop);
     if (answered > 0 && static_cast<std::size_t>(answered) < h.answers.size() && h.majority == HopAnswer::time_exceeded)
       add(j, Signal::icmp_rate_limit_suspected,
@@ -333,17 +367,26 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
     add(j, Signal::icmp_rate_limit_suspected,
         "No hop answered time-exceeded at all: the routers' ICMP is rate limited or filtered, so the trace cannot "
         "place the refusal.");
-  if (!silent.empty())
-    add(j, Signal::silent_hop, fmt::format("Hop{} {} never answered time-exceeded (a router that stays silent).",
+  if (!silent.empty() && any_time_exceeded)
+    add(j, Signal::silent_hop, fmt::format("Hop{} {} never answered, even when probed again after a pause: a router "
+                                           "that does not send time-exceeded (or a rate limit that never relents).",
                                            silent.find(',') == std::string::npos ? "" : "s", silent));
 
-  for (const TraceHop& h : t.hops) {
-    if (h.majority != HopAnswer::syn_ack && !(h.majority == HopAnswer::reset && attempt.server == h.address &&
-                                               ctx.host_hop && h.hop == *ctx.host_hop))
-      continue;
-    add(j, Signal::trace_reached_host,
-        fmt::format("TTL-limited SYNs reach the host itself from TTL {} on ({}).", h.hop, hop_answer_name(h.majority)));
-    break;
+  // A refusal whose own TTL-limited SYNs also drew the host's SYN/ACK: the port is open at
+  // the host, so the RSTs were forged by a device that races it (the first answer was lost).
+  if (j.verdict == Verdict::refused_by_host || j.verdict == Verdict::refused_by_middlebox) {
+    const auto syn_ack = std::find_if(t.hops.begin(), t.hops.end(), [](const TraceHop& h) {
+      return std::find(h.answers.begin(), h.answers.end(), HopAnswer::syn_ack) != h.answers.end();
+    });
+    const std::optional<int> first_reset = first_with(t, HopAnswer::reset);
+    if (syn_ack != t.hops.end() && first_reset) {
+      add(j, Signal::reset_and_syn_ack,
+          fmt::format("TTL-limited SYNs drew the host's SYN/ACK (TTL {}) as well as RSTs from TTL {} on: the port is "
+                      "open at the host and the RSTs race it.",
+                      syn_ack->hop, *first_reset));
+      j.verdict = Verdict::injected_reset;
+      j.confidence = std::min(j.confidence, 0.8);
+    }
   }
 
   switch (j.verdict) {
@@ -354,6 +397,15 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
     case Verdict::dropped: locate_drop(j, t, ctx); break;
     case Verdict::open:
     case Verdict::inconclusive: break;
+  }
+  // Said last, once the verdict is settled: a RST counts as the host's only when the verdict
+  // says the host refused (a middlebox's RST carries the host's address too).
+  for (const TraceHop& h : t.hops) {
+    const bool hosts_reset = h.majority == HopAnswer::reset && j.verdict == Verdict::refused_by_host && j.hop == h.hop;
+    if (h.majority != HopAnswer::syn_ack && !hosts_reset) continue;
+    add(j, Signal::trace_reached_host,
+        fmt::format("TTL-limited SYNs reach the host itself from TTL {} on ({}).", h.hop, hop_answer_name(h.majority)));
+    break;
   }
 }
 

@@ -19,6 +19,17 @@
 #                      else a private copy compiled into the state directory)
 #   SPLAB_DELAY_SECONDS  lifetime of each splab-delay (default 3600; past it the
 #                      delayed links stop passing traffic: "lab.sh up" again restarts them)
+# Variants (each off by default; "up" applies whichever is set, so a variant is a
+# lab of its own, with its own SPLAB_ID):
+#   SPLAB_SILENT_R1=1  r1 never answers time-exceeded (drops its own ICMP type 11 /
+#                      ICMPv6 type 3 in OUTPUT): hop 1 is "*" in every trace
+#   SPLAB_LOSS_PERCENT=N  r1 drops N % (0..50) of everything it forwards, at random,
+#                      both directions, IPv4 and IPv6 (loss on the r1 hop of the path)
+#   SPLAB_R2_ICMP_RATELIMIT=MS  r2's per-destination ICMP error rate limit
+#                      (net.ipv4.icmp_ratelimit, net.ipv6.icmp.ratelimit; kernel defaults
+#                      1000 / 100 ms, burst 6): above 240000 r2 sends the client no ICMP
+#                      error at all (a new destination starts with 60 s of credit; IPv6
+#                      divides MS by 4 at /64)
 #
 # Everything happens inside namespaces named "$SPLAB_ID-<node>" that this script
 # creates; nothing touches the host's own interfaces, routes or firewall. Only
@@ -40,6 +51,8 @@
 #   92 r3 REJECT icmp host/addr-unr 93 r1 REJECT icmp net-unreachable / no-route
 #   94 r2 DROP                      96 r3 (TTL 255) REJECT tcp-reset
 #   95 open (socat), but an on-path injector on r2 races a forged RST|ACK
+#   97 r2 REJECT tcp-reset, and r2 forges the TTL of those RSTs (mangle OUTPUT, TTL /
+#      HL --set 62) so that they reach the client with the server's TTL (61)
 
 SPLAB_ID=${SPLAB_ID:-splab}
 SPLAB_STATE=${SPLAB_STATE:-/run/splab-$SPLAB_ID}
@@ -47,6 +60,9 @@ SPLAB_DELAYS=${SPLAB_DELAYS:-1}
 SPLAB_LINK_DELAYS=${SPLAB_LINK_DELAYS:-1 2 3 4}
 SPLAB_DELAY_BIN=${SPLAB_DELAY_BIN:-}
 SPLAB_DELAY_SECONDS=${SPLAB_DELAY_SECONDS:-3600}
+SPLAB_SILENT_R1=${SPLAB_SILENT_R1:-0}
+SPLAB_LOSS_PERCENT=${SPLAB_LOSS_PERCENT:-0}
+SPLAB_R2_ICMP_RATELIMIT=${SPLAB_R2_ICMP_RATELIMIT:-}
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Some of these are only used by the scripts that source this file.
@@ -61,6 +77,9 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_SERVER4=198.18.4.10
     LAB_SERVER6=2001:db8:4::10
     LAB_OPEN_PORTS=(80 95)  # socat listeners on the server
+    # Port 97: r2's resets leave with TTL / hop limit 62, r1 makes it 61: the
+    # server's own packets (64, three routers) arrive with 61 too.
+    LAB_FORGED_TTL=62
     # Which router delays which link (both directions, see lab_delays).
     LAB_DELAY_LINKS_r1="1 2"
     LAB_DELAY_LINKS_r2="3"
@@ -370,6 +389,20 @@ lab_fw_r1() {
     [[ $f == 6 ]] && netunr=icmp6-no-route
     # 93: hop 1 refuses with "network unreachable" (v6: "no route").
     lab_ipt r1 "$f" -A FORWARD -d "$dst" -p tcp --dport 93 -j REJECT --reject-with "$netunr"
+    # Variant SPLAB_SILENT_R1=1: r1 routes as usual but never says time-exceeded (its
+    # own ICMP errors leave through OUTPUT; only type 11 / ICMPv6 type 3 is dropped,
+    # so port 93's unreachable still comes). Added once per family (f), any dst.
+    if [[ $SPLAB_SILENT_R1 == 1 && $dst == "$LAB_SERVER4" ]]; then
+        lab_ipt r1 4 -A OUTPUT -p icmp --icmp-type time-exceeded -j DROP
+    elif [[ $SPLAB_SILENT_R1 == 1 && $dst == "$LAB_SERVER6" ]]; then
+        lab_ipt r1 6 -A OUTPUT -p ipv6-icmp --icmpv6-type time-exceeded -j DROP
+    fi
+    # Variant SPLAB_LOSS_PERCENT=N: r1 loses N % of what it forwards, both ways,
+    # whatever it is (first rule of FORWARD, before port 93's REJECT).
+    if ((10#$SPLAB_LOSS_PERCENT > 0)); then
+        lab_ipt r1 "$f" -I FORWARD 1 -m statistic --mode random \
+            --probability "$(printf '0.%02d' "$((10#$SPLAB_LOSS_PERCENT))")" -j DROP
+    fi
 }
 
 lab_fw_r2() {
@@ -382,6 +415,8 @@ lab_fw_r2() {
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 91 -j REJECT --reject-with "$adminprohib"
     # 94: hop 2 drops silently.
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 94 -j DROP
+    # 97: hop 2 resets like port 90, but forges the TTL of its resets (lab_ttl_forging).
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 97 -j REJECT --reject-with tcp-reset
 }
 
 lab_fw_r3() {
@@ -395,6 +430,14 @@ lab_fw_r3() {
     #     distance alone: with the link delays its forged reset reaches the
     #     client ~6 ms after the SYN, the server's SYN|ACK ~20 ms after it
     #     (without delays, SPLAB_DELAYS=0, the server wins: see README.md).
+}
+
+lab_check_variants() {
+    [[ $SPLAB_SILENT_R1 == 0 || $SPLAB_SILENT_R1 == 1 ]] || lab_die "SPLAB_SILENT_R1 must be 0 or 1" || return 1
+    [[ $SPLAB_LOSS_PERCENT =~ ^[0-9]{1,2}$ ]] && ((10#$SPLAB_LOSS_PERCENT <= 50)) ||
+        lab_die "SPLAB_LOSS_PERCENT must be 0..50" || return 1
+    [[ -z $SPLAB_R2_ICMP_RATELIMIT || $SPLAB_R2_ICMP_RATELIMIT =~ ^[0-9]{1,6}$ ]] ||
+        lab_die "SPLAB_R2_ICMP_RATELIMIT must be 0..999999 ms" || return 1
 }
 
 lab_firewall() {
@@ -483,6 +526,29 @@ lab_delays() {
     lab_log "link delays ${d[*]} ms one-way (link1..link4)"
 }
 
+# Port 97: the TTL-forging middlebox. r2's REJECT sends its RST through its own
+# OUTPUT (nf_send_reset -> ip_local_out / ip6_local_out), where mangle rewrites its
+# TTL / hop limit so that it reaches the client exactly like the server's packets.
+# mangle OUTPUT only (lab_delays flushes the whole mangle table first and uses
+# PREROUTING / POSTROUTING), so this runs after lab_delays.
+lab_ttl_forging() {
+    lab_ipt r2 4 -t mangle -A OUTPUT -o l2 -s "$LAB_SERVER4" -d "$LAB_CLIENT4" -p tcp --sport 97 \
+        --tcp-flags RST RST -j TTL --ttl-set "$LAB_FORGED_TTL"
+    lab_ipt r2 6 -t mangle -A OUTPUT -o l2 -s "$LAB_SERVER6" -d "$LAB_CLIENT6" -p tcp --sport 97 \
+        --tcp-flags RST RST -j HL --hl-set "$LAB_FORGED_TTL"
+}
+
+# Variant SPLAB_R2_ICMP_RATELIMIT: r2's per-destination ICMP rate limit (the kernel's
+# token bucket: a burst of 6, then one error per MS; IPv6 scales MS down by the
+# route's prefix length: /64 -> MS/4). A new destination starts with 60 s of credit,
+# so MS > 60000 (IPv6: > 240000) means no ICMP error to the client at all.
+# Set every time (the kernel's defaults when unset: 1000 ms for IPv4, 100 ms for
+# IPv6), so that "up" without the variant undoes it.
+lab_icmp_ratelimit() {
+    lab_sysctl r2 "net.ipv4.icmp_ratelimit=${SPLAB_R2_ICMP_RATELIMIT:-1000}" \
+        "net.ipv6.icmp.ratelimit=${SPLAB_R2_ICMP_RATELIMIT:-100}"
+}
+
 # ---------------------------------------------------------------------------
 # Services on the server
 # ---------------------------------------------------------------------------
@@ -558,16 +624,23 @@ lab_start_injector() {
 
 lab_up() {
     lab_check_id
+    lab_check_variants
     lab_state_init
     lab_create_namespaces
     lab_sysctls
+    lab_icmp_ratelimit
     lab_links
     lab_routes
     lab_firewall
     lab_delays
+    lab_ttl_forging
     lab_services
     lab_wait_ready
-    lab_log "up (state in $SPLAB_STATE)"
+    local variants=""
+    [[ $SPLAB_SILENT_R1 == 1 ]] && variants+=", r1 silent"
+    ((10#$SPLAB_LOSS_PERCENT > 0)) && variants+=", r1 loses $SPLAB_LOSS_PERCENT %"
+    [[ -n $SPLAB_R2_ICMP_RATELIMIT ]] && variants+=", r2 ICMP rate limit $SPLAB_R2_ICMP_RATELIMIT ms"
+    lab_log "up (state in $SPLAB_STATE)$variants"
 }
 
 lab_down() {

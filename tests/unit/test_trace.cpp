@@ -522,9 +522,8 @@ TEST_CASE("trace (h): the host itself refusing stays refused-by-host", "[trace][
   CHECK_FALSE(has_signal(l.after, "icmp-rate-limit-suspected"));
 }
 
-TEST_CASE("trace (h'): the trace reaching the host is said so", "[trace][locate][!mayfail]") {
-  // docs/signals.md lists `trace-reached-host` ("TTL-limited SYNs reached the host itself"),
-  // and here TTL 4 drew the host's own RST at its hop, TTL and RTT. Nothing emits it yet.
+TEST_CASE("trace (h'): the trace reaching the host is said so", "[trace][locate]") {
+  // TTL 4 drew the host's own RST at its hop, TTL and RTT: `trace-reached-host`.
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);

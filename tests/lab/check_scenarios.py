@@ -1,0 +1,392 @@
+#!/usr/bin/python3
+"""The lab scenarios of issue 4 (tests/lab/lab.sh): live `synprobe probe` / `trace` tests.
+
+Each check brings up a lab of its own (SPLAB_ID "sc<check><PID>", link delays on, the
+variant it needs) and tears it down on exit, even on failure or SIGTERM. Every run
+probes IPv4 and IPv6 at once; every check makes three runs in a row (--runs).
+
+  forging    port 97: r2 REJECTs with tcp-reset and rewrites the TTL / hop limit of
+             its RSTs so that they arrive like the server's (61). Truth:
+             refused-by-middlebox / middlebox / r2 / hop 2 (`probe` and `trace`);
+             the trace must show the RSTs starting at TTL 3 while the host is at 4,
+             and the RST must take hop 2's round trip. Port 95 (the injector on r2)
+             in the same probe runs: injected-reset / middlebox / r2 / hop 2.
+  silent     SPLAB_SILENT_R1=1 (r1 never answers time-exceeded): ports 90 (r2 resets)
+             and 94 (r2 drops) keep their truth, and every trace shows "*" at hop 1
+             (`probe`, and `trace` on port 90).
+  ratelimit  SPLAB_R2_ICMP_RATELIMIT=300000: r2's per-destination ICMP budget (a burst of
+             6, then one error per 300 s; IPv6 /64: per 75 s) is spent by TTL-2 pings
+             from the client before each run, so r2 answers no TTL-limited probe.
+             Ports 90 and 94: the verdict must stay right, no location may exclude the
+             truth (a drop's hop_range must cover r2's [2, 3]), no address may be
+             wrong, and synprobe must say why it cannot see hop 2
+             (icmp-rate-limit-suspected or silent-hop).
+  loss       SPLAB_LOSS_PERCENT=5 (r1 loses 5 % of what it forwards, both ways):
+             ports 81 85 90 91 94 95 97 with synprobe's defaults. Every verdict must
+             be right or inconclusive; where right, actor, hop (a drop's hop_range
+             covering the truth) must be right and the responder right or null.
+
+Between runs the check waits --gap seconds so that the routers' ICMP budgets (Linux:
+a burst of 6, then one error a second per destination) refill: synprobe is judged on
+what one run can see, not on what the previous run used up.
+
+Exit status: 0 pass, 1 failure, 77 not root (skipped).
+"""
+import argparse
+import json
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import check_probe as cp  # noqa: E402  (the Lab class, addresses, schema loader)
+
+SERVER = {4: cp.SERVER4, 6: cp.SERVER6}
+R1, R2, R3 = cp.R1, cp.R2, cp.R3
+
+# port -> verdict, actor, responder ("server", a (v4, v6) pair, or None), hop, hop_range
+TRUTH = {
+    81: ("refused-by-host", "host", "server", 4, None),
+    85: ("dropped", "unknown", R3, 3, [3, 4]),
+    90: ("refused-by-middlebox", "middlebox", R2, 2, None),
+    91: ("icmp-unreachable", "router", R2, 2, None),
+    94: ("dropped", "unknown", R2, 2, [2, 3]),
+    95: ("injected-reset", "middlebox", R2, 2, None),
+    97: ("refused-by-middlebox", "middlebox", R2, 2, None),
+}
+HOP_ADDR = {1: R1, 2: R2, 3: R3}
+# The hop whose round trip the first answer takes.
+FIRST_ANSWER_HOP = {81: 4, 90: 2, 91: 2, 95: 2, 97: 2}
+QUIET = ("icmp-rate-limit-suspected", "silent-hop")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def pick(pair, family):
+    return pair[0] if family == 4 else pair[1]
+
+
+def truth(family, port):
+    verdict, actor, responder, hop, hop_range = TRUTH[port]
+    if responder == "server":
+        responder = SERVER[family]
+    elif isinstance(responder, tuple):
+        responder = pick(responder, family)
+    return {"verdict": verdict, "actor": actor, "responder": responder, "hop": hop, "hop_range": hop_range}
+
+
+def fmt(d):
+    r = d.get("hop_range")
+    return (f"{d.get('verdict')}/{d.get('actor')}/{d.get('responder') or '-'}/"
+            f"{d.get('hop') if d.get('hop') is not None else '-'}{'/' + str(r) if r else ''}")
+
+
+class ScenarioLab(cp.Lab):
+    def __init__(self, args, tag, **variant):
+        super().__init__(args.lab, args.delay)
+        self.id = f"sc{tag}{os.getpid()}"[:24]
+        self.env.update(SPLAB_ID=self.id, SPLAB_STATE=f"/run/splab-{self.id}", **variant)
+
+
+class Check:
+    """Collects, per (family, port), what each run found, and the problems."""
+
+    def __init__(self, name):
+        self.name = name
+        self.rows = {}      # (mode, family, port) -> [cell per run]
+        self.problems = []
+
+    def cell(self, mode, family, port, text):
+        self.rows.setdefault((mode, family, port), []).append(text)
+
+    def fail(self, msg):
+        self.problems.append(msg)
+
+    def report(self, want_fn):
+        log(f"{'mode':<5} {'target':<15} {'port':>4}  {'truth':<52} found (per run)")
+        for (mode, family, port), cells in sorted(self.rows.items()):
+            log(f"{mode:<5} {SERVER[family]:<15} {port:>4}  {fmt(want_fn(family, port)):<52} " + " | ".join(cells))
+        for p in self.problems:
+            log(f"FAIL {p}")
+        log(f"{self.name}: {'ok' if not self.problems else f'{len(self.problems)} problem(s)'}")
+        return 1 if self.problems else 0
+
+
+def run_synprobe(lab, args, command, ports, extra=()):
+    t0 = time.monotonic()
+    try:
+        r = lab.client(args.synprobe, command, "--json", "--timeout", str(args.timeout), cp.SERVER4,
+                       f"[{cp.SERVER6}]", "-p", ",".join(map(str, ports)), *extra,
+                       timeout=120, capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        return None, f"synprobe {command} still running after 120 s (killed)", 120.0
+    took = time.monotonic() - t0
+    if r.returncode != 0:
+        return None, f"synprobe {command} exit {r.returncode}: {r.stderr.strip()}", took
+    try:
+        return json.loads(r.stdout), None, took
+    except json.JSONDecodeError as e:
+        return None, f"synprobe {command}: output is not JSON: {e}", took
+
+
+def attempts_by_target(result):
+    found = {}
+    for a in result.get("attempts", []):
+        found.setdefault((a["family"], a["dport"]), []).append(a)
+    return found
+
+
+def signals(a):
+    return [e["signal"] for e in a.get("evidence", [])]
+
+
+def describe(a):
+    answers = [(x.get("kind"), x.get("from"), x.get("ttl"), x.get("rtt_ms")) for x in a.get("answers", [])]
+    hops = [f"{h['hop']}:{h.get('address') or '-'}:{','.join(h['answers'])}" for h in (a.get("hops") or [])
+            if any(x != "*" for x in h["answers"]) or h["hop"] <= 4]
+    return f"evidence {signals(a)}; answers {answers}; hops {hops}"
+
+
+def exact_problems(a, want):
+    have = {k: a.get(k) for k in want}
+    return [f"{k} {have[k]!r} (expected {want[k]!r})" for k in want if have[k] != want[k]]
+
+
+def safe_problems(a, want):
+    """Right, or honestly less sure: never a wrong verdict, hop, range or address."""
+    bad = []
+    if a.get("verdict") == "inconclusive":
+        return bad
+    if a.get("verdict") != want["verdict"]:
+        return [f"verdict {a.get('verdict')!r} (expected {want['verdict']!r} or inconclusive), "
+                f"confidence {a.get('confidence')}"]
+    if a.get("actor") != want["actor"]:
+        bad.append(f"actor {a.get('actor')!r} (expected {want['actor']!r})")
+    if want["hop_range"]:
+        # A drop: the range synprobe gives must cover the true one; its hop and responder
+        # are the range's first hop (the last that answers) and that hop's router.
+        r = a.get("hop_range")
+        if r is None:
+            if a.get("hop") is not None or a.get("responder") is not None:
+                bad.append(f"hop {a.get('hop')!r} / responder {a.get('responder')!r} without a hop_range")
+        elif not (r[0] <= want["hop_range"][0] and r[1] >= want["hop_range"][1]):
+            bad.append(f"hop_range {r} does not cover the truth {want['hop_range']}")
+        else:
+            if a.get("hop") != r[0]:
+                bad.append(f"hop {a.get('hop')!r} is not the range's first hop {r[0]}")
+            addr = HOP_ADDR.get(r[0])
+            if a.get("responder") not in (None, addr and pick(addr, a["family"])):
+                bad.append(f"responder {a.get('responder')!r} is not hop {r[0]}'s router")
+    else:
+        if a.get("hop") is not None and a.get("hop") != want["hop"]:
+            bad.append(f"hop {a.get('hop')!r} (expected {want['hop']!r} or null)")
+        if a.get("responder") not in (None, want["responder"]):
+            bad.append(f"responder {a.get('responder')!r} (expected {want['responder']!r} or null)")
+    return bad
+
+
+def rtt_problem(lab, a, port):
+    hop = FIRST_ANSWER_HOP.get(port)
+    if hop is None:
+        return None
+    rtts = [x["rtt_ms"] for x in a.get("answers", []) if x.get("rtt_ms") is not None]
+    lo = lab.hop_rtt_ms(hop)
+    if not rtts:
+        return "no RTT"
+    if not (lo - cp.RTT_EARLY_MS <= min(rtts) <= lo + cp.RTT_LATE_MS):
+        return f"first answer after {min(rtts):.1f} ms, expected hop {hop}'s {lo}..{lo + cp.RTT_LATE_MS:.0f} ms"
+    return None
+
+
+def judge_run(chk, lab, validator, mode, run_no, result, ports, judge, extra_checks=None):
+    """Checks one synprobe result; `judge(a, want)` returns the problems of an attempt."""
+    problems = [f"{mode} run {run_no}: schema: {e.message} at {list(e.absolute_path)}"
+                for e in validator.iter_errors(result)]
+    found = attempts_by_target(result)
+    for family in (4, 6):
+        for port in ports:
+            want = truth(family, port)
+            got = found.get((family, port), [])
+            if len(got) != 1:
+                problems.append(f"{mode} run {run_no}: IPv{family} {port}: {len(got)} attempts, expected 1")
+                chk.cell(mode, family, port, "MISSING")
+                continue
+            a = got[0]
+            bad = judge(a, want)
+            if extra_checks:
+                bad += extra_checks(lab, a, family, port)
+            chk.cell(mode, family, port, "ok" if not bad else f"FAIL {fmt(a)}")
+            if bad:
+                problems.append(f"{mode} run {run_no}: IPv{family} {SERVER[family]} port {port}: "
+                                f"{'; '.join(bad)}; {describe(a)}")
+    chk.problems += problems
+    return not problems
+
+
+def runs(chk, lab, args, validator, plan, judge, extra_checks=None):
+    """plan: list of (mode, command, ports, extra args); each round runs the whole plan."""
+    for n in range(1, args.runs + 1):
+        for mode, command, ports, extra in plan:
+            if args.before_run:
+                args.before_run(lab)
+            result, err, took = run_synprobe(lab, args, command, ports, extra)
+            if err:
+                chk.fail(f"{mode} run {n}: {err}")
+                for family in (4, 6):
+                    for port in ports:
+                        chk.cell(mode, family, port, "ERROR")
+            else:
+                ok = judge_run(chk, lab, validator, mode, n, result, ports, judge, extra_checks)
+                log(f"{mode} run {n} ({command} -p {','.join(map(str, ports))}): "
+                    f"{'ok' if ok else 'problem(s)'} ({took:.1f} s)")
+            time.sleep(args.gap)
+
+
+def first_ttl(a, kind):
+    for h in a.get("hops") or []:
+        if h.get("majority") == kind:
+            return h["hop"]
+    return None
+
+
+# ---------------------------------------------------------------------------
+
+def cmd_forging(args, validator):
+    chk = Check("forging")
+    lab = ScenarioLab(args, "f")
+    try:
+        lab.up()
+        lab.injector(args.injector, 120, 200)
+
+        def extra(lab_, a, family, port):
+            bad = []
+            rtt = rtt_problem(lab_, a, port)
+            if rtt:
+                bad.append(rtt)
+            if port == 97:
+                ttl = [x.get("ttl") for x in a.get("answers", []) if x.get("kind") == "reset"]
+                if ttl != [61]:
+                    bad.append(f"lab: the RST arrived with TTL {ttl}, the forging rule wants [61]")
+                if first_ttl(a, "reset") != 3:
+                    bad.append(f"trace: RSTs start at TTL {first_ttl(a, 'reset')}, expected 3 (host at 4)")
+            return bad
+
+        runs(chk, lab, args, validator,
+             [("probe", "probe", [95, 97], ()), ("trace", "trace", [97], ())],
+             exact_problems, extra)
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
+def cmd_silent(args, validator):
+    chk = Check("silent")
+    lab = ScenarioLab(args, "s", SPLAB_SILENT_R1="1")
+    try:
+        lab.up()
+
+        def extra(lab_, a, family, port):
+            hops = a.get("hops") or []
+            if not hops:
+                return ["no trace (hops is empty): the silent hop is not shown"]
+            h1 = hops[0]
+            if h1["hop"] != 1 or any(x != "*" for x in h1["answers"]):
+                return [f"lab: hop 1 should be '*' (r1 is silent), trace says {h1['answers']}"]
+            return []
+
+        runs(chk, lab, args, validator,
+             [("probe", "probe", [90, 94], ()), ("trace", "trace", [90], ())],
+             exact_problems, extra)
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
+def exhaust_r2(lab):
+    """Spends r2's ICMP budget toward the client: TTL-2 pings (r2 answers time-exceeded)."""
+    got = []
+    for family, dst in ((4, cp.SERVER4), (6, cp.SERVER6)):
+        r = lab.client("ping", f"-{family}", "-n", "-t", "2", "-c", "10", "-i", "0.01", "-W", "1", dst,
+                       timeout=20, capture_output=True, text=True)
+        got.append(r.stdout.lower().count("exceeded"))
+    log(f"r2's budget spent: {got[0]} (v4) / {got[1]} (v6) time-exceeded for 10 TTL-2 pings each")
+
+
+def cmd_ratelimit(args, validator):
+    chk = Check("ratelimit")
+    lab = ScenarioLab(args, "r", SPLAB_R2_ICMP_RATELIMIT="300000")
+    args.before_run = exhaust_r2
+    try:
+        lab.up()
+
+        def extra(lab_, a, family, port):
+            if a.get("verdict") == "inconclusive" or any(s in QUIET for s in signals(a)):
+                return []
+            return [f"nothing says hop 2 is silent (no {' / '.join(QUIET)})"]
+
+        runs(chk, lab, args, validator, [("probe", "probe", [90, 94], ())], safe_problems, extra)
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
+def cmd_loss(args, validator):
+    chk = Check("loss")
+    lab = ScenarioLab(args, "l", SPLAB_LOSS_PERCENT="5")
+    ports = [81, 85, 90, 91, 94, 95, 97]
+    try:
+        lab.up()
+        lab.injector(args.injector, 180, 400)
+        runs(chk, lab, args, validator, [("probe", "probe", ports, ())], safe_problems)
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss"])
+    parser.add_argument("--synprobe", required=True)
+    parser.add_argument("--lab", required=True, help="tests/lab/lab.sh")
+    parser.add_argument("--delay", help="splab-delay (default: lab.sh finds or builds one)")
+    parser.add_argument("--injector", help="splab-injector (forging, loss)")
+    parser.add_argument("--schema", required=True, help="docs/schema/synprobe.schema.json")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--timeout", type=float, default=2.0, help="synprobe --timeout")
+    parser.add_argument("--gap", type=float,
+                        help="seconds between runs, so that the routers' ICMP budgets refill (1/s, "
+                             "burst 6; default: forging 4, silent 3, ratelimit 1, loss 6)")
+    args = parser.parse_args()
+    args.before_run = None
+    if args.gap is None:
+        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0}[args.check]
+    if os.geteuid() != 0:
+        print("lab test: needs root, skipped")
+        return 77
+    if args.check in ("forging", "loss") and not args.injector:
+        parser.error(f"{args.check} needs --injector")
+    for p in ("synprobe", "lab", "delay", "injector"):
+        v = getattr(args, p)
+        if v:
+            setattr(args, p, os.path.abspath(v))
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    validator = cp.load_validator(args.schema)
+    t0 = time.monotonic()
+    rc = {"forging": cmd_forging, "silent": cmd_silent, "ratelimit": cmd_ratelimit,
+          "loss": cmd_loss}[args.check](args, validator)
+    log(f"{args.check}: {time.monotonic() - t0:.1f} s")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
