@@ -20,6 +20,8 @@ tears it down on exit, even on failure or SIGTERM.
 Exit status: 0 pass, 1 failure, 77 not root (skipped).
 """
 import argparse
+import html as html_lib
+import re
 import json
 import os
 import pathlib
@@ -30,6 +32,10 @@ import subprocess
 import sys
 import tempfile
 import time
+
+# The words a report must use for each truth are defined once, for the samples' reports.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "e2e"))
+from check_reports import expected_phrase  # noqa: E402
 
 SERVER4 = "198.18.4.10"
 SERVER6 = "2001:db8:4::10"
@@ -162,12 +168,57 @@ def fmt_row(d):
     return f"{d['verdict']}/{d['actor']}/{d['responder'] or '-'}/{d['hop'] if d['hop'] is not None else '-'}"
 
 
+def report_findings(path):
+    """{(family, dst, port): finding paragraph} from a Markdown or HTML report."""
+    text = pathlib.Path(path).read_text()
+    if path.endswith(".md"):
+        pattern = r"^### \S+ → (\S+)/tcp\n\n(.+?)\n"
+    else:
+        pattern = r"<h3>\S+ → (\S+)/tcp</h3>\n<p class=\"finding\">(.+?)</p>"
+    out = {}
+    for m in re.finditer(pattern, text, re.M):
+        target, para = m.group(1), html_lib.unescape(re.sub(r"</?code>", "`", m.group(2)))
+        if target.startswith("["):
+            dst, port = target[1:].split("]:")
+            out[(6, dst, int(port))] = para
+        else:
+            dst, port = target.rsplit(":", 1)
+            out[(4, dst, int(port))] = para
+    return out
+
+
+def check_report(path, run_no):
+    """Every target's finding names the true refuser and hop, in words (issue 5)."""
+    problems = []
+    findings = report_findings(path)
+    for family in (4, 6):
+        target = SERVER4 if family == 4 else SERVER6
+        for port in PORTS:
+            want = expected_for(family, port)
+            para = findings.get((family, target, port))
+            if para is None:
+                problems.append(f"run {run_no}: report {pathlib.Path(path).name}: no section for IPv{family} {port}")
+                continue
+            phrases = expected_phrase(want)
+            if want["verdict"] == "dropped":
+                phrases = [f"dropped silently after hop {want['hop']} ({want['responder']})"]
+            for phrase in phrases:
+                if phrase not in para:
+                    problems.append(f"run {run_no}: report: IPv{family} {port}: finding lacks {phrase!r}: {para}")
+    return problems
+
+
 def check_one_run(lab, synprobe, validator, run_no):
     """One synprobe run over both families; returns ({(family, port): cell}, problems)."""
     t0 = time.monotonic()
+    # Each run also writes a report for people, Markdown and HTML in turn; synprobe writes
+    # it after dropping to nobody, so the directory must be writable by everyone.
+    report_dir = tempfile.mkdtemp(prefix="synprobe-report.")
+    os.chmod(report_dir, 0o1777)
+    report = os.path.join(report_dir, f"run{run_no}." + ("html" if run_no % 2 == 0 else "md"))
     try:
         r = run_probe(lab, synprobe, ["--json", "--timeout", "3", SERVER4, f"[{SERVER6}]",
-                                      "-p", ",".join(map(str, PORTS))], timeout=90)
+                                      "-p", ",".join(map(str, PORTS)), "--report", report], timeout=90)
     except subprocess.TimeoutExpired:
         return {}, [f"run {run_no}: synprobe still running after 90 s (killed)"], 90.0
     took = time.monotonic() - t0
@@ -221,6 +272,11 @@ def check_one_run(lab, synprobe, validator, run_no):
             cells[(family, port)] = (fmt_row(have), first)
     for key, extra in found.items():
         problems.append(f"run {run_no}: unexpected attempt(s) {key}: {len(extra)}")
+    if os.path.exists(report):
+        problems += check_report(report, run_no)
+    else:
+        problems.append(f"run {run_no}: no report written at {report}")
+    shutil.rmtree(report_dir, ignore_errors=True)
     return cells, problems, took
 
 
