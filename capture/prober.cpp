@@ -151,6 +151,7 @@ class ProbeRun {
   [[nodiscard]] std::map<TargetKey, AttemptResult> judge_targets(const std::vector<AttemptResult>& all) const;
   [[nodiscard]] std::vector<PlannedProbe> plan_trace(const std::map<TargetKey, AttemptResult>& first);
   [[nodiscard]] std::vector<PlannedProbe> plan_retries();
+  [[nodiscard]] double later_phase_wait() const;
   [[nodiscard]] AnalysisReport results();
 
   const ProbeOptions& options_;
@@ -377,6 +378,16 @@ std::vector<PlannedProbe> ProbeRun::plan_retries() {
   return plan;
 }
 
+// Four times the slowest answer of the first phase (at least 0.3 s), never more than the
+// timeout; the whole timeout when nothing answered at all.
+double ProbeRun::later_phase_wait() const {
+  double slowest_ms = 0;
+  for (const Attempt& a : analyzer_.attempts())
+    for (const Answer& x : a.answers) slowest_ms = std::max(slowest_ms, x.rtt_ms);
+  if (slowest_ms <= 0) return options_.timeout_s;
+  return std::clamp(4 * slowest_ms / 1000, 0.3, options_.timeout_s);
+}
+
 AnalysisReport ProbeRun::results() {
   const std::vector<AttemptResult> all = analyzer_.finish();
   std::map<TargetKey, AttemptResult> judged = judge_targets(all);
@@ -431,6 +442,10 @@ ProbeOutcome ProbeRun::run(const std::function<void(const Identity&)>& before_dr
   drain();
   analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
 
+  // Later phases need not wait the whole timeout: the first phase measured how far the
+  // answers are, and a router's time-exceeded comes sooner than the host's answer.
+  const double later_wait_s = later_phase_wait();
+
   // Second phase: locate the refusal hop by hop.
   if (!interrupted_ && options_.trace != TraceMode::never) {
     trace_probes_ = plan_trace(judge_targets(analyzer_.finish()));
@@ -440,7 +455,7 @@ ProbeOutcome ProbeRun::run(const std::function<void(const Identity&)>& before_dr
     for (PlannedProbe& p : trace_probes_) build(p);
     phase_isns_.clear();
     send(trace_probes_);
-    deadline = after(wall_clock_now(), options_.timeout_s);
+    deadline = after(wall_clock_now(), later_wait_s);
     if (!interrupted_ && !trace_probes_.empty()) listen_until(deadline, true);
     drain();
     analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));
@@ -453,7 +468,7 @@ ProbeOutcome ProbeRun::run(const std::function<void(const Identity&)>& before_dr
       for (PlannedProbe& p : retry_probes_) build(p);
       phase_isns_.clear();
       send(retry_probes_);
-      deadline = after(wall_clock_now(), options_.timeout_s);
+      deadline = after(wall_clock_now(), later_wait_s);
       if (!interrupted_) listen_until(deadline, true);
       drain();
       analyzer_.set_listen_end(std::max(wall_clock_now(), deadline));

@@ -33,7 +33,8 @@ struct ProbeOptions {
   TraceMode trace = TraceMode::automatic;
   int max_ttl = 30;           // TTL budget of a trace
   unsigned repeat = 3;        // TTL-limited SYNs per TTL
-  unsigned count = 1;         // SYNs per target, each with its own ISN
+  unsigned count = 2;         // SYNs per target, each with its own ISN: one lost answer
+                              // (or one a racing device missed) does not decide alone
   double interval_s = 0.2;    // between rounds of SYNs
   double timeout_s = 2.0;     // how long to wait after the last SYN
   std::uint8_t ttl = 64;

@@ -50,6 +50,13 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
   }
   const bool all_silent = winner == probes.size();
   if (all_silent) winner = 0;
+  // A forged RST seen on any probe is the finding: a clean answer on another probe (its
+  // RST lost, or the injector missed it) does not refute the device that forges them.
+  for (std::size_t i = 0; i < probes.size(); ++i)
+    if (probes[i].judgement.verdict == Verdict::injected_reset) {
+      winner = i;
+      break;
+    }
 
   AttemptResult result = probes[winner];
   Attempt merged = probes.front().attempt;

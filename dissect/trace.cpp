@@ -139,8 +139,12 @@ void add(Judgement& j, Signal s, std::string detail) { j.evidence.push_back({s, 
 
 void name_middlebox(Judgement& j, const Trace& t, int hop) {
   j.actor = Actor::middlebox;
+  // This trace may lack the hop's time-exceeded (rate limited) while another trace of the
+  // same path named it already: keep that address rather than forget it.
+  const std::optional<IpAddress> known = j.hop == hop ? j.responder : std::nullopt;
   j.hop = hop;
   j.responder = address_at(t, hop);
+  if (!j.responder) j.responder = known;
 }
 
 // A RST in the host's name: find where it really comes from.

@@ -67,15 +67,26 @@ std::vector<ProbeTarget> resolve_targets(const ProbeCommandOptions& o) {
 
 // Outputs are written after privileges are dropped: make sure the user we become can
 // write them, before anything is sent.
+bool may_write(const struct stat& st, const Identity& who) {
+  return st.st_uid == who.uid   ? (st.st_mode & S_IWUSR) != 0
+         : st.st_gid == who.gid ? (st.st_mode & S_IWGRP) != 0
+                                : (st.st_mode & S_IWOTH) != 0;
+}
+
 void check_writable_by(const std::string& path, const Identity& who) {
   if (path == "-" || who.uid == 0) return;
+  // A device or pipe (/dev/null) is written in place: its own mode decides.
+  struct stat target {};
+  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode) && !S_ISDIR(target.st_mode)) {
+    if (!may_write(target, who))
+      throw Failure(ExitCode::output, fmt::format("{}: user '{}' cannot write it", path, who.user));
+    return;
+  }
   const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0)
     throw Failure(ExitCode::output, fmt::format("{}: directory {} does not exist", path, dir.string()));
-  const bool ok = st.st_uid == who.uid   ? (st.st_mode & S_IWUSR) != 0
-                  : st.st_gid == who.gid ? (st.st_mode & S_IWGRP) != 0
-                                         : (st.st_mode & S_IWOTH) != 0;
+  const bool ok = may_write(st, who);
   if (!ok)
     throw Failure(ExitCode::output,
                   fmt::format("{}: user '{}' (whom synprobe becomes after opening its sockets) cannot write in {}; "
