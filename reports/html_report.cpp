@@ -158,11 +158,8 @@ std::string hop_table(const AttemptResult& r) {
   std::string out = "<h4>The path (TTL-limited SYNs)</h4>\n<table><tr><th>hop</th><th>address</th><th>RTT</th>"
                     "<th>answers</th></tr>\n";
   for (const TraceHop& h : r.trace.hops) {
-    std::string answers;
-    for (const HopAnswer a : h.answers) answers += (answers.empty() ? "" : " ") + std::string(hop_answer_name(a));
-    if (h.icmp) answers += " (" + h.icmp->name + ")";
-    for (const PathChange& c : h.changes) answers += "; changed " + describe(c);
-    const bool marked = j.hop && *j.hop == h.hop && j.verdict != Verdict::open;
+    const std::string answers = hop_answers_text(h, true);
+    const bool marked = names_hop(j, h);
     out += fmt::format("<tr{}><td class=\"num\">{}</td><td>{}</td><td class=\"num\">{}</td><td>{}{}</td></tr>\n",
                        marked ? " class=\"refuser\"" : "", h.hop, h.address ? esc(h.address->to_string()) : "*",
                        h.rtt_ms ? fmt::format("{:.3f} ms", *h.rtt_ms) : "-", esc(answers),

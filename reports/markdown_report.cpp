@@ -57,11 +57,8 @@ std::string hop_table(const AttemptResult& r) {
   std::string out = "#### The path (TTL-limited SYNs)\n\n| hop | address | RTT | answers | |\n|---:|---|---:|---|---|\n";
   const Judgement& j = r.judgement;
   for (const TraceHop& h : r.trace.hops) {
-    std::string answers;
-    for (const HopAnswer a : h.answers) answers += (answers.empty() ? "" : " ") + std::string(hop_answer_name(a));
-    if (h.icmp) answers += " (" + h.icmp->name + ")";
-    for (const PathChange& c : h.changes) answers += "; changed " + describe(c);
-    const bool marked = j.hop && *j.hop == h.hop && j.verdict != Verdict::open;
+    const std::string answers = hop_answers_text(h, true);
+    const bool marked = names_hop(j, h);
     out += fmt::format("| {} | {} | {} | {} | {} |\n", h.hop, h.address ? h.address->to_string() : "*",
                        h.rtt_ms ? fmt::format("{:.3f} ms", *h.rtt_ms) : "-", cell(answers),
                        marked ? "**← " + std::string(verdict_name(j.verdict)) + "**" : "");

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dissect/icmp_names.hpp"
+#include "dissect/trace_model.hpp"
 
 namespace synprobe {
 namespace {
@@ -150,6 +151,19 @@ std::string next_step(const AttemptResult& r) {
       return "Capture both directions, closer to the client and for longer, or probe live with `synprobe probe`.";
   }
   return {};
+}
+
+std::string hop_answers_text(const TraceHop& h, bool with_changes) {
+  std::string out;
+  for (const HopAnswer a : h.answers) out += (out.empty() ? "" : " ") + std::string(hop_answer_name(a));
+  if (h.icmp) out += " (" + h.icmp->name + ")";
+  if (with_changes)
+    for (const PathChange& c : h.changes) out += "; changed " + describe(c);
+  return out;
+}
+
+bool names_hop(const Judgement& j, const TraceHop& h) {
+  return j.hop && *j.hop == h.hop && j.verdict != Verdict::open;
 }
 
 std::vector<PacketRow> packet_rows(const AttemptResult& r) {

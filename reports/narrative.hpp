@@ -19,6 +19,12 @@ namespace synprobe {
 // "refused by the device at hop 2 (198.18.2.2)", for summary tables.
 [[nodiscard]] std::string who_text(const AttemptResult& r);
 
+// A hop's answers in a table cell: "time-exceeded time-exceeded * (admin-prohibited)",
+// followed, when asked, by what the path changed ("; changed mss 1460 → 1400").
+[[nodiscard]] std::string hop_answers_text(const TraceHop& h, bool with_changes);
+// Whether the verdict names this hop: the refuser, or for a drop the last hop answering.
+[[nodiscard]] bool names_hop(const Judgement& j, const TraceHop& h);
+
 struct PacketRow {
   std::string time;       // UTC time of day with microseconds
   std::string direction;  // "→" (ours) or "←" (answer)

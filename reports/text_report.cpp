@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dissect/trace_model.hpp"
+#include "narrative.hpp"
 #include "renderer.hpp"
 
 namespace synprobe {
@@ -95,17 +96,14 @@ std::string hop_table(const AttemptResult& r, bool color) {
                          fmt::format("{}+", h.hop), "*", w_address, "-", t.hops.back().hop);
       break;
     }
-    std::string answers;
-    for (const HopAnswer a : h.answers) answers += (answers.empty() ? "" : " ") + std::string(hop_answer_name(a));
-    if (h.icmp) answers += " (" + h.icmp->name + ")";
-    const bool marked = j.hop && *j.hop == h.hop && j.verdict != Verdict::open;
+    const std::string answers = hop_answers_text(h, true);
+    const bool marked = names_hop(j, h);
     std::string mark;
     if (marked && j.verdict == Verdict::dropped)
       mark = fmt::format("{}  <- last hop that answers: dropped after it{}", color ? "\x1b[1;33m" : "", color ? "\x1b[0m" : "");
     else if (marked)
       mark = fmt::format("{}  <- {} ({}){}", color ? "\x1b[1;31m" : "", verdict_name(j.verdict), actor_name(j.actor),
                          color ? "\x1b[0m" : "");
-    for (const PathChange& c : h.changes) answers += "; changed " + describe(c);
     out += fmt::format("    {:>3}  {:<{}}  {:>10}  {}{}\n", h.hop, h.address ? h.address->to_string() : "*", w_address,
                        h.rtt_ms ? fmt::format("{:.3f} ms", *h.rtt_ms) : "-", answers, mark);
   }
