@@ -643,7 +643,7 @@ TEST_CASE("locate: an empty trace changes nothing", "[trace][locate]") {
   CHECK(j.confidence == 0.8);
 }
 
-TEST_CASE("trace: RSTs from TTL 1 on place the refuser at hop 1, not hop 0", "[trace][locate][!mayfail]") {
+TEST_CASE("trace: RSTs from TTL 1 on place the refuser at hop 1, not hop 0", "[trace][locate]") {
   // The first router refuses what it would forward before it even checks the TTL: every SYN,
   // TTL 1 included, draws a RST sent from hop 1 (TTL 64). Hops are counted from 1 (the first
   // router); there is no time-exceeded at "TTL 0" to cite.
