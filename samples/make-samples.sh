@@ -613,7 +613,7 @@ jq_free_table() {
 # ---------------------------------------------------------------------------
 
 run_case() {
-    local name=$1 port verdict actor r4 r6 hop dir raw settle=0.3 t0
+    local name=$1 port verdict actor r4 r6 hop dir raw settle=1.0 t0
     read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
     dir=$OUT_DIR/$name
     raw=$SPLAB_STATE/$name.pcap
@@ -651,6 +651,8 @@ run_case() {
         fi
         ;;
     esac
+    # Give tcpdump time to read the last answers out of the kernel before SIGINT ends it:
+    # on a loaded 2-core CI machine 0.3 s once lost a whole attempt.
     sleep "$settle"
     stop_capture
     if [[ $name == injected-reset ]]; then
