@@ -69,6 +69,19 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
   result.attempt = merged;
 
   Judgement& j = result.judgement;
+  // What made other probes doubt the host stays visible even when they reached the same
+  // verdict: an early or off-TTL RST on one probe is evidence about the path.
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    if (i == winner) continue;
+    for (const Evidence& e : probes[i].judgement.evidence) {
+      const bool doubts_host = e.signal == Signal::early_reset || e.signal == Signal::ttl_hop_differs ||
+                               e.signal == Signal::ttl_initial_differs || e.signal == Signal::ip_id_breaks_pattern ||
+                               e.signal == Signal::reset_burst;
+      const bool already = std::any_of(j.evidence.begin(), j.evidence.end(),
+                                       [&](const Evidence& x) { return x.signal == e.signal; });
+      if (doubts_host && !already) j.evidence.push_back({e.signal, fmt::format("Probe {}: {}", i + 1, e.detail)});
+    }
+  }
   const std::size_t agree = votes[static_cast<std::size_t>(j.verdict)];
   if (all_silent && j.verdict == Verdict::dropped) {
     j.confidence = merged.syn_count >= 3 ? 0.9 : merged.syn_count == 2 ? 0.8 : 0.65;
