@@ -37,12 +37,6 @@ int open_raw(int family, const std::optional<std::string>& device) {
 
 }  // namespace
 
-Timestamp wall_clock_now() {
-  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count()};
-}
-
 RawSender::RawSender(bool ipv4, bool ipv6, const std::optional<std::string>& device, SendLimits limits)
     : limits_(limits), bucket_(limits.rate_pps, limits.burst) {
   if (limits_.max_packets > SendLimits::hard_max_packets) limits_.max_packets = SendLimits::hard_max_packets;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "capture/clock.hpp"
 #include "dissect/byte_reader.hpp"
 #include "dissect/ip_address.hpp"
 #include "dissect/send_policy.hpp"
@@ -39,7 +40,5 @@ class RawSender {
   std::uint32_t sent_ = 0;
 };
 
-// Wall-clock now, as the probe's timestamps use it.
-[[nodiscard]] Timestamp wall_clock_now();
 
 }  // namespace synprobe

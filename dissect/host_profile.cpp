@@ -4,12 +4,6 @@
 
 namespace synprobe {
 
-void RttStats::add(double ms) {
-  if (samples == 0 || ms < min_ms) min_ms = ms;
-  if (samples == 0 || ms > max_ms) max_ms = ms;
-  ++samples;
-}
-
 void HostProfile::observe(const IpHeader& ip, Timestamp ts, bool is_syn_ack,
                           std::uint32_t flow_tag) {
   ++packets_;

@@ -20,21 +20,12 @@ struct HopCount {
   std::uint32_t packets = 0;
 };
 
-struct RttStats {
-  std::uint32_t samples = 0;
-  double min_ms = 0;
-  double max_ms = 0;
-
-  void add(double ms);
-};
-
 class HostProfile {
  public:
   static constexpr std::size_t max_hop_values = 4;
 
   // Records a packet this host sent (not a RST). `flow_tag` separates its connections.
   void observe(const IpHeader& ip, Timestamp ts, bool is_syn_ack, std::uint32_t flow_tag);
-  void observe_syn_ack_rtt(double ms) { syn_ack_rtt_.add(ms); }
 
   [[nodiscard]] std::uint64_t packets() const { return packets_; }
   // The hop most of its packets arrive from, if any were seen.
@@ -43,7 +34,6 @@ class HostProfile {
   [[nodiscard]] bool hop_varies() const { return hop_values_ > 1; }
   [[nodiscard]] const IpIdSampler& ip_ids() const { return all_ids_; }
   [[nodiscard]] const IpIdSampler& syn_ack_ip_ids() const { return syn_ack_ids_; }
-  [[nodiscard]] const RttStats& syn_ack_rtt() const { return syn_ack_rtt_; }
 
  private:
   std::array<HopCount, max_hop_values> hops_{};
@@ -51,7 +41,6 @@ class HostProfile {
   std::uint64_t packets_ = 0;
   IpIdSampler all_ids_;
   IpIdSampler syn_ack_ids_;
-  RttStats syn_ack_rtt_;
 };
 
 }  // namespace synprobe

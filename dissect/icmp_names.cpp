@@ -36,6 +36,10 @@ bool is_size_error(IpFamily family, std::uint8_t type, std::uint8_t code) {
                                 : type == icmp_kind::v6_packet_too_big;
 }
 
+bool is_refusal(IpFamily family, std::uint8_t type, std::uint8_t code) {
+  return is_destination_unreachable(family, type) && !is_size_error(family, type, code);
+}
+
 std::string_view icmp_name(IpFamily family, std::uint8_t type, std::uint8_t code) {
   if (is_destination_unreachable(family, type)) {
     if (family == IpFamily::v4 && code < v4_unreachable.size()) return v4_unreachable[code];

@@ -15,5 +15,7 @@ namespace synprobe {
 [[nodiscard]] bool is_time_exceeded(IpFamily family, std::uint8_t type);
 // Unreachable codes that mean "too big" rather than "refused": not a refusal.
 [[nodiscard]] bool is_size_error(IpFamily family, std::uint8_t type, std::uint8_t code);
+// A destination-unreachable that refuses (any code but the size errors).
+[[nodiscard]] bool is_refusal(IpFamily family, std::uint8_t type, std::uint8_t code);
 
 }  // namespace synprobe

@@ -124,6 +124,11 @@ bool IpAddress::is_limited_broadcast() const {
   return is_v4() && bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 && bytes_[3] == 255;
 }
 
+std::string endpoint_text(const IpAddress& address, std::uint16_t port) {
+  return address.is_v4() ? address.to_string() + ':' + std::to_string(port)
+                         : '[' + address.to_string() + "]:" + std::to_string(port);
+}
+
 std::size_t IpAddress::hash() const {
   // Two 64-bit words mixed (splitmix64's finaliser): cheap on the per-packet path.
   std::uint64_t hi = 0, lo = 0;

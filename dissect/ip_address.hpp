@@ -45,6 +45,9 @@ class IpAddress {
   std::array<std::uint8_t, 16> bytes_{};  // IPv4 uses the first four bytes
 };
 
+// "198.18.4.10:80" or "[2001:db8:4::10]:80": an address and port as users type them.
+[[nodiscard]] std::string endpoint_text(const IpAddress& address, std::uint16_t port);
+
 }  // namespace synprobe
 
 template <>

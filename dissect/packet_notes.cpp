@@ -8,10 +8,6 @@
 namespace synprobe {
 namespace {
 
-std::string endpoint(const IpAddress& a, std::uint16_t port) {
-  return a.is_v4() ? fmt::format("{}:{}", a.to_string(), port) : fmt::format("[{}]:{}", a.to_string(), port);
-}
-
 const AttemptResult* result_for(const std::vector<AttemptResult>& results, const IpAddress& server,
                                 std::uint16_t port) {
   for (const AttemptResult& r : results)
@@ -22,7 +18,7 @@ const AttemptResult* result_for(const std::vector<AttemptResult>& results, const
 std::string verdict_suffix(const AttemptResult* r) {
   if (!r) return " (baseline probe)";
   const Judgement& j = r->judgement;
-  return fmt::format("; verdict for {}: {}{}", endpoint(r->attempt.server, r->attempt.server_port),
+  return fmt::format("; verdict for {}: {}{}", endpoint_text(r->attempt.server, r->attempt.server_port),
                      verdict_name(j.verdict), j.hop ? fmt::format(" at hop {}", *j.hop) : std::string{});
 }
 
@@ -40,7 +36,7 @@ std::string packet_note(const DecodedPacket& p, const std::vector<AttemptResult>
     const TcpHeader& t = p.tcp;
     if (t.sport == source_port) {
       if (t.has(tcp_flag::syn))
-        return fmt::format("probe: SYN to {}, TTL {}, seq {}{}", endpoint(p.ip.dst, t.dport), p.ip.ttl, t.seq,
+        return fmt::format("probe: SYN to {}, TTL {}, seq {}{}", endpoint_text(p.ip.dst, t.dport), p.ip.ttl, t.seq,
                            result_for(results, p.ip.dst, t.dport) ? "" : " (baseline probe)");
       if (t.has(tcp_flag::rst))
         return "our kernel's RST to a SYN/ACK it did not expect (normal when probing with raw sockets)";
@@ -48,7 +44,7 @@ std::string packet_note(const DecodedPacket& p, const std::vector<AttemptResult>
     }
     const AttemptResult* r = result_for(results, p.ip.src, t.sport);
     const std::string what = t.has(tcp_flag::syn) && t.has(tcp_flag::ack) ? "SYN/ACK" : tcp_flags_text(t.flags);
-    return fmt::format("answer: {} from {} ({}), ack {}{}", what, endpoint(p.ip.src, t.sport), hop_text(p.ip.ttl),
+    return fmt::format("answer: {} from {} ({}), ack {}{}", what, endpoint_text(p.ip.src, t.sport), hop_text(p.ip.ttl),
                        t.ack, verdict_suffix(r));
   }
   if (p.transport == Transport::icmp) {
@@ -62,7 +58,7 @@ std::string packet_note(const DecodedPacket& p, const std::vector<AttemptResult>
     std::string note = fmt::format("ICMP {} from {} ({})", icmp_name(family, m.type, m.code), p.ip.src.to_string(),
                                    hop_text(p.ip.ttl));
     if (m.has_quote && m.quote.has_tcp) {
-      note += fmt::format(", quoting our SYN to {} seq {}", endpoint(m.quote.ip.dst, m.quote.tcp.dport), m.quote.tcp.seq);
+      note += fmt::format(", quoting our SYN to {} seq {}", endpoint_text(m.quote.ip.dst, m.quote.tcp.dport), m.quote.tcp.seq);
       if (m.quote.ip.ttl) note += fmt::format(" with TTL {} left", m.quote.ip.ttl);
       note += verdict_suffix(result_for(results, m.quote.ip.dst, m.quote.tcp.dport));
     }

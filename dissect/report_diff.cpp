@@ -7,11 +7,6 @@
 namespace synprobe {
 namespace {
 
-std::string target_of(const Attempt& a) {
-  return a.server.is_v4() ? fmt::format("{}:{}", a.server.to_string(), a.server_port)
-                          : fmt::format("[{}]:{}", a.server.to_string(), a.server_port);
-}
-
 TargetState state_of(const AttemptResult& r) {
   const Judgement& j = r.judgement;
   TargetState s{j.verdict, j.actor, j.hop, j.responder, std::nullopt, j.confidence};
@@ -23,7 +18,7 @@ TargetState state_of(const AttemptResult& r) {
 std::map<std::pair<IpAddress, std::uint16_t>, std::pair<std::string, TargetState>> index(const AnalysisReport& r) {
   std::map<std::pair<IpAddress, std::uint16_t>, std::pair<std::string, TargetState>> out;
   for (const AttemptResult& a : r.attempts)
-    out[{a.attempt.server, a.attempt.server_port}] = {target_of(a.attempt), state_of(a)};
+    out[{a.attempt.server, a.attempt.server_port}] = {endpoint_text(a.attempt.server, a.attempt.server_port), state_of(a)};
   return out;
 }
 

@@ -56,7 +56,7 @@ ProbeAnswer classify(const Attempt& a) {
       case AnswerKind::reset: k = HopAnswer::reset; best.also_reset = true; break;
       case AnswerKind::icmp_error:
         if (is_time_exceeded(a.family(), x.icmp_type) && x.icmp_code == 0) k = HopAnswer::time_exceeded;
-        else if (is_destination_unreachable(a.family(), x.icmp_type) && !is_size_error(a.family(), x.icmp_type, x.icmp_code))
+        else if (is_refusal(a.family(), x.icmp_type, x.icmp_code))
           k = HopAnswer::unreachable;
         else k = HopAnswer::other_icmp;
         break;

@@ -178,10 +178,6 @@ IcmpSummary summarize_icmp(const Attempt& attempt, const Answer& a) {
                      std::string(icmp_name(attempt.family(), a.icmp_type, a.icmp_code))};
 }
 
-bool is_refusal_icmp(IpFamily family, const Answer& a) {
-  return is_destination_unreachable(family, a.icmp_type) && !is_size_error(family, a.icmp_type, a.icmp_code);
-}
-
 void set_middlebox(Judgement& j, const JudgeContext& ctx, int hop, Reasoning& r) {
   j.actor = Actor::middlebox;
   j.hop = hop;
@@ -417,7 +413,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
       case AnswerKind::syn_ack: syn_acks.push_back(&answer); break;
       case AnswerKind::reset: resets.push_back(&answer); break;
       case AnswerKind::icmp_error:
-        if (is_refusal_icmp(a.family(), answer)) unreachables.push_back(&answer);
+        if (is_refusal(a.family(), answer.icmp_type, answer.icmp_code)) unreachables.push_back(&answer);
         else if (is_time_exceeded(a.family(), answer.icmp_type) && answer.icmp_code == 0) expiries.push_back(&answer);
         else other_icmp.push_back(&answer);
         break;

@@ -33,10 +33,7 @@ const Answer* deciding_answer(const AttemptResult& r) {
 
 }  // namespace
 
-std::string target_text(const Attempt& a) {
-  return a.server.is_v4() ? fmt::format("{}:{}/tcp", a.server.to_string(), a.server_port)
-                          : fmt::format("[{}]:{}/tcp", a.server.to_string(), a.server_port);
-}
+std::string target_text(const Attempt& a) { return endpoint_text(a.server, a.server_port) + "/tcp"; }
 
 std::string who_text(const AttemptResult& r) {
   const Judgement& j = r.judgement;
@@ -145,8 +142,7 @@ std::string next_step(const AttemptResult& r) {
                            "teams of those two devices.",
                            *j.hop, *j.hop + 1, target);
       return fmt::format("Something drops the SYNs silently. Run `synprobe trace {}` from the client to find the hop.",
-                         a.server.is_v4() ? fmt::format("{}:{}", a.server.to_string(), a.server_port)
-                                          : fmt::format("[{}]:{}", a.server.to_string(), a.server_port));
+                         endpoint_text(a.server, a.server_port));
     case Verdict::inconclusive:
       return "Capture both directions, closer to the client and for longer, or probe live with `synprobe probe`.";
   }

@@ -28,6 +28,16 @@ const Renderer* renderer_for_file(std::string_view path) {
   return nullptr;
 }
 
+std::string renderer_names() {
+  std::string names;
+  for (const Renderer& r : table) names += (names.empty() ? "" : "|") + std::string(r.name);
+  return names;
+}
+
+std::string check_renderer_name(const std::string& name) {
+  return find_renderer(name) ? std::string{} : "unknown format '" + name + "'";
+}
+
 const Renderer* find_renderer(std::string_view name) {
   for (const Renderer& r : table)
     if (r.name == name) return &r;

@@ -23,6 +23,10 @@ struct Renderer {
 
 [[nodiscard]] std::span<const Renderer> renderers();
 [[nodiscard]] const Renderer* find_renderer(std::string_view name);
+// "text|json|md|html", for --help.
+[[nodiscard]] std::string renderer_names();
+// A CLI11 validator: "" for a known format, else why not.
+[[nodiscard]] std::string check_renderer_name(const std::string& name);
 
 // The renderers themselves (one file each).
 std::string render_text(const AnalysisReport& report, const RenderOptions& options);

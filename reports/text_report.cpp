@@ -11,11 +11,6 @@
 namespace synprobe {
 namespace {
 
-std::string endpoint(const IpAddress& a, std::uint16_t port) {
-  return a.is_v4() ? fmt::format("{}:{}", a.to_string(), port)
-                   : fmt::format("[{}]:{}", a.to_string(), port);
-}
-
 // SGR colour per verdict: green for open, red for refusals, and so on.
 std::string_view colour_of(Verdict v) {
   switch (v) {
@@ -40,8 +35,8 @@ Row row_of(const AttemptResult& r) {
   const Judgement& j = r.judgement;
   Row row;
   row.time = time_of_day(a.first_seen);
-  row.client = endpoint(a.client, a.client_port);
-  row.server = endpoint(a.server, a.server_port);
+  row.client = endpoint_text(a.client, a.client_port);
+  row.server = endpoint_text(a.server, a.server_port);
   row.verdict = std::string(verdict_name(j.verdict));
   if (j.icmp) row.verdict += fmt::format(" ({})", j.icmp->name);
   row.actor = std::string(actor_name(j.actor));

@@ -2,21 +2,15 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <ostream>
 
+#include "capture/clock.hpp"
 #include "capture/offline_analysis.hpp"
 #include "dissect/error.hpp"
 #include "version.hpp"
 
 namespace synprobe {
 namespace {
-
-Timestamp now() {
-  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count()};
-}
 
 std::optional<std::string> filter_of(const AnalyzeOptions& o) {
   if (o.filter && !o.filter_words.empty())
@@ -53,13 +47,13 @@ int run_analyze(const AnalyzeOptions& options, const std::string& command_line, 
   offline.filter = filter_of(options);
   offline.digest = !options.output.report.empty();
 
-  const Timestamp started = now();
+  const Timestamp started = wall_clock_now();
   AnalysisReport report = analyze_capture(offline);
   report.run.mode = "analyze";
   report.run.version = SYNPROBE_VERSION;
   report.run.command_line = command_line;
   report.run.started = started;
-  report.run.finished = now();
+  report.run.finished = wall_clock_now();
   emit_report(report, options.output, env);
 
   if (report.input.damage) {

@@ -10,13 +10,9 @@
 namespace synprobe {
 
 void add_output_options(CLI::App& command, OutputOptions& options) {
-  std::string names;
-  for (const Renderer& r : renderers()) names += fmt::format("{}{}", names.empty() ? "" : "|", r.name);
-  command.add_option("-F,--format", options.format, "Output format: " + names)
+  command.add_option("-F,--format", options.format, "Output format: " + renderer_names())
       ->group("Output")
-      ->check([](const std::string& name) {
-        return find_renderer(name) ? std::string{} : fmt::format("unknown format '{}'", name);
-      });
+      ->check(check_renderer_name);
   command.add_flag("--json", options.json, "Same as --format json")->group("Output");
   command.add_option("-o,--output", options.output, "Write the result to FILE (atomically) instead of stdout")
       ->group("Output");
@@ -34,6 +30,16 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
       });
 }
 
+void write_output(const std::string& path, const std::string& text, Environment& env) {
+  if (path == "-") {
+    env.out << text;
+    env.out.flush();
+    if (!env.out) throw Failure(ExitCode::output, "cannot write to standard output");
+  } else {
+    write_file_atomically(path, text);
+  }
+}
+
 void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env) {
   const Renderer* renderer = find_renderer(options.json ? "json" : options.format);
   if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.format));
@@ -47,13 +53,7 @@ void emit_report(const AnalysisReport& report, const OutputOptions& options, Env
     RenderOptions plain;
     write_file_atomically(options.report, renderer_for_file(options.report)->render(report, plain));
   }
-  if (options.output == "-") {
-    env.out << text;
-    env.out.flush();
-    if (!env.out) throw Failure(ExitCode::output, "cannot write to standard output");
-  } else {
-    write_file_atomically(options.output, text);
-  }
+  write_output(options.output, text, env);
 }
 
 }  // namespace synprobe

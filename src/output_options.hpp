@@ -22,5 +22,7 @@ struct OutputOptions {
 void add_output_options(CLI::App& command, OutputOptions& options);
 // Renders and writes the report (atomically when -o names a file).
 void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env);
+// Writes text to standard output ("-") or atomically to a file.
+void write_output(const std::string& path, const std::string& text, Environment& env);
 
 }  // namespace synprobe

@@ -2,39 +2,20 @@
 
 #include <fmt/format.h>
 
-#include <ostream>
-
-#include "dissect/error.hpp"
 #include "dissect/report_diff.hpp"
-#include "reports/atomic_file.hpp"
+#include "output_options.hpp"
 #include "reports/diff_report.hpp"
 #include "reports/json_reader.hpp"
 #include "reports/renderer.hpp"
 
 namespace synprobe {
-namespace {
-
-void write_output(const std::string& path, const std::string& text, Environment& env) {
-  if (path == "-") {
-    env.out << text;
-    env.out.flush();
-    if (!env.out) throw Failure(ExitCode::output, "cannot write to standard output");
-  } else {
-    write_file_atomically(path, text);
-  }
-}
-
-}  // namespace
 
 CLI::App* add_report_command(CLI::App& app, ReportCommandOptions& o) {
   CLI::App* cmd = app.add_subcommand("report", "Re-render a saved JSON result as Markdown, HTML, text or JSON");
   cmd->add_option("result", o.input, "A JSON result of analyze, probe or trace (- for standard input)")->required();
-  std::string names;
-  for (const Renderer& r : renderers()) names += fmt::format("{}{}", names.empty() ? "" : "|", r.name);
-  cmd->add_option("-F,--format", o.format, "Output format: " + names + " (default: from -o's extension, else text)")
-      ->check([](const std::string& name) {
-        return find_renderer(name) ? std::string{} : fmt::format("unknown format '{}'", name);
-      });
+  cmd->add_option("-F,--format", o.format,
+                  "Output format: " + renderer_names() + " (default: from -o's extension, else text)")
+      ->check(check_renderer_name);
   cmd->add_option("-o,--output", o.output, "Write to FILE (atomically) instead of stdout");
   cmd->footer("Example:\n  synprobe report result.json --format md -o change-request.md");
   return cmd;
