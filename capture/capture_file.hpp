@@ -33,6 +33,8 @@ class CaptureFileReader final : public PacketSource {
   [[nodiscard]] const std::optional<std::string>& damage() const { return damage_; }
   [[nodiscard]] const char* format() const { return pcapng_ ? "pcapng" : "pcap"; }
   [[nodiscard]] std::uint64_t bytes_consumed() const { return input_->consumed(); }
+  // The file's size, when it is a regular file.
+  [[nodiscard]] std::optional<std::uint64_t> total_bytes() const { return input_->size(); }
   // Every link type declared so far (pcap: one; pcapng: one per interface).
   [[nodiscard]] const std::vector<std::uint16_t>& link_types() const { return link_types_; }
 

@@ -1,5 +1,6 @@
 #include "live_capture.hpp"
 
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 
@@ -25,6 +26,12 @@ struct LiveCapture::Handle {
 
 LiveCapture::LiveCapture(const std::string& interface, const std::string& filter)
     : handle_(std::make_unique<Handle>()), interface_(interface) {
+  // Only a kernel network interface. libpcap also opens pseudo-devices by name, and its
+  // D-Bus ones ("dbus-session", "dbus-system") connect wherever DBUS_SESSION_BUS_ADDRESS
+  // says, "unixexec:path=PROGRAM" included: a program chosen by the environment, run as
+  // root, before privileges are dropped (docs/HARDENING.md, the audit).
+  if (::if_nametoindex(interface.c_str()) == 0)
+    throw Failure(ExitCode::network, fmt::format("no interface named {}", interface));
   char error[PCAP_ERRBUF_SIZE] = {};
   handle_->pcap = pcap_create(interface.c_str(), error);
   if (!handle_->pcap) throw Failure(ExitCode::network, fmt::format("capture on {}: {}", interface, error));
@@ -59,12 +66,24 @@ LiveCapture::LiveCapture(const std::string& interface, const std::string& filter
 LiveCapture::~LiveCapture() = default;
 
 bool LiveCapture::next(RawFrame& out) {
+  // An interface taken down (even if up again since: packets were missed) or deleted must
+  // end the run, not leave it deaf until its timeout, calling every unanswered SYN
+  // "dropped". The packet socket raises POLLERR (ENETDOWN), but libpcap's non-blocking
+  // read consumes that error and, while the interface still exists, only remembers it as
+  // a "required select timeout"; so look first, and ask libpcap after.
+  if (fd_ >= 0) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) fail_if_stopped(p.revents);
+  }
   pcap_pkthdr* header = nullptr;
   const u_char* data = nullptr;
   const int got = pcap_next_ex(handle_->pcap, &header, &data);
-  if (got == PCAP_ERROR)
+  if (got < 0)
     throw Failure(ExitCode::network, fmt::format("capture on {} failed: {}", interface_, pcap_geterr(handle_->pcap)));
-  if (got != 1) return false;
+  if (got != 1) {
+    if (pcap_get_required_select_timeout(handle_->pcap) != nullptr) fail_if_stopped(POLLERR);
+    return false;
+  }
   out.ts = Timestamp{static_cast<std::int64_t>(header->ts.tv_sec) * 1'000'000'000 + header->ts.tv_usec};
   out.link_type = link_type_;
   out.interface_id = 0;
@@ -79,9 +98,17 @@ bool LiveCapture::wait(int timeout_ms) {
   const int ready = ::poll(&p, 1, timeout_ms);
   if (ready < 0 && errno != EINTR)
     throw Failure(ExitCode::network, fmt::format("waiting for packets on {}: {}", interface_, std::strerror(errno)));
-  if (ready > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)))
-    throw Failure(ExitCode::network, fmt::format("capture on {} stopped (interface gone or down?)", interface_));
+  if (ready > 0) fail_if_stopped(p.revents);
   return ready > 0;
+}
+
+// The packet socket reports an interface taken down (ENETDOWN) or deleted as POLLERR /
+// POLLHUP; what was captured so far cannot be judged as if the capture had gone on.
+void LiveCapture::fail_if_stopped(short revents) const {
+  if (!(revents & (POLLERR | POLLHUP | POLLNVAL))) return;
+  const bool gone = ::if_nametoindex(interface_.c_str()) == 0;
+  throw Failure(ExitCode::network, fmt::format("capture on {} stopped: the interface {} during the run", interface_,
+                                               gone ? "disappeared" : "went down"));
 }
 
 unsigned LiveCapture::dropped() const {

@@ -18,9 +18,10 @@ class LiveCapture final : public PacketSource {
   LiveCapture(const LiveCapture&) = delete;
   LiveCapture& operator=(const LiveCapture&) = delete;
 
-  // Returns the next frame already captured, without waiting.
+  // Returns the next frame already captured, without waiting. Throws Failure(network) once
+  // the interface went down or away (even if it is up again: packets were missed).
   bool next(RawFrame& out) override;
-  // Waits up to `timeout_ms` for frames to arrive; false on timeout.
+  // Waits up to `timeout_ms` for frames to arrive; false on timeout. Throws like next().
   bool wait(int timeout_ms);
   [[nodiscard]] std::uint16_t link_type() const { return link_type_; }
   [[nodiscard]] const std::string& interface() const { return interface_; }
@@ -28,6 +29,8 @@ class LiveCapture final : public PacketSource {
   [[nodiscard]] unsigned dropped() const;
 
  private:
+  void fail_if_stopped(short revents) const;
+
   struct Handle;
   std::unique_ptr<Handle> handle_;
   std::string interface_;

@@ -28,6 +28,9 @@ class RawSender {
   // for a refused destination or when the packet cap is reached, Failure(network) when the
   // kernel refuses the packet.
   Timestamp send(const IpAddress& destination, Bytes ip_packet);
+  // Nanoseconds until the rate limit lets the next packet go (0: now), so a caller can
+  // read answers meanwhile instead of sleeping in send().
+  [[nodiscard]] std::int64_t ready_in_ns() { return bucket_.wait_ns(wall_clock_now()); }
 
   [[nodiscard]] std::uint32_t sent() const { return sent_; }
   [[nodiscard]] const SendLimits& limits() const { return limits_; }

@@ -5,16 +5,42 @@
 #include "icmp_names.hpp"
 
 namespace synprobe {
+namespace {
+
+using FastestSynAck = std::unordered_map<IpAddress, double>;
+using HopAddresses = std::unordered_map<IpAddress, std::vector<HopAddress>>;
+
+// Folds one answer into the destination's baselines: its fastest SYN/ACK, and the hop
+// addresses that time-exceeded errors to TTL-limited SYNs revealed.
+void fold_answer(const Attempt& a, const Answer& answer, FastestSynAck& fastest, HopAddresses& hops) {
+  if (answer.kind == AnswerKind::syn_ack) {
+    auto [it, inserted] = fastest.try_emplace(a.server, answer.rtt_ms);
+    if (!inserted && answer.rtt_ms < it->second) it->second = answer.rtt_ms;
+  } else if (answer.kind == AnswerKind::icmp_error && is_time_exceeded(a.family(), answer.icmp_type)) {
+    const int hop = a.transmissions[answer.transmission].ttl;
+    auto& list = hops[a.server];
+    bool known = false;
+    for (const HopAddress& h : list) known = known || h.hop == hop;
+    if (!known) list.push_back(HopAddress{hop, answer.from});
+  }
+}
+
+bool is_syn_only(const DecodedPacket& p) {
+  return p.transport == Transport::tcp && p.tcp.has(tcp_flag::syn) && !p.tcp.has(tcp_flag::ack) &&
+         !p.tcp.has(tcp_flag::rst);
+}
+
+// How often (in capture time) streaming looks for settled attempts: settling takes
+// seconds, so checking every packet would only cost time.
+constexpr std::int64_t release_check_interval_ns = 100'000'000;
+
+}  // namespace
 
 void Analyzer::add(const DecodedPacket& p) {
   if (!p.has_ip) return;
   if (!first_ || p.ts < *first_) first_ = p.ts;
   if (!last_ || p.ts > *last_) last_ = p.ts;
-  // Consecutive packets mostly share their addresses: skip the table when they repeat.
-  if (!last_receiver_ || *last_receiver_ != p.ip.dst) {
-    receivers_.insert(p.ip.dst);
-    last_receiver_ = p.ip.dst;
-  }
+  note_endpoints(p);
 
   // Every packet a host sends is its baseline, except RSTs and ICMP errors: those are what
   // middleboxes forge in the host's name, and what the baseline must judge.
@@ -26,13 +52,46 @@ void Analyzer::add(const DecodedPacket& p) {
     const std::uint32_t flow = p.transport == Transport::tcp
                                    ? (std::uint32_t{p.tcp.sport} << 16 | p.tcp.dport)
                                    : 0;
-    if (!last_sender_ || last_sender_address_ != p.ip.src) {
-      last_sender_ = &hosts_[p.ip.src];  // node-based map: the pointer survives rehashing
-      last_sender_address_ = p.ip.src;
-    }
-    last_sender_->observe(p.ip, p.ts, is_syn_ack, flow);
+    sender(p.ip.src).observe(p.ip, p.ts, is_syn_ack, flow);
   }
-  tracker_.on_packet(p);
+  const Attempt* answered = tracker_.on_packet(p);
+  if (!sink_) return;
+  if (answered) note_answer(*answered);
+  if (p.ts.ns >= next_release_check_ns_) {
+    next_release_check_ns_ = p.ts.ns + release_check_interval_ns;
+    release_settled(*last_);
+  }
+}
+
+// Keeps receivers_ and, until the question is settled, whether some attempt's client is
+// one of them. Each address is looked up once when first seen, not once per packet.
+void Analyzer::note_endpoints(const DecodedPacket& p) {
+  // Streaming needs receivers_ only for that question, and never asks finish().
+  if (sink_ && sees_answers_) return;
+  // Consecutive packets mostly share their addresses: skip the table when they repeat.
+  if (!last_receiver_ || *last_receiver_ != p.ip.dst) {
+    if (receivers_.insert(p.ip.dst).second && !sees_answers_ && clients_.count(p.ip.dst) > 0)
+      sees_answers_ = true;
+    last_receiver_ = p.ip.dst;
+  }
+  if (sees_answers_) {
+    if (!clients_.empty()) clients_ = {};
+    return;
+  }
+  if (is_syn_only(p) && clients_.insert(p.ip.src).second && receivers_.count(p.ip.src) > 0)
+    sees_answers_ = true;
+}
+
+// Packets mostly go back and forth between two hosts: the last two senders are
+// remembered, and the table is searched only for a third.
+HostProfile& Analyzer::sender(const IpAddress& src) {
+  for (SenderCache& c : senders_)
+    if (c.profile && c.address == src) return *c.profile;
+  SenderCache& victim = senders_[next_victim_];
+  next_victim_ ^= 1;
+  victim.address = src;
+  victim.profile = &hosts_[src];  // node-based map: the pointer survives rehashing
+  return *victim.profile;
 }
 
 JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) const {
@@ -44,28 +103,28 @@ JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) 
   return ctx;
 }
 
+namespace {
+
+// Judges r.attempt and copies the destination's baseline beside the verdict.
+void fill_result(AttemptResult& r, const JudgeContext& ctx) {
+  r.judgement = judge(r.attempt, ctx);
+  if (ctx.server) {
+    r.host_hop = ctx.server->usual_hop();
+    r.host_packets = ctx.server->packets();
+    r.host_ip_id = ctx.server->ip_ids().classify();
+  }
+  r.host_syn_ack_rtt_ms = ctx.server_syn_ack_rtt_ms;
+}
+
+}  // namespace
+
 std::vector<AttemptResult> Analyzer::finish() const {
   const std::vector<Attempt>& attempts = tracker_.attempts();
 
-  // Per destination: the fastest SYN/ACK anywhere in the capture, and the hop addresses
-  // that time-exceeded errors to TTL-limited SYNs revealed.
-  std::unordered_map<IpAddress, double> fastest_syn_ack;
-  std::unordered_map<IpAddress, std::vector<HopAddress>> hops;
-  for (const Attempt& a : attempts) {
-    for (const Answer& answer : a.answers) {
-      if (answer.kind == AnswerKind::syn_ack) {
-        auto [it, inserted] = fastest_syn_ack.try_emplace(a.server, answer.rtt_ms);
-        if (!inserted && answer.rtt_ms < it->second) it->second = answer.rtt_ms;
-      } else if (answer.kind == AnswerKind::icmp_error &&
-                 is_time_exceeded(a.family(), answer.icmp_type)) {
-        const int hop = a.transmissions[answer.transmission].ttl;
-        auto& list = hops[a.server];
-        bool known = false;
-        for (const HopAddress& h : list) known = known || h.hop == hop;
-        if (!known) list.push_back(HopAddress{hop, answer.from});
-      }
-    }
-  }
+  FastestSynAck fastest_syn_ack;
+  HopAddresses hops;
+  for (const Attempt& a : attempts)
+    for (const Answer& answer : a.answers) fold_answer(a, answer, fastest_syn_ack, hops);
 
   // A capture shows the answering direction when any client of any attempt receives
   // something in it. Decided for the whole capture, not per client: a dual-stack client
@@ -85,16 +144,37 @@ std::vector<AttemptResult> Analyzer::finish() const {
 
     AttemptResult r;
     r.attempt = a;
-    r.judgement = judge(a, ctx);
-    if (ctx.server) {
-      r.host_hop = ctx.server->usual_hop();
-      r.host_packets = ctx.server->packets();
-      r.host_ip_id = ctx.server->ip_ids().classify();
-    }
-    r.host_syn_ack_rtt_ms = ctx.server_syn_ack_rtt_ms;
+    fill_result(r, ctx);
     results.push_back(std::move(r));
   }
   return results;
+}
+
+void Analyzer::note_answer(const Attempt& a) { fold_answer(a, a.answers.back(), fastest_syn_ack_, hops_); }
+
+void Analyzer::release_settled(Timestamp now) {
+  while (const Attempt* a = tracker_.oldest()) {
+    if (!AttemptTracker::settled(*a, now)) return;
+    // Silence means "dropped" only if the capture shows the answering direction at all:
+    // an unanswered attempt waits until it does (or until the end of the capture).
+    if (a->answers.empty() && !both_directions_ && !sees_answers_) return;
+    release_oldest();
+  }
+}
+
+void Analyzer::release_oldest() {
+  AttemptResult r;
+  r.attempt = tracker_.release_oldest();
+  JudgeContext ctx = context_for(r.attempt, sees_answers_);
+  if (const auto it = fastest_syn_ack_.find(r.attempt.server); it != fastest_syn_ack_.end())
+    ctx.server_syn_ack_rtt_ms = it->second;
+  if (const auto it = hops_.find(r.attempt.server); it != hops_.end()) ctx.hop_addresses = it->second;
+  fill_result(r, ctx);
+  sink_(std::move(r));
+}
+
+void Analyzer::flush() {
+  while (tracker_.oldest()) release_oldest();
 }
 
 }  // namespace synprobe

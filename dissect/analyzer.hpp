@@ -1,8 +1,16 @@
 #pragma once
-// The offline pipeline's core: fed decoded packets in capture order, it keeps
-// the attempt table and the per-host baselines, and at the end judges every attempt.
+// The pipelines' core: fed decoded packets in capture order, it keeps the attempt
+// table and the per-host baselines and judges the attempts. Two ways to use it:
+// - keep everything (live probes): add() every packet, then finish() judges all attempts
+//   against the baselines of the whole capture;
+// - streaming (offline analysis, constant memory): stream_to(sink) first, then add() every
+//   packet and flush() at the end; each attempt is judged once settled, against the
+//   baselines known at that moment, handed to the sink in order of first appearance, and
+//   forgotten.
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -36,8 +44,15 @@ class Analyzer {
 
   // Feed every packet that has an IP header, in capture order.
   void add(const DecodedPacket& p);
-  // Judges every attempt seen so far, in order of first appearance.
+  // Judges every attempt seen so far, in order of first appearance (keep-everything use).
   [[nodiscard]] std::vector<AttemptResult> finish() const;
+
+  using ResultSink = std::function<void(AttemptResult&&)>;
+  // Streaming use: call before the first add(). finish() is for keep-everything use only
+  // (attempts() then holds the attempts not yet handed over, and husks of some that were).
+  void stream_to(ResultSink sink) { sink_ = std::move(sink); }
+  // End of the capture (streaming): judges and hands over every attempt still held.
+  void flush();
 
   // A live run listens longer than its last packet, and always sees both directions.
   void set_listen_end(Timestamp end) { listen_end_ = end; }
@@ -50,17 +65,36 @@ class Analyzer {
 
  private:
   [[nodiscard]] JudgeContext context_for(const Attempt& a, bool capture_sees_answers) const;
+  void note_endpoints(const DecodedPacket& p);
+  HostProfile& sender(const IpAddress& src);
+  void note_answer(const Attempt& a);
+  void release_settled(Timestamp now);
+  void release_oldest();
 
   AttemptTracker tracker_;
   std::unordered_map<IpAddress, HostProfile> hosts_;
   std::unordered_set<IpAddress> receivers_;  // addresses that any captured packet was sent to
+  // Whether some attempt's client receives packets in the capture (see finish()): kept up
+  // as receivers and clients appear, so streaming need not wait for the end.
+  std::unordered_set<IpAddress> clients_;    // of attempts, until sees_answers_
+  bool sees_answers_ = false;
   std::optional<IpAddress> last_receiver_;
-  HostProfile* last_sender_ = nullptr;
-  IpAddress last_sender_address_;
+  struct SenderCache {
+    IpAddress address;
+    HostProfile* profile = nullptr;
+  };
+  std::array<SenderCache, 2> senders_{};
+  std::size_t next_victim_ = 0;
   std::optional<Timestamp> first_;
   std::optional<Timestamp> last_;
   std::optional<Timestamp> listen_end_;
   bool both_directions_ = false;
+
+  // Streaming state: the destinations' baselines drawn from answers so far.
+  ResultSink sink_;
+  std::unordered_map<IpAddress, double> fastest_syn_ack_;
+  std::unordered_map<IpAddress, std::vector<HopAddress>> hops_;
+  std::int64_t next_release_check_ns_ = INT64_MIN;
 };
 
 }  // namespace synprobe

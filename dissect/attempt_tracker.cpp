@@ -1,5 +1,7 @@
 #include "attempt_tracker.hpp"
 
+#include <algorithm>
+
 namespace synprobe {
 namespace {
 
@@ -22,8 +24,9 @@ bool in_server_sequence_space(const Attempt& a, std::uint32_t seq) {
 
 template <typename F>
 std::uint32_t AttemptTracker::find_in_flow(std::uint32_t newest, F&& f) const {
-  for (std::uint32_t i = newest; i != none; i = previous_in_flow_[i])
-    if (f(attempts_[i])) return i;
+  // Attempts before head_ were released: the chain ends there.
+  for (std::uint32_t i = newest; i != none && i >= head_; i = previous_in_flow_[i - base_])
+    if (f(at(i))) return i;
   return none;
 }
 
@@ -32,12 +35,13 @@ std::uint32_t AttemptTracker::newest_of(const FlowKey& key) const {
   return it == newest_by_flow_.end() ? none : it->second;
 }
 
-void AttemptTracker::on_packet(const DecodedPacket& p) {
-  if (!p.has_ip) return;
+const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
+  if (!p.has_ip) return nullptr;
+  answered_ = none;
   if (p.transport == Transport::tcp) {
     if (is_syn_only(p.tcp)) {
       on_syn(p);
-      return;
+      return nullptr;
     }
     // Most segments belong to established flows and need no look-up at all: only RSTs and
     // SYN/ACKs can answer an attempt, and a client's segment matters only while some
@@ -54,6 +58,7 @@ void AttemptTracker::on_packet(const DecodedPacket& p) {
              p.icmp.quote.has_tcp) {
     on_icmp_error(p);
   }
+  return answered_ == none ? nullptr : &at(answered_);
 }
 
 void AttemptTracker::on_syn(const DecodedPacket& p) {
@@ -64,14 +69,14 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   });
   const SynTransmission tx{p.ts, p.ip.ttl, p.ip.has_ip_id, p.ip.ip_id};
   if (same != none) {
-    Attempt& a = attempts_[same];
+    Attempt& a = at(same);
     ++a.syn_count;
     if (p.ts > a.last_seen) a.last_seen = p.ts;
     if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
     return;
   }
   Attempt a;
-  a.id = attempts_.size() + 1;
+  a.id = std::uint64_t{base_} + attempts_.size() + 1;
   a.client = p.ip.src;
   a.server = p.ip.dst;
   a.client_port = p.tcp.sport;
@@ -82,9 +87,10 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.first_seen = a.last_seen = p.ts;
   a.syn_count = 1;
   a.transmissions.push_back(tx);
+  const auto index = static_cast<std::uint32_t>(a.id - 1);
   attempts_.push_back(std::move(a));
   previous_in_flow_.push_back(newest);
-  newest_by_flow_[key] = static_cast<std::uint32_t>(attempts_.size() - 1);
+  newest_by_flow_[key] = index;
 }
 
 Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
@@ -112,7 +118,8 @@ Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
 
 // Links the answer to the newest SYN transmission sent before it (for ICMP, the one
 // whose IP-ID the router quoted, when it can tell) and times it from there.
-void AttemptTracker::add_answer(Attempt& a, Answer answer) const {
+void AttemptTracker::add_answer(std::uint32_t index, Answer answer) {
+  Attempt& a = at(index);
   std::size_t chosen = 0;
   for (std::size_t i = 0; i < a.transmissions.size(); ++i)
     if (a.transmissions[i].ts <= answer.ts) chosen = i;
@@ -120,6 +127,7 @@ void AttemptTracker::add_answer(Attempt& a, Answer answer) const {
   answer.rtt_ms = answer.ts.ms_since(a.transmissions[chosen].ts);
   if (a.answers.size() < Attempt::max_answers) {
     a.answers.push_back(answer);
+    answered_ = index;
   } else {
     ++a.answers_not_kept;
   }
@@ -135,12 +143,11 @@ void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t new
     const std::uint32_t i =
         find_in_flow(newest, [&](const Attempt& a) { return t.ack == a.isn + 1; });
     if (i == none) {
-      ++attempts_[newest].unmatched_syn_acks;
+      ++at(newest).unmatched_syn_acks;
       return;
     }
-    Attempt& a = attempts_[i];
-    if (!a.has_answer(AnswerKind::syn_ack)) ++awaiting_client_;
-    add_answer(a, answer_from(p, AnswerKind::syn_ack));
+    if (!at(i).has_answer(AnswerKind::syn_ack)) ++awaiting_client_;
+    add_answer(i, answer_from(p, AnswerKind::syn_ack));
   }
 }
 
@@ -152,18 +159,18 @@ void AttemptTracker::on_reset(const DecodedPacket& p, std::uint32_t newest) {
   // A RST in the server's own sequence space after the handshake is the server closing
   // the connection, whatever it acknowledges.
   const std::uint32_t established = i != none ? i : newest;
-  Attempt& e = attempts_[established];
+  Attempt& e = at(established);
   if (e.handshake_completed && in_server_sequence_space(e, t.seq)) {
     ++e.teardown_resets;
     return;
   }
   if (i == none) {
-    Attempt& a = attempts_[newest];
+    Attempt& a = at(newest);
     ++a.unmatched_resets;
     if (!a.first_unmatched_reset) a.first_unmatched_reset = answer_from(p, AnswerKind::reset);
     return;
   }
-  add_answer(attempts_[i], answer_from(p, AnswerKind::reset));
+  add_answer(i, answer_from(p, AnswerKind::reset));
 }
 
 void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t newest) {
@@ -171,7 +178,7 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   const std::uint32_t i =
       find_in_flow(newest, [&](const Attempt& a) { return t.seq == a.isn + 1; });
   if (i == none) return;
-  Attempt& a = attempts_[i];
+  Attempt& a = at(i);
   if (!a.has_answer(AnswerKind::syn_ack)) return;
   const bool was_waiting = !a.handshake_completed && !a.client_reset_after_syn_ack;
   if (t.has(tcp_flag::rst)) {
@@ -190,12 +197,12 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   const std::uint32_t i =
       find_in_flow(newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq; });
   if (i == none) return;  // it quotes some other segment of the flow (data, an ACK…)
-  Attempt& a = attempts_[i];
   Answer answer = answer_from(p, AnswerKind::icmp_error);
   answer.matched_by_seq = true;
   if (q.ip.ttl != 0 || q.quoted_bytes >= 20) answer.quoted_ttl = q.ip.ttl;
   answer.quote = q;
-  add_answer(a, answer);
+  add_answer(i, answer);
+  Attempt& a = at(i);
   // Prefer the transmission whose IP-ID the router quoted (TTL-limited probes share an ISN).
   if (q.ip.has_ip_id && !a.answers.empty() && a.answers.back().ts == p.ts) {
     for (std::size_t t = 0; t < a.transmissions.size(); ++t) {
@@ -206,6 +213,50 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
       }
     }
   }
+}
+
+bool AttemptTracker::settled(const Attempt& a, Timestamp now) {
+  const bool refused_or_open = a.has_answer(AnswerKind::syn_ack) || a.has_answer(AnswerKind::reset);
+  Timestamp last = a.last_seen;
+  if (!a.answers.empty() && a.answers.back().ts > last) last = a.answers.back().ts;
+  const std::int64_t quiet = now.ns - last.ns;
+  if (refused_or_open) return quiet > answered_quiet_ns;
+  // Unanswered, or answered by ICMP errors (soft errors keep the client retrying): the
+  // client backs off exponentially, so its next SYN comes about (last - first) + its
+  // initial timeout after the last one. Twice that plus 10 s, and never more than the
+  // retransmission window.
+  const std::int64_t span = a.last_seen.ns - a.first_seen.ns;
+  const std::int64_t wait = std::min(retransmission_window_ns, 2 * span + answered_quiet_ns);
+  return quiet > wait;
+}
+
+const Attempt* AttemptTracker::oldest() const {
+  return head_ - base_ < attempts_.size() ? &at(head_) : nullptr;
+}
+
+Attempt AttemptTracker::release_oldest() {
+  Attempt& a = at(head_);
+  const FlowKey key{a.client, a.server, a.client_port, a.server_port};
+  if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
+    newest_by_flow_.erase(it);
+  if (a.has_answer(AnswerKind::syn_ack) && !a.handshake_completed && !a.client_reset_after_syn_ack &&
+      awaiting_client_ > 0)
+    --awaiting_client_;
+  Attempt released = std::move(a);
+  a = Attempt{};  // a moved-from vector may keep its buffer
+  ++head_;
+  drop_released();
+  return released;
+}
+
+// Erases released husks from the front once they are half the table: amortised O(1).
+void AttemptTracker::drop_released() {
+  const std::size_t released = head_ - base_;
+  if (released < 1024 || released < attempts_.size() / 2) return;
+  const auto n = static_cast<std::ptrdiff_t>(released);
+  attempts_.erase(attempts_.begin(), attempts_.begin() + n);
+  previous_in_flow_.erase(previous_in_flow_.begin(), previous_in_flow_.begin() + n);
+  base_ = head_;
 }
 
 }  // namespace synprobe

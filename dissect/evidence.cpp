@@ -90,6 +90,12 @@ constexpr std::array signals{
                "TTL-limited SYNs reached the host itself: its hop is known from the trace."},
     SignalInfo{Signal::signature, "signature",
                "The refusal matches a known refuser's packet shape (the table in dissect/signatures.cpp)."},
+    SignalInfo{Signal::trace_shared, "trace-shared",
+               "Located by the trace of another target of the same host whose answer was the same (same kind, "
+               "sender, hop and code): the routers' ICMP budgets allow few traces at once."},
+    SignalInfo{Signal::not_traced, "not-traced",
+               "No TTL-limited SYNs for this target: the routers' ICMP budgets, or the packet cap, were spent on "
+               "other targets of the same host."},
 };
 
 }  // namespace

@@ -55,6 +55,8 @@ enum class Signal : std::uint8_t {
   path_rewrites,         // the quoted SYN shows the path changed it (MSS, options, DSCP, NAT…)
   trace_reached_host,    // TTL-limited SYNs reached the host itself
   signature,             // the refusal matches a known refuser's packet shape
+  trace_shared,          // located by the trace of another target of the host that got the same answer
+  not_traced,            // no trace for this target (routers' ICMP budgets, packet cap)
 };
 
 struct SignalInfo {

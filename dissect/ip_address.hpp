@@ -3,6 +3,7 @@
 // canonical text form (dotted quad; RFC 5952 for IPv6).
 
 #include <array>
+#include <cstring>
 #include <compare>
 #include <cstdint>
 #include <functional>
@@ -36,7 +37,15 @@ class IpAddress {
   [[nodiscard]] bool is_limited_broadcast() const;
 
   friend auto operator<=>(const IpAddress&, const IpAddress&) = default;
-  friend bool operator==(const IpAddress&, const IpAddress&) = default;
+  // Two 64-bit compares: on the per-packet path (host and flow tables), a memcmp call costs.
+  friend bool operator==(const IpAddress& a, const IpAddress& b) {
+    std::uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.bytes_.data(), 8);
+    std::memcpy(&a1, a.bytes_.data() + 8, 8);
+    std::memcpy(&b0, b.bytes_.data(), 8);
+    std::memcpy(&b1, b.bytes_.data() + 8, 8);
+    return a.family_ == b.family_ && a0 == b0 && a1 == b1;
+  }
 
   [[nodiscard]] std::size_t hash() const;
 

@@ -20,7 +20,11 @@ struct SendLimits {
   static constexpr std::uint32_t hard_max_packets = 100'000;
   std::uint32_t max_packets = 10'000;
   double rate_pps = 100;  // default pace; --rate raises it
-  std::uint32_t burst = 10;
+  std::uint32_t burst = 32;  // one round of a 30-hop trace leaves at once
+
+  // The burst that goes with a rate: 32 packets, or 20 ms worth at high rates, so a fast
+  // run is paced by the bucket rather than by how often the prober wakes up.
+  [[nodiscard]] static std::uint32_t burst_for(double rate_pps);
 };
 
 // A token bucket: `rate` tokens a second, at most `burst` saved up. Time is passed in,
@@ -32,6 +36,8 @@ class TokenBucket {
   [[nodiscard]] std::int64_t wait_ns(Timestamp now);
   // Spends one token at `now` (call after waiting).
   void take(Timestamp now);
+  // Tokens saved up at `now` (below 1: the next packet must wait; below 0: overspent).
+  [[nodiscard]] double available(Timestamp now);
 
  private:
   void refill(Timestamp now);

@@ -24,13 +24,59 @@ Split split(Timestamp t) {
   return s;
 }
 
-}  // namespace
+// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days):
+// exact, and far cheaper than gmtime_r, which reports call for every time they print.
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+}
 
-std::string iso8601(Timestamp t) {
+void put_digits(char* at, std::uint64_t value, int width) {
+  for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+
+// Years outside 0000–9999 (only damaged or hand-made captures hold them).
+std::string iso8601_slow(Timestamp t) {
   const Split s = split(t);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", s.tm.tm_year + 1900,
                      s.tm.tm_mon + 1, s.tm.tm_mday, s.tm.tm_hour, s.tm.tm_min, s.tm.tm_sec,
                      s.fraction_ns);
+}
+
+}  // namespace
+
+std::string iso8601(Timestamp t) {
+  std::int64_t seconds = t.ns / 1'000'000'000;
+  std::int64_t fraction = t.ns % 1'000'000'000;
+  if (fraction < 0) { fraction += 1'000'000'000; --seconds; }
+  std::int64_t days = seconds / 86400;
+  std::int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) { second_of_day += 86400; --days; }
+  std::int64_t year = 0;
+  unsigned month = 0, day = 0;
+  civil_from_days(days, year, month, day);
+  if (year < 0 || year > 9999) return iso8601_slow(t);
+  std::string out(30, '-');  // YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ
+  put_digits(&out[0], static_cast<std::uint64_t>(year), 4);
+  put_digits(&out[5], month, 2);
+  put_digits(&out[8], day, 2);
+  out[10] = 'T';
+  put_digits(&out[11], static_cast<std::uint64_t>(second_of_day / 3600), 2);
+  out[13] = ':';
+  put_digits(&out[14], static_cast<std::uint64_t>(second_of_day / 60 % 60), 2);
+  out[16] = ':';
+  put_digits(&out[17], static_cast<std::uint64_t>(second_of_day % 60), 2);
+  out[19] = '.';
+  put_digits(&out[20], static_cast<std::uint64_t>(fraction), 9);
+  out[29] = 'Z';
+  return out;
 }
 
 std::optional<Timestamp> parse_iso8601(std::string_view text) {

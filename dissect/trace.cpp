@@ -69,12 +69,6 @@ ProbeAnswer classify(const Attempt& a) {
   return best;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 bool same_distance(double a, double b) { return std::abs(a - b) <= std::max(0.5, rtt_tolerance * std::max(a, b)); }
 
 const TraceHop* hop_at(const Trace& t, int hop) {
@@ -199,7 +193,9 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
         fmt::format("The RST arrives as if from hop {}, but its round-trip time places it at hop {}.", reset->ttl.hop,
                     *rtt_hop));
     name_middlebox(j, t, *rtt_hop);
-    j.confidence = std::max(j.confidence, 0.8);
+    // Timing alone against the TTL and the trace, which both say host: jitter can do
+    // this, so it is a lead, not a finding.
+    j.confidence = 0.55;
   }
 }
 
@@ -331,7 +327,9 @@ Trace build_trace(const std::vector<AttemptResult>& probes) {
       if (pa.answer->quote && hop.changes.empty())
         hop.changes = compare_quote(*attempt, attempt->transmissions[pa.answer->transmission], *pa.answer->quote);
     }
-    if (!rtts.empty()) hop.rtt_ms = median(rtts);
+    // The fastest answer: queueing and jitter only ever add delay, so the minimum is the
+    // hop's distance (a median of two or three samples follows one delayed answer).
+    if (!rtts.empty()) hop.rtt_ms = *std::min_element(rtts.begin(), rtts.end());
     trace.probes_per_hop = std::max(trace.probes_per_hop, static_cast<int>(list.size()));
     trace.hops.push_back(std::move(hop));
   }
@@ -411,6 +409,12 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
         fmt::format("TTL-limited SYNs reach the host itself from TTL {} on ({}).", h.hop, hop_answer_name(h.majority)));
     break;
   }
+  // Silence that ICMP rate limiting or loss may explain (answers that came and went) makes
+  // "dropped" a lead: a lost unreachable or a suppressed time-exceeded looks the same.
+  const bool rate_limited = std::any_of(j.evidence.begin(), j.evidence.end(), [](const Evidence& e) {
+    return e.signal == Signal::icmp_rate_limit_suspected;
+  });
+  if (j.verdict == Verdict::dropped && rate_limited) j.confidence = std::min(j.confidence, 0.55);
 }
 
 }  // namespace synprobe

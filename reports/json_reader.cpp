@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -294,12 +296,32 @@ AnalysisReport read_json_report(std::string_view text, const std::string& name) 
 AnalysisReport read_json_report_file(const std::string& path) {
   std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
   if (!in) throw Failure(ExitCode::input_unreadable, fmt::format("{}: {}", path, std::strerror(errno)));
+  // fopen() opens a directory too; only reading it fails (EISDIR). Say so by name.
+  struct stat st {};
+  if (in != stdin && ::fstat(::fileno(in), &st) == 0 && S_ISDIR(st.st_mode)) {
+    std::fclose(in);
+    throw Failure(ExitCode::input_unreadable, fmt::format("{}: is a directory", path));
+  }
+  // About 2 KB an attempt: the 150,000 attempts of a 10 GB capture fit; an endless input
+  // (/dev/zero, a pipe that never ends) must end with a message, not with memory exhausted.
+  constexpr std::size_t max_report_bytes = std::size_t{512} << 20;
   std::string text;
   char buffer[65536];
-  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;) text.append(buffer, n);
+  errno = 0;
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, in)) > 0;) {
+    text.append(buffer, n);
+    if (text.size() > max_report_bytes) {
+      if (in != stdin) std::fclose(in);
+      throw Failure(ExitCode::input_unreadable,
+                    fmt::format("{}: larger than {} MiB: not a synprobe report", path, max_report_bytes >> 20));
+    }
+  }
+  const int read_errno = errno;
   const bool failed = std::ferror(in) != 0;
   if (in != stdin) std::fclose(in);
-  if (failed) throw Failure(ExitCode::input_unreadable, fmt::format("{}: read failed", path));
+  if (failed)
+    throw Failure(ExitCode::input_unreadable,
+                  fmt::format("{}: read failed: {}", path, read_errno ? std::strerror(read_errno) : "I/O error"));
   return read_json_report(text, path == "-" ? "<stdin>" : path);
 }
 

@@ -185,17 +185,24 @@ void write_probe(JsonWriter& w, const ProbeSummary& p) {
   w.end_object();
 }
 
-}  // namespace
-
-std::string render_json(const AnalysisReport& report, const RenderOptions&) {
-  JsonWriter w;
+// The head and tail of the one JSON object. The attempts come between them, and the
+// fields known only at the end (finish time, what was read, the counts) after them, so
+// that the attempts can be written as they are judged. Key order means nothing in JSON;
+// the names and nesting are the contract.
+void write_head(JsonWriter& w, const RunInfo& run) {
   w.begin_object();
   w.field("tool", "synprobe");
-  w.field("version", report.run.version);
+  w.field("version", run.version);
   w.field("schema_version", json_schema_version);
-  w.field("mode", report.run.mode);
-  w.field("command", report.run.command_line);
-  w.field("started", iso8601(report.run.started));
+  w.field("mode", run.mode);
+  w.field("command", run.command_line);
+  w.field("started", iso8601(run.started));
+  w.key("attempts").begin_array();
+}
+
+void write_tail(JsonWriter& w, const AnalysisReport& report, std::uint64_t attempts,
+                const std::array<std::uint64_t, verdict_count>& counts) {
+  w.end_array();
   w.field("finished", iso8601(report.run.finished));
   w.field("interrupted", report.run.interrupted);
   if (report.probe) {
@@ -205,21 +212,59 @@ std::string render_json(const AnalysisReport& report, const RenderOptions&) {
     w.key("input");
     write_input(w, report.input);
   }
-
-  std::array<std::uint64_t, verdict_count> counts{};
-  for (const AttemptResult& r : report.attempts) ++counts[static_cast<std::size_t>(r.judgement.verdict)];
   w.key("summary").begin_object();
-  w.field("attempts", static_cast<std::uint64_t>(report.attempts.size()));
+  w.field("attempts", attempts);
   w.key("by_verdict").begin_object();
   for (std::size_t i = 0; i < verdict_count; ++i) w.field(verdict_name(static_cast<Verdict>(i)), counts[i]);
   w.end_object();
   w.end_object();
-
-  w.key("attempts").begin_array();
-  for (const AttemptResult& r : report.attempts) write_attempt(w, r);
-  w.end_array();
   w.end_object();
-  return w.str();
+}
+
+class JsonStream final : public ReportStream {
+ public:
+  using ReportStream::ReportStream;
+
+ private:
+  // Output leaves in pieces of about this size: few writes, little memory.
+  static constexpr std::size_t flush_at = 64 * 1024;
+
+  void write_attempt(const AttemptResult& r) override {
+    start();
+    synprobe::write_attempt(w_, r);
+    if (w_.pending_size() >= flush_at) flush();
+  }
+
+  void write_end(const AnalysisReport& report) override {
+    start();
+    write_tail(w_, report, attempts(), counts());
+    flush();
+    emit("\n");
+  }
+
+  void start() {
+    if (started_) return;
+    started_ = true;
+    write_head(w_, head().run);
+  }
+
+  void flush() {
+    emit(w_.pending());
+    w_.clear_pending();
+  }
+
+  JsonWriter w_;
+  bool started_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<ReportStream> stream_json(const RenderOptions&, TextSink sink) {
+  return std::make_unique<JsonStream>(std::move(sink));
+}
+
+std::string render_json(const AnalysisReport& report, const RenderOptions& options) {
+  return render_through_stream(stream_json, report, options);
 }
 
 }  // namespace synprobe

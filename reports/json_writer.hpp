@@ -43,6 +43,11 @@ class JsonWriter {
   }
 
   [[nodiscard]] std::string str() const { return out_ + "\n"; }
+  // The text written so far, in place: a streaming caller writes it out and clear()s it,
+  // keeping the nesting state, so the buffer never holds more than one attempt's worth.
+  [[nodiscard]] std::string_view pending() const { return out_; }
+  [[nodiscard]] std::size_t pending_size() const { return out_.size(); }
+  void clear_pending() { out_.clear(); }
 
  private:
   void before_value();
@@ -52,7 +57,7 @@ class JsonWriter {
   std::string out_;
   bool pretty_;
   // Per open container: whether it already holds an element.
-  std::vector<bool> has_element_;
+  std::vector<char> has_element_;  // not vector<bool>: its bit fiddling shows in profiles
   bool after_key_ = false;
 };
 

@@ -6,8 +6,8 @@ namespace synprobe {
 namespace {
 
 constexpr std::array table{
-    Renderer{"text", "aligned lines for a terminal, one per attempt, then a summary", render_text},
-    Renderer{"json", "one JSON object (schema: docs/schema/synprobe.schema.json)", render_json},
+    Renderer{"text", "aligned lines for a terminal, one per attempt, then a summary", render_text, stream_text},
+    Renderer{"json", "one JSON object (schema: docs/schema/synprobe.schema.json)", render_json, stream_json},
     Renderer{"md", "a Markdown report for a change request: finding, path, evidence, packets, next step",
              render_markdown},
     Renderer{"html", "the same report as one self-contained HTML page with a path diagram", render_html},
@@ -16,6 +16,16 @@ constexpr std::array table{
 }  // namespace
 
 std::span<const Renderer> renderers() { return table; }
+
+std::string render_through_stream(std::unique_ptr<ReportStream> (*stream)(const RenderOptions&, TextSink),
+                                  const AnalysisReport& report, const RenderOptions& options) {
+  std::string out;
+  const std::unique_ptr<ReportStream> s = stream(options, [&](std::string_view text) { out += text; });
+  s->begin(report);
+  for (const AttemptResult& r : report.attempts) s->add(r);
+  s->end(report);
+  return out;
+}
 
 const Renderer* renderer_for_file(std::string_view path) {
   const std::size_t dot = path.rfind('.');

@@ -2,6 +2,10 @@
 // Output modules: each renders the neutral AnalysisReport in one format. They are
 // listed in one table, which also validates --format and feeds --help.
 
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,10 +19,52 @@ struct RenderOptions {
   bool verbose = false;  // text: evidence lines under each attempt
 };
 
+// Where a streaming renderer writes its output, a piece at a time.
+using TextSink = std::function<void(std::string_view)>;
+
+// A renderer that writes as the attempts come, so that memory does not grow with them:
+// begin() with the report as known before the first packet (the run's mode, command and
+// start; it must outlive the stream), add() each attempt in order, then end() with the
+// finished report (run, input; its attempts are not read). Nothing is written before the
+// first attempt or end(), so a run that fails early leaves no half output.
+class ReportStream {
+ public:
+  explicit ReportStream(TextSink sink) : sink_(std::move(sink)) {}
+  virtual ~ReportStream() = default;
+  ReportStream(const ReportStream&) = delete;
+  ReportStream& operator=(const ReportStream&) = delete;
+
+  // The report as known before the first packet: what the head of the output needs.
+  void begin(const AnalysisReport& head) { head_ = &head; }
+  void add(const AttemptResult& r) {
+    ++counts_[static_cast<std::size_t>(r.judgement.verdict)];
+    ++attempts_;
+    write_attempt(r);
+  }
+  void end(const AnalysisReport& report) { write_end(report); }
+
+ protected:
+  virtual void write_attempt(const AttemptResult& r) = 0;
+  virtual void write_end(const AnalysisReport& report) = 0;
+  void emit(std::string_view text) { sink_(text); }
+  [[nodiscard]] const AnalysisReport& head() const { return *head_; }
+  [[nodiscard]] std::uint64_t attempts() const { return attempts_; }
+  [[nodiscard]] const std::array<std::uint64_t, verdict_count>& counts() const { return counts_; }
+
+ private:
+  TextSink sink_;
+  const AnalysisReport* head_ = nullptr;
+  std::uint64_t attempts_ = 0;
+  std::array<std::uint64_t, verdict_count> counts_{};
+};
+
 struct Renderer {
   std::string_view name;
   std::string_view description;
   std::string (*render)(const AnalysisReport& report, const RenderOptions& options);
+  // Streaming form, for formats that can write an attempt at a time (else nullptr: the
+  // report needs the whole list, e.g. Markdown and HTML summarise before they list).
+  std::unique_ptr<ReportStream> (*stream)(const RenderOptions& options, TextSink sink) = nullptr;
 };
 
 [[nodiscard]] std::span<const Renderer> renderers();
@@ -31,6 +77,11 @@ struct Renderer {
 // The renderers themselves (one file each).
 std::string render_text(const AnalysisReport& report, const RenderOptions& options);
 std::string render_json(const AnalysisReport& report, const RenderOptions& options);
+std::unique_ptr<ReportStream> stream_text(const RenderOptions& options, TextSink sink);
+std::unique_ptr<ReportStream> stream_json(const RenderOptions& options, TextSink sink);
+// Renders a whole report through a renderer's stream, into one string.
+std::string render_through_stream(std::unique_ptr<ReportStream> (*stream)(const RenderOptions&, TextSink),
+                                  const AnalysisReport& report, const RenderOptions& options);
 std::string render_markdown(const AnalysisReport& report, const RenderOptions& options);
 std::string render_html(const AnalysisReport& report, const RenderOptions& options);
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "dissect/trace_model.hpp"
 #include "narrative.hpp"
@@ -105,66 +106,120 @@ std::string hop_table(const AttemptResult& r, bool color) {
   return out;
 }
 
-}  // namespace
+// What every attempt prints under its line: the hop table and, with -v, the evidence.
+std::string details_of(const AttemptResult& r, const RenderOptions& options) {
+  std::string out = hop_table(r, options.color);
+  if (!options.verbose) return out;
+  const Judgement& j = r.judgement;
+  out += fmt::format("    confidence {:.2f}; {} SYN{}\n", j.confidence, r.attempt.syn_count,
+                     r.attempt.syn_count == 1 ? "" : "s");
+  for (const Evidence& e : j.evidence) out += fmt::format("    - {}: {}\n", signal_name(e.signal), e.detail);
+  return out;
+}
 
-std::string render_text(const AnalysisReport& report, const RenderOptions& options) {
-  std::vector<Row> rows;
-  rows.reserve(report.attempts.size());
-  for (const AttemptResult& r : report.attempts) rows.push_back(row_of(r));
+struct Widths {
+  std::size_t time, client, server, verdict, actor, hop, responder;
 
-  const Row header{"TIME (UTC)", "CLIENT", "SERVER", "VERDICT", "ACTOR", "HOP", "RESPONDER", "RTT",
-                   Verdict::inconclusive};
-  std::size_t w_time = header.time.size(), w_client = header.client.size(),
-              w_server = header.server.size(), w_verdict = header.verdict.size(),
-              w_actor = header.actor.size(), w_hop = header.hop.size(),
-              w_responder = header.responder.size();
-  for (const Row& r : rows) {
-    w_time = std::max(w_time, r.time.size());
-    w_client = std::max(w_client, r.client.size());
-    w_server = std::max(w_server, r.server.size());
-    w_verdict = std::max(w_verdict, r.verdict.size());
-    w_actor = std::max(w_actor, r.actor.size());
-    w_hop = std::max(w_hop, r.hop.size());
-    w_responder = std::max(w_responder, r.responder.size());
+  void fit(const Row& r) {
+    time = std::max(time, r.time.size());
+    client = std::max(client, r.client.size());
+    server = std::max(server, r.server.size());
+    verdict = std::max(verdict, r.verdict.size());
+    actor = std::max(actor, r.actor.size());
+    hop = std::max(hop, r.hop.size());
+    responder = std::max(responder, r.responder.size());
+  }
+};
+
+const Row header_row{"TIME (UTC)", "CLIENT", "SERVER", "VERDICT", "ACTOR", "HOP", "RESPONDER", "RTT",
+                     Verdict::inconclusive};
+
+// Streams the table. Columns are as wide as their widest value among the first
+// `lookahead` attempts, which are held back until then; a longer value later pushes its
+// own line out of alignment instead of holding every line in memory. A capture with up
+// to `lookahead` attempts prints exactly as if the whole list had been measured.
+class TextStream final : public ReportStream {
+ public:
+  TextStream(const RenderOptions& options, TextSink sink) : ReportStream(std::move(sink)), options_(options) {}
+
+ private:
+  static constexpr std::size_t lookahead = 1000;
+
+  void write_attempt(const AttemptResult& r) override {
+    Held h{row_of(r), details_of(r, options_)};
+    if (widths_) {
+      emit(line(h.row, false) + h.details);
+      return;
+    }
+    held_.push_back(std::move(h));
+    if (held_.size() >= lookahead) release_held();
   }
 
-  const std::string_view reset = options.color ? "\x1b[0m" : "";
-  auto line = [&](const Row& r, bool is_header) {
-    const std::string_view on = options.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
+  void write_end(const AnalysisReport& report) override {
+    if (!widths_) release_held();
+    emit(summary(report));
+  }
+
+  void release_held() {
+    Widths w{header_row.time.size(),    header_row.client.size(), header_row.server.size(),
+             header_row.verdict.size(), header_row.actor.size(),  header_row.hop.size(),
+             header_row.responder.size()};
+    for (const Held& h : held_) w.fit(h.row);
+    widths_ = w;
+    std::string out;
+    if (!held_.empty()) out += line(header_row, true);
+    for (const Held& h : held_) out += line(h.row, false) + h.details;
+    held_.clear();
+    held_.shrink_to_fit();
+    emit(out);
+  }
+
+  std::string line(const Row& r, bool is_header) const {
+    const Widths& w = *widths_;
+    const std::string_view reset = options_.color ? "\x1b[0m" : "";
+    const std::string_view on = options_.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
     const std::string_view arrow = is_header ? "   " : " → ";
-    std::string verdict = fmt::format("{:<{}}", r.verdict, w_verdict);
+    std::string verdict = fmt::format("{:<{}}", r.verdict, w.verdict);
     if (!on.empty()) verdict = fmt::format("{}{}{}", on, verdict, reset);
-    return fmt::format("{:<{}}  {:<{}}{}{:<{}}  {}  {:<{}}  {:>{}}  {:<{}}  {}\n", r.time, w_time,
-                       r.client, w_client, arrow, r.server, w_server, verdict, r.actor, w_actor,
-                       r.hop, w_hop, r.responder, w_responder, r.rtt);
+    return fmt::format("{:<{}}  {:<{}}{}{:<{}}  {}  {:<{}}  {:>{}}  {:<{}}  {}\n", r.time, w.time, r.client,
+                       w.client, arrow, r.server, w.server, verdict, r.actor, w.actor, r.hop, w.hop,
+                       r.responder, w.responder, r.rtt);
+  }
+
+  std::string summary(const AnalysisReport& report) const {
+    std::string counted;
+    for (std::size_t i = 0; i < verdict_count; ++i) {
+      if (!counts()[i]) continue;
+      counted += fmt::format("{}{} {}", counted.empty() ? "" : ", ", counts()[i], verdict_name(static_cast<Verdict>(i)));
+    }
+    std::string out;
+    if (attempts() > 0) out += '\n';
+    out += fmt::format("{} connection attempt{}{}{}\n", attempts(), attempts() == 1 ? "" : "s",
+                       counted.empty() ? "" : ": ", counted);
+    if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
+    if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
+    if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
+    return out;
+  }
+
+  struct Held {
+    Row row;
+    std::string details;
   };
 
-  std::string out;
-  if (!rows.empty()) out += line(header, true);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    out += line(rows[i], false);
-    out += hop_table(report.attempts[i], options.color);
-    if (!options.verbose) continue;
-    const Judgement& j = report.attempts[i].judgement;
-    out += fmt::format("    confidence {:.2f}; {} SYN{}\n", j.confidence, report.attempts[i].attempt.syn_count,
-                       report.attempts[i].attempt.syn_count == 1 ? "" : "s");
-    for (const Evidence& e : j.evidence) out += fmt::format("    - {}: {}\n", signal_name(e.signal), e.detail);
-  }
+  RenderOptions options_;
+  std::vector<Held> held_;
+  std::optional<Widths> widths_;  // set once the held attempts are out
+};
 
-  std::array<std::uint64_t, verdict_count> counts{};
-  for (const AttemptResult& r : report.attempts) ++counts[static_cast<std::size_t>(r.judgement.verdict)];
-  std::string summary;
-  for (std::size_t i = 0; i < verdict_count; ++i) {
-    if (!counts[i]) continue;
-    summary += fmt::format("{}{} {}", summary.empty() ? "" : ", ", counts[i], verdict_name(static_cast<Verdict>(i)));
-  }
-  if (!rows.empty()) out += '\n';
-  out += fmt::format("{} connection attempt{}{}{}\n", rows.size(), rows.size() == 1 ? "" : "s",
-                     summary.empty() ? "" : ": ", summary);
-  if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
-  if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
-  if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
-  return out;
+}  // namespace
+
+std::unique_ptr<ReportStream> stream_text(const RenderOptions& options, TextSink sink) {
+  return std::make_unique<TextStream>(options, std::move(sink));
+}
+
+std::string render_text(const AnalysisReport& report, const RenderOptions& options) {
+  return render_through_stream(stream_text, report, options);
 }
 
 }  // namespace synprobe

@@ -17,6 +17,11 @@ packages=(
   chromium
   # benchmarks (tests/bench, docs/BENCHMARKS.md): peak RSS, instruction counts, heap profiles
   time valgrind
+  # hardening (docs/HARDENING.md; scripts/test.sh runs it): the fuzz preset is clang 14 with
+  # libFuzzer and the sanitizer runtimes (libclang-rt-14-dev); llvm brings llvm-symbolizer
+  # for readable stacks in fuzzer and sanitizer reports; util-linux's unshare and setpriv
+  # run the namespace and unprivileged-user tests (present on Debian, listed to be sure)
+  clang libclang-rt-14-dev llvm util-linux
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <memory>
 #include <ostream>
 
 #include "capture/clock.hpp"
 #include "capture/offline_analysis.hpp"
 #include "dissect/error.hpp"
+#include "reports/atomic_file.hpp"
 #include "version.hpp"
 
 namespace synprobe {
@@ -22,7 +25,120 @@ std::optional<std::string> filter_of(const AnalyzeOptions& o) {
   return joined;
 }
 
+std::string size_text(double bytes) {
+  if (bytes >= 1e9) return fmt::format("{:.1f} GB", bytes / 1e9);
+  if (bytes >= 1e6) return fmt::format("{:.0f} MB", bytes / 1e6);
+  return fmt::format("{:.0f} kB", bytes / 1e3);
+}
+
+// Writes the output as it is rendered: to stdout, or into the -o file's temporary.
+class OutputStream {
+ public:
+  OutputStream(const std::string& path, Environment& env, ProgressLine& progress)
+      : env_(env), progress_(progress), shares_terminal_(path == "-" && env.stdout_is_terminal) {
+    if (path != "-") file_ = std::make_unique<AtomicFile>(path);
+  }
+
+  void write(std::string_view text) {
+    if (shares_terminal_) progress_.clear();
+    if (file_) {
+      file_->write(text);
+    } else {
+      env_.out.write(text.data(), static_cast<std::streamsize>(text.size()));
+      if (!env_.out) throw Failure(ExitCode::output, "cannot write to standard output");
+    }
+  }
+
+  void commit() {
+    if (file_) {
+      file_->commit();
+      return;
+    }
+    env_.out.flush();
+    if (!env_.out) throw Failure(ExitCode::output, "cannot write to standard output");
+  }
+
+ private:
+  Environment& env_;
+  ProgressLine& progress_;
+  bool shares_terminal_;
+  std::unique_ptr<AtomicFile> file_;
+};
+
+RunInfo run_info(const std::string& command_line) {
+  RunInfo run;
+  run.mode = "analyze";
+  run.version = SYNPROBE_VERSION;
+  run.command_line = command_line;
+  run.started = wall_clock_now();
+  return run;
+}
+
+// Text and JSON stream: each attempt is written once judged, so memory stays flat
+// whatever the capture's size.
+AnalysisReport analyze_streaming(const OfflineOptions& offline, const Renderer& renderer, const RunInfo& run,
+                                 const AnalyzeOptions& options, Environment& env, ProgressLine& progress) {
+  OutputStream out(options.output.output, env, progress);
+  AnalysisReport head;
+  head.run = run;
+  const std::unique_ptr<ReportStream> stream = renderer.stream(
+      render_options_for(options.output, env), [&](std::string_view text) { out.write(text); });
+  stream->begin(head);
+  AnalysisReport report = analyze_capture(offline, [&](AttemptResult&& r) { stream->add(r); });
+  report.run = run;
+  report.run.finished = wall_clock_now();
+  progress.clear();
+  stream->end(report);
+  out.commit();
+  return report;
+}
+
+// Markdown and HTML summarise before they list, and --report writes a second document:
+// these hold every attempt until the end (memory grows with the attempts).
+AnalysisReport analyze_whole(const OfflineOptions& offline, const RunInfo& run, const AnalyzeOptions& options,
+                             Environment& env, ProgressLine& progress) {
+  AnalysisReport report = analyze_capture(offline);
+  report.run = run;
+  report.run.finished = wall_clock_now();
+  progress.clear();
+  emit_report(report, options.output, env);
+  return report;
+}
+
 }  // namespace
+
+ProgressLine::ProgressLine(std::ostream& err, bool enabled, Clock::duration delay)
+    : err_(err), enabled_(enabled), delay_(delay) {}
+
+ProgressLine::~ProgressLine() { clear(); }
+
+void ProgressLine::update(std::uint64_t done, std::optional<std::uint64_t> total) {
+  if (!enabled_) return;
+  const Clock::time_point now = Clock::now();
+  if (now - start_ < delay_ || now - drawn_ < redraw_every) return;
+  drawn_ = now;
+  const double seconds = std::chrono::duration<double>(now - start_).count();
+  err_ << "\r" << progress_text(done, total, seconds) << "\x1b[K" << std::flush;
+  shown_ = true;
+}
+
+void ProgressLine::clear() {
+  if (!shown_) return;
+  err_ << "\r\x1b[K" << std::flush;
+  shown_ = false;
+}
+
+std::string progress_text(std::uint64_t done, std::optional<std::uint64_t> total, double seconds) {
+  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0;
+  const std::string speed = size_text(rate) + "/s";
+  if (!total || *total == 0) return fmt::format("synprobe: {} read, {}", size_text(static_cast<double>(done)), speed);
+  const double fraction = std::min(1.0, static_cast<double>(done) / static_cast<double>(*total));
+  std::string text = fmt::format("synprobe: {} of {} ({:.0f}%), {}", size_text(static_cast<double>(done)),
+                                 size_text(static_cast<double>(*total)), fraction * 100, speed);
+  if (rate > 0 && done < *total)
+    text += fmt::format(", {:.0f} s left", static_cast<double>(*total - done) / rate);
+  return text;
+}
 
 CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
   CLI::App* cmd = app.add_subcommand(
@@ -46,15 +162,15 @@ int run_analyze(const AnalyzeOptions& options, const std::string& command_line, 
   offline.path = options.file;
   offline.filter = filter_of(options);
   offline.digest = !options.output.report.empty();
+  ProgressLine progress(env.err, env.stderr_is_terminal, std::chrono::seconds(1));
+  offline.progress = [&](std::uint64_t done, std::optional<std::uint64_t> total) { progress.update(done, total); };
 
-  const Timestamp started = wall_clock_now();
-  AnalysisReport report = analyze_capture(offline);
-  report.run.mode = "analyze";
-  report.run.version = SYNPROBE_VERSION;
-  report.run.command_line = command_line;
-  report.run.started = started;
-  report.run.finished = wall_clock_now();
-  emit_report(report, options.output, env);
+  const Renderer* renderer = find_renderer(options.output.json ? "json" : options.output.format);
+  if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.output.format));
+  const RunInfo run = run_info(command_line);
+  const AnalysisReport report = renderer->stream && options.output.report.empty()
+                                    ? analyze_streaming(offline, *renderer, run, options, env, progress)
+                                    : analyze_whole(offline, run, options, env, progress);
 
   if (report.input.damage) {
     env.err << fmt::format("synprobe: input damaged, results cover what came before: {}\n",

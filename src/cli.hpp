@@ -13,6 +13,7 @@ struct Environment {
   std::ostream& err;
   bool stdout_is_terminal = false;
   bool no_color = false;  // NO_COLOR is set and not empty
+  bool stderr_is_terminal = false;  // progress lines go there only when it is
 };
 
 // Runs `synprobe args...` (args excludes the program name); returns the exit code.

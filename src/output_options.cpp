@@ -40,14 +40,18 @@ void write_output(const std::string& path, const std::string& text, Environment&
   }
 }
 
-void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env) {
-  const Renderer* renderer = find_renderer(options.json ? "json" : options.format);
-  if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.format));
+RenderOptions render_options_for(const OutputOptions& options, const Environment& env) {
   RenderOptions render;
   const bool to_terminal = options.output == "-" && env.stdout_is_terminal;
   render.color = !env.no_color && (options.color == "always" || (options.color == "auto" && to_terminal));
   render.verbose = options.verbose;
-  const std::string text = renderer->render(report, render);
+  return render;
+}
+
+void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env) {
+  const Renderer* renderer = find_renderer(options.json ? "json" : options.format);
+  if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.format));
+  const std::string text = renderer->render(report, render_options_for(options, env));
   // The report file first: if it cannot be written, nothing half-done reaches stdout.
   if (!options.report.empty()) {
     RenderOptions plain;

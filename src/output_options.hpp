@@ -20,6 +20,8 @@ struct OutputOptions {
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);
+// How the output is to look: colour for a terminal (unless NO_COLOR), -v.
+[[nodiscard]] RenderOptions render_options_for(const OutputOptions& options, const Environment& env);
 // Renders and writes the report (atomically when -o names a file).
 void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env);
 // Writes text to standard output ("-") or atomically to a file.

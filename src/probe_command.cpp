@@ -74,10 +74,14 @@ bool may_write(const struct stat& st, const Identity& who) {
 }
 
 void check_writable_by(const std::string& path, const Identity& who) {
-  if (path == "-" || who.uid == 0) return;
-  // A device or pipe (/dev/null) is written in place: its own mode decides.
+  if (path == "-") return;
   struct stat target {};
-  if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode) && !S_ISDIR(target.st_mode)) {
+  const bool exists = ::stat(path.c_str(), &target) == 0;
+  // Refused before anything is sent, not after the run (write_file_atomically would).
+  if (exists && S_ISDIR(target.st_mode)) throw Failure(ExitCode::output, fmt::format("{}: is a directory", path));
+  if (who.uid == 0) return;
+  // A device or pipe (/dev/null) is written in place: its own mode decides.
+  if (exists && !S_ISREG(target.st_mode)) {
     if (!may_write(target, who))
       throw Failure(ExitCode::output, fmt::format("{}: user '{}' cannot write it", path, who.user));
     return;
@@ -190,6 +194,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   }
   if (o.control_ports) o.probe.control_ports = parse_port_list(*o.control_ports);
   o.probe.baseline = !o.no_baseline;
+  o.probe.limits.burst = SendLimits::burst_for(o.probe.limits.rate_pps);
   o.probe.trace = mode == "trace" ? TraceMode::always : o.no_trace ? TraceMode::never : TraceMode::automatic;
   o.probe.targets = resolve_targets(o);
 

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "dissect/error.hpp"
+#include "dissect/ip_address.hpp"
 
 namespace synprobe {
 namespace {
@@ -56,6 +57,11 @@ TargetSpec parse_target(std::string_view text) {
     if (close == std::string_view::npos)
       throw Failure(ExitCode::usage, fmt::format("bad target '{}': missing ']'", text));
     spec.host = std::string(text.substr(1, close - 1));
+    if (spec.host.empty()) throw Failure(ExitCode::usage, fmt::format("bad target '{}': no host", text));
+    // Brackets say "an IPv6 address": never hand what is inside them to a resolver.
+    const std::optional<IpAddress> literal = IpAddress::parse(std::string_view(spec.host).substr(0, spec.host.find('%')));
+    if (!literal || literal->is_v4())
+      throw Failure(ExitCode::usage, fmt::format("bad target '{}': '{}' is not an IPv6 address", text, spec.host));
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty()) {
       if (rest.front() != ':' || rest.size() == 1)

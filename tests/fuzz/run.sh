@@ -12,7 +12,8 @@
 #   FUZZ_NO_LOG=1    do not append to docs/HARDENING.md
 #   SYNPROBE_SHARED_DIR  the shared material (default: ../shared); its corpus/robustness
 #                    files seed the capture and frame targets when present (read in place)
-# Exit status: 0 when no target found anything, 1 when one did (the inputs are kept).
+# Exit status: 0 when no target found anything, 1 when one did (the inputs are kept) or a
+# fuzzer did not run to its time (its log's end is printed).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -67,8 +68,9 @@ fuzz_one() {
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
       -max_len="$(max_len "$t")" -print_final_stats=1 -artifact_prefix="$artifacts" "${dict[@]}" \
-      "$corpus" "${seed_dirs[@]}" >"$work/$t.log" 2>&1 || true
+      "$corpus" "${seed_dirs[@]}" >"$work/$t.log" 2>&1 && rc=0 || rc=$?
   echo $(( $(date +%s) - t0 )) >"$work/$t.seconds"
+  echo "$rc" >"$work/$t.status"
 }
 
 pids=()
@@ -102,6 +104,14 @@ for t in "${targets[@]}"; do
     findings+=("$kind $t-$hash")
     found=1
   done
+  # libFuzzer exits 0 when its time is up; anything else without an input to show for it
+  # (it did not start, a seed broke it before fuzzing, the build is not a fuzzer) is a
+  # failure too, not a quiet "none".
+  rc=$(cat "$work/$t.status")
+  if [ ${#findings[@]} -eq 0 ] && { [ "$rc" != 0 ] || [ -z "$execs" ]; }; then
+    findings+=("error: exit $rc, ${execs:-no} execs, no input kept")
+    found=1
+  fi
   summary=$( [ ${#findings[@]} -eq 0 ] && echo none || (IFS=,; echo "${findings[*]}") )
   echo "run.sh: $t: ${ran} s, ${execs:-?} execs (${rate:-?}/s), ${units:-?} new units, findings: $summary"
   if [ ${#findings[@]} -gt 0 ]; then

@@ -26,6 +26,19 @@ probes IPv4 and IPv6 at once; every check makes three runs in a row (--runs).
              be right or inconclusive; where right, actor, hop (a drop's hop_range
              covering the truth) must be right and the responder right or null.
 
+  timing     issue 4's "a full trace of a 30-hop budget finishes in about one round trip
+             plus the timeout": `trace` of the drops at r2 (94) and at the server (85),
+             with the host's distance known from its baseline and without (--no-baseline:
+             the whole 30-hop budget), and of r2's reset (90), each within a bound of
+             the timeout plus the --interval of the second SYN plus a margin; and
+             `probe -p 90,94` (two traces of one host sharing the routers' budgets).
+  shared     many targets of one host refused alike: r2 REJECTs 9000-9011 with
+             tcp-reset and DROPs 9100-9111 (rules added for this check). The resets
+             are traced once per host and the others located by that trace
+             (trace-shared); of the drops at most 8 per host are traced (each its own:
+             two silent ports may be dropped at different hops), the rest say
+             not-traced and give no hop; every verdict right, within a time bound.
+
 Between runs the check waits --gap seconds so that the routers' ICMP budgets (Linux:
 a burst of 6, then one error a second per destination) refill: synprobe is judged on
 what one run can see, not on what the previous run used up.
@@ -354,9 +367,116 @@ def cmd_loss(args, validator):
     return chk.report(truth)
 
 
+def timed_runs(chk, lab, args, validator, plan):
+    """plan: (mode, command, ports, extra, limit_s); like runs(), and each run must end within limit_s."""
+    for n in range(1, args.runs + 1):
+        for mode, command, ports, extra, limit in plan:
+            result, err, took = run_synprobe(lab, args, command, ports, extra)
+            if err:
+                chk.fail(f"{mode} run {n}: {err}")
+                continue
+            ok = judge_run(chk, lab, validator, mode, n, result, ports, exact_problems)
+            slow = took > limit
+            if slow:
+                chk.fail(f"{mode} run {n} ({command} -p {','.join(map(str, ports))} {' '.join(extra)}): "
+                         f"took {took:.2f} s, more than {limit:.2f} s")
+            log(f"{mode} run {n} ({command} -p {','.join(map(str, ports))} {' '.join(extra)}): "
+                f"{'ok' if ok and not slow else 'problem(s)'} ({took:.2f} s, limit {limit:.2f} s)")
+            time.sleep(args.gap)
+
+
+def cmd_timing(args, validator):
+    chk = Check("timing")
+    lab = ScenarioLab(args, "t")
+    interval = 0.2  # synprobe's default --interval: the second SYN leaves that much later
+    # The SYNs' timeout, the second SYN's interval, and a margin for the last answers and
+    # for starting the process in the namespace (measured: 0.1-0.2 s).
+    drop_limit = args.timeout + interval + 0.6
+    try:
+        lab.up()
+        timed_runs(chk, lab, args, validator, [
+            ("trace", "trace", [94], (), drop_limit),
+            ("trace", "trace", [85], (), drop_limit),
+            ("nobase", "trace", [94], ("--no-baseline",), drop_limit + 0.5),
+            ("trace", "trace", [90], (), 1.0),
+            ("probe", "probe", [90, 94], (), drop_limit),
+        ])
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
+SHARED_RESETS = list(range(9000, 9012))
+SHARED_DROPS = list(range(9100, 9112))
+MAX_TRACES_PER_HOST = 8  # capture/prober.cpp
+
+
+def add_shared_rules(lab):
+    for tool in ("iptables", "ip6tables"):
+        for ports, target in ((SHARED_RESETS, ["REJECT", "--reject-with", "tcp-reset"]),
+                              (SHARED_DROPS, ["DROP"])):
+            r = lab.run("exec", "r2", tool, "-I", "FORWARD", "-p", "tcp", "--dport",
+                        f"{ports[0]}:{ports[-1]}", "-j", *target, timeout=20, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError(f"r2 {tool}: {r.stderr.strip()}")
+
+
+def cmd_shared(args, validator):
+    chk = Check("shared")
+    lab = ScenarioLab(args, "h")
+    for port in SHARED_RESETS:
+        TRUTH[port] = TRUTH[90]
+    for port in SHARED_DROPS:
+        TRUTH[port] = TRUTH[94]
+
+    def judge(a, want):
+        sig = signals(a)
+        if "not-traced" in sig:
+            # Untraced drops: the verdict stands, no location may be claimed.
+            bad = [] if a.get("verdict") == want["verdict"] else [f"verdict {a.get('verdict')!r}"]
+            if a.get("hop") is not None or a.get("hop_range") is not None:
+                bad.append(f"not traced, yet hop {a.get('hop')!r} / range {a.get('hop_range')!r}")
+            return bad
+        return exact_problems(a, want)
+
+    try:
+        lab.up()
+        add_shared_rules(lab)
+        for n in range(1, args.runs + 1):
+            for ports, limit in ((SHARED_RESETS, 1.5), (SHARED_DROPS, 8.0)):
+                result, err, took = run_synprobe(lab, args, "probe", ports)
+                if err:
+                    chk.fail(f"run {n}: {err}")
+                    continue
+                judge_run(chk, lab, validator, "probe", n, result, ports, judge)
+                for family in (4, 6):
+                    mine = [a for a in result["attempts"] if a["family"] == family]
+                    shared = sum("trace-shared" in signals(a) for a in mine)
+                    untraced = sum("not-traced" in signals(a) for a in mine)
+                    traced = len(mine) - shared - untraced
+                    if ports is SHARED_RESETS and shared < len(ports) - 1:
+                        chk.fail(f"run {n}: IPv{family} resets: {shared} of {len(ports)} located by a shared "
+                                 f"trace, expected all but one")
+                    if ports is SHARED_DROPS and (traced > MAX_TRACES_PER_HOST or shared or
+                                                  untraced != len(ports) - traced):
+                        chk.fail(f"run {n}: IPv{family} drops: {traced} traced, {shared} shared, {untraced} "
+                                 f"not traced (at most {MAX_TRACES_PER_HOST} traced, none shared)")
+                    log(f"run {n} IPv{family} {ports[0]}-{ports[-1]}: {traced} traced, {shared} shared, "
+                        f"{untraced} not traced")
+                if took > limit:
+                    chk.fail(f"run {n} ({ports[0]}-{ports[-1]}): took {took:.2f} s, more than {limit} s")
+                log(f"run {n} probe -p {ports[0]}-{ports[-1]}: {took:.2f} s (limit {limit} s)")
+                time.sleep(args.gap)
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
+    return chk.report(truth)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss"])
+    parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss", "timing", "shared"])
     parser.add_argument("--synprobe", required=True)
     parser.add_argument("--lab", required=True, help="tests/lab/lab.sh")
     parser.add_argument("--delay", help="splab-delay (default: lab.sh finds or builds one)")
@@ -370,7 +490,8 @@ def main():
     args = parser.parse_args()
     args.before_run = None
     if args.gap is None:
-        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0}[args.check]
+        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "timing": 3.0,
+                    "shared": 6.0}[args.check]
     if os.geteuid() != 0:
         print("lab test: needs root, skipped")
         return 77
@@ -384,7 +505,7 @@ def main():
     validator = cp.load_validator(args.schema)
     t0 = time.monotonic()
     rc = {"forging": cmd_forging, "silent": cmd_silent, "ratelimit": cmd_ratelimit,
-          "loss": cmd_loss}[args.check](args, validator)
+          "loss": cmd_loss, "timing": cmd_timing, "shared": cmd_shared}[args.check](args, validator)
     log(f"{args.check}: {time.monotonic() - t0:.1f} s")
     return rc
 

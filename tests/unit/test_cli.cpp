@@ -25,7 +25,7 @@ struct Run {
 
 Run cli(const std::vector<std::string>& args, bool no_color = false, bool terminal = false) {
   std::ostringstream out, err;
-  Environment env{out, err, terminal, no_color};
+  Environment env{out, err, terminal, no_color, false};
   Run r;
   r.code = run(args, env);
   r.out = out.str();

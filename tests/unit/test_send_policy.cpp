@@ -101,3 +101,21 @@ TEST_CASE("token bucket: a non-integer interval rounds the wait up, never down",
   CHECK(wait == 333'333'334);
   CHECK(bucket.wait_ns(Timestamp{now.ns + wait}) == 0);
 }
+
+TEST_CASE("send limits: the burst is 32 packets, or 20 ms worth at high rates", "[send-policy]") {
+  CHECK(SendLimits{}.burst == 32);
+  CHECK(SendLimits::burst_for(100) == 32);
+  CHECK(SendLimits::burst_for(1600) == 32);
+  CHECK(SendLimits::burst_for(10'000) == 200);
+  CHECK(SendLimits::burst_for(100'000) == 2000);
+}
+
+TEST_CASE("token bucket: available() counts the tokens saved up, refilled by time", "[send-policy]") {
+  TokenBucket bucket(1.0, 6);
+  const Timestamp start{1'000'000'000};
+  CHECK(bucket.available(start) == Approx(6));
+  for (int i = 0; i < 8; ++i) bucket.take(start);  // overspent: a model may go below zero
+  CHECK(bucket.available(start) == Approx(-2));
+  CHECK(bucket.available(Timestamp{start.ns + 2'500'000'000}) == Approx(0.5));
+  CHECK(bucket.available(Timestamp{start.ns + 60'000'000'000}) == Approx(6));
+}

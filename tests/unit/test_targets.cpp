@@ -58,7 +58,8 @@ TEST_CASE("targets: bad targets are usage errors naming the problem", "[targets]
     const char* says;  // a part of the message
   };
   for (const Case& c : {Case{"", "empty"}, Case{"[::1", "]"}, Case{"[::1]x", "[::1]x"}, Case{"[::1]:", "[::1]:"},
-                        Case{"[]:80", "no host"}, Case{":80", "no host"}, Case{"h:", "h:"}, Case{"h:0", "'0'"},
+                        Case{"[]:80", "no host"}, Case{"[2001:db8::zz]:80", "is not an IPv6 address"},
+                        Case{"[198.18.4.10]:80", "is not an IPv6 address"}, Case{":80", "no host"}, Case{"h:", "h:"}, Case{"h:0", "'0'"},
                         Case{"h:65536", "'65536'"}, Case{"h:5-3", "5-3"}, Case{"h:abc", "'abc'"},
                         Case{"h:-5", "-5"}, Case{"h:80,", "80,"}, Case{"h:+80", "+80"}, Case{"h:80 ", "80 "}}) {
     INFO("'" << c.text << "'");

@@ -1,0 +1,31 @@
+#include "router_budget.hpp"
+
+#include <algorithm>
+
+namespace synprobe {
+
+bool RouterBudgets::allows(const RouterKey& key, Timestamp now, double wait_s,
+                           const std::function<bool(std::uint64_t)>& surely_reached) {
+  Router& r = routers_[key];
+  std::erase_if(r.in_flight, [&](const auto& entry) {
+    const auto& [probe, sent] = entry;
+    if (now.seconds_since(sent) <= wait_s) return false;
+    if (surely_reached(probe)) r.bucket.take(now);
+    return true;
+  });
+  return r.bucket.available(now) - static_cast<double>(r.in_flight.size()) >= 1;
+}
+
+void RouterBudgets::on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at) {
+  routers_[key].in_flight.emplace_back(probe, at);
+}
+
+void RouterBudgets::on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent) {
+  Router& r = routers_[key];
+  std::erase_if(r.in_flight, [&](const auto& entry) { return entry.first == probe; });
+  if (router_spent) r.bucket.take(at);
+}
+
+void RouterBudgets::on_other_error(const RouterKey& key, Timestamp at) { routers_[key].bucket.take(at); }
+
+}  // namespace synprobe

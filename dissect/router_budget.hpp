@@ -1,0 +1,55 @@
+#pragma once
+// What the routers on a path will still answer. Routers rate-limit the ICMP errors they
+// send toward each destination (Linux: a burst of 6, then one a second), and every trace
+// of a run spends the same routers' budgets: a TTL-limited SYN sent to a router whose
+// budget is spent draws nothing, and reads as a drop. This model lets the prober send one
+// only when the router at that TTL should still answer it. Pure: time is passed in.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "ip_address.hpp"
+#include "send_policy.hpp"
+#include "timestamp.hpp"
+
+namespace synprobe {
+
+// The router at `ttl` hops on the way out of `source` (the budget is per destination:
+// our address).
+struct RouterKey {
+  IpAddress source;
+  int ttl = 0;
+  friend auto operator<=>(const RouterKey&, const RouterKey&) = default;
+};
+
+class RouterBudgets {
+ public:
+  // One less than Linux's burst: the model cannot see answers lost on the way back, nor
+  // every error a router sent for other traffic to us.
+  static constexpr std::uint32_t burst = 5;
+  static constexpr double refill_per_second = 1.0;
+
+  // Whether one more probe may go to the router at `now`, counting those still on their
+  // way. Probes on their way for longer than `wait_s` are given up first: one that drew
+  // nothing cost the router nothing if it may never have got there (dropped on the way),
+  // but one that `surely_reached` the router found its budget spent (by an earlier run, by
+  // other traffic to us): that silence is charged, so the model catches up.
+  [[nodiscard]] bool allows(const RouterKey& key, Timestamp now, double wait_s,
+                            const std::function<bool(std::uint64_t probe)>& surely_reached);
+  void on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at);
+  // An answer to a probe: `router_spent` when it is the router's own ICMP error.
+  void on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent);
+  // An ICMP error the router sent us for other traffic: one message of its budget.
+  void on_other_error(const RouterKey& key, Timestamp at);
+
+ private:
+  struct Router {
+    TokenBucket bucket{refill_per_second, burst};
+    std::vector<std::pair<std::uint64_t, Timestamp>> in_flight;  // probe, sent at
+  };
+  std::map<RouterKey, Router> routers_;
+};
+
+}  // namespace synprobe

@@ -1,0 +1,318 @@
+// Streaming analysis (constant memory): attempts are judged once settled, handed over in
+// order of first appearance and forgotten; the verdicts match the keep-everything mode
+// when the baselines are the same. Also the streaming renderers and the progress line.
+#include <catch2/catch.hpp>
+
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "analyze_command.hpp"
+#include "capture/capture_file.hpp"
+#include "dissect/analyzer.hpp"
+#include "dissect/decode.hpp"
+#include "dissect/plain_tcp.hpp"
+#include "packet_builder.hpp"
+#include "reports/renderer.hpp"
+
+using namespace synprobe;
+using pb::ByteVec;
+using pb::ms;
+using pb::sec;
+using pb::t0;
+
+namespace {
+
+const std::string client = "10.0.0.1";
+const std::string server = "192.0.2.7";
+constexpr std::uint16_t sport = 443;
+
+// One open attempt (SYN, SYN/ACK, ACK) from client port `cport` at `ts`, the server's
+// data packet before it as its baseline, and one data packet back to the client.
+std::vector<std::pair<std::int64_t, ByteVec>> open_attempt(std::int64_t ts, std::uint16_t cport) {
+  const std::uint32_t isn = 1000u * cport;
+  return {
+      {ts, pb::make_ack(server, client, sport, 50000, 1, 1, {.ttl = 60, .id = 7})},
+      {ts + 1 * ms, pb::make_syn(client, server, cport, sport, isn)},
+      {ts + 21 * ms, pb::make_syn_ack(server, client, sport, cport, 99, isn + 1, {.ttl = 60, .id = 8})},
+      {ts + 22 * ms, pb::make_ack(client, server, cport, sport, isn + 1, 100)},
+  };
+}
+
+// A SYN nobody answers, sent three times (0, 1 s, 3 s).
+std::vector<std::pair<std::int64_t, ByteVec>> dropped_attempt(std::int64_t ts, std::uint16_t cport) {
+  const std::uint32_t isn = 1000u * cport;
+  return {{ts, pb::make_syn(client, server, cport, sport, isn)},
+          {ts + 1 * sec, pb::make_syn(client, server, cport, sport, isn)},
+          {ts + 3 * sec, pb::make_syn(client, server, cport, sport, isn)}};
+}
+
+struct Streamed {
+  Analyzer analyzer;
+  std::vector<AttemptResult> results;
+  std::size_t most_held = 0;  // the largest attempt table seen while feeding
+
+  Streamed() {
+    analyzer.stream_to([this](AttemptResult&& r) { results.push_back(std::move(r)); });
+  }
+  void feed(const std::vector<std::pair<std::int64_t, ByteVec>>& packets) {
+    for (const auto& [ts, bytes] : packets) {
+      analyzer.add(pb::packet_at(bytes, ts));
+      std::size_t held = 0;
+      for (const Attempt& a : analyzer.attempts()) held += a.id != 0;
+      most_held = std::max(most_held, held);
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("streaming hands over settled attempts during the capture, in order", "[analyzer][stream]") {
+  Streamed s;
+  // 200 open attempts one minute apart: each is settled (answered + 10 s) long before the
+  // next one, so the table never holds more than one or two.
+  for (std::uint16_t i = 0; i < 200; ++i) s.feed(open_attempt(t0 + i * 60 * sec, static_cast<std::uint16_t>(40000 + i)));
+  CHECK(s.results.size() == 199);  // the last one is still within its quiet time
+  CHECK(s.most_held <= 2);
+  s.analyzer.flush();
+  REQUIRE(s.results.size() == 200);
+  for (std::size_t i = 0; i < s.results.size(); ++i) {
+    CHECK(s.results[i].attempt.id == i + 1);
+    CHECK(s.results[i].judgement.verdict == Verdict::open);
+  }
+}
+
+TEST_CASE("an unanswered attempt is held while it may still be retransmitted", "[analyzer][stream]") {
+  Streamed s;
+  s.feed(open_attempt(t0, 40000));           // the capture shows packets to the client
+  s.feed(dropped_attempt(t0 + 1 * sec, 40001));  // SYNs at 1, 2 and 4 s
+  s.feed(open_attempt(t0 + 5 * sec, 40002));
+  // Its last SYN at 4 s, then 2 × 3 s + 10 s of quiet: settled after 20 s. At 19 s it
+  // waits, and the open attempt of 5 s (settled at 15 s) waits behind it, to keep the order.
+  s.feed(open_attempt(t0 + 19 * sec, 40003));
+  CHECK(s.results.size() == 1);
+  s.feed(open_attempt(t0 + 25 * sec, 40004));
+  REQUIRE(s.results.size() == 3);
+  CHECK(s.results[1].judgement.verdict == Verdict::dropped);
+  CHECK(s.results[1].attempt.syn_count == 3);
+  CHECK(s.results[2].attempt.id == 3);
+}
+
+TEST_CASE("a retransmission after the attempt settled would start a new attempt", "[analyzer][stream]") {
+  // The rule's cost, pinned: a SYN retransmitted later than the settling rule allows
+  // (here 40 s after a single SYN, wait 10 s) counts as a second attempt. The
+  // keep-everything mode, with its 180 s window, sees one.
+  const std::uint32_t isn = 5;
+  const std::vector<std::pair<std::int64_t, ByteVec>> late = {
+      {t0, pb::make_ack(server, client, sport, 50000, 1, 1)},
+      {t0 + 1 * sec, pb::make_syn(client, server, 40000, sport, isn)},
+      {t0 + 30 * sec, pb::make_ack(server, client, sport, 50000, 2, 1)},
+      {t0 + 41 * sec, pb::make_syn(client, server, 40000, sport, isn)},
+  };
+  Streamed s;
+  s.feed(late);
+  s.analyzer.flush();
+  CHECK(s.results.size() == 2);
+  Analyzer whole;
+  for (const auto& [ts, bytes] : late) whole.add(pb::packet_at(bytes, ts));
+  CHECK(whole.finish().size() == 1);
+}
+
+TEST_CASE("streamed verdicts equal the keep-everything ones on a short capture", "[analyzer][stream]") {
+  std::vector<std::pair<std::int64_t, ByteVec>> packets = open_attempt(t0, 40000);
+  for (auto& p : dropped_attempt(t0 + 1 * sec, 40001)) packets.push_back(p);
+  packets.push_back({t0 + 5 * sec, pb::make_syn(client, server, 40002, sport, 77)});
+  packets.push_back({t0 + 5 * sec + 2 * ms, pb::make_rst(server, client, sport, 40002, 0, 78, true, {.ttl = 60})});
+  Streamed s;
+  s.feed(packets);
+  s.analyzer.flush();
+  Analyzer whole;
+  for (const auto& [ts, bytes] : packets) whole.add(pb::packet_at(bytes, ts));
+  const std::vector<AttemptResult> expected = whole.finish();
+  REQUIRE(s.results.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CHECK(s.results[i].judgement.verdict == expected[i].judgement.verdict);
+    CHECK(s.results[i].judgement.evidence.size() == expected[i].judgement.evidence.size());
+    CHECK(s.results[i].attempt.id == expected[i].attempt.id);
+  }
+}
+
+TEST_CASE("the streaming renderers write as they go and equal the whole renderers", "[reports][stream]") {
+  Streamed s;
+  for (std::uint16_t i = 0; i < 3; ++i) s.feed(open_attempt(t0 + i * 60 * sec, static_cast<std::uint16_t>(40000 + i)));
+  s.analyzer.flush();
+  REQUIRE(s.results.size() == 3);
+  // Enough attempts to pass the text table's look-ahead and the JSON writer's flush size.
+  AnalysisReport report;
+  report.run.mode = "analyze";
+  for (std::uint64_t i = 0; i < 1100; ++i) {
+    report.attempts.push_back(s.results[i % 3]);
+    report.attempts.back().attempt.id = i + 1;
+  }
+  for (const std::string_view name : {"json", "text"}) {
+    INFO(name);
+    const Renderer* renderer = find_renderer(name);
+    REQUIRE(renderer->stream);
+    std::string out;
+    std::size_t pieces = 0;
+    auto st = renderer->stream(RenderOptions{}, [&](std::string_view t) { out += t; ++pieces; });
+    st->begin(report);
+    st->add(report.attempts[0]);
+    CHECK(pieces == 0);  // held back: the JSON head with the first attempt, or the text look-ahead
+    for (std::size_t i = 1; i < report.attempts.size(); ++i) st->add(report.attempts[i]);
+    CHECK(pieces >= 2);  // already written, before the end
+    st->end(report);
+    CHECK(out == renderer->render(report, RenderOptions{}));
+  }
+}
+
+TEST_CASE("progress_text: done, size, rate and time left", "[cli][progress]") {
+  CHECK(progress_text(500'000'000, 2'000'000'000, 1.0) == "synprobe: 500 MB of 2.0 GB (25%), 500 MB/s, 3 s left");
+  CHECK(progress_text(2'000'000'000, 2'000'000'000, 4.0) == "synprobe: 2.0 GB of 2.0 GB (100%), 500 MB/s");
+  CHECK(progress_text(300'000, std::nullopt, 2.0) == "synprobe: 300 kB read, 150 kB/s");
+}
+
+TEST_CASE("the progress line shows only on a terminal, after its delay, and clears", "[cli][progress]") {
+  std::ostringstream err;
+  {
+    ProgressLine quiet(err, false, std::chrono::milliseconds(0));
+    quiet.update(1000, 2000);
+  }
+  CHECK(err.str().empty());
+  {
+    ProgressLine later(err, true, std::chrono::hours(1));
+    later.update(1000, 2000);
+  }
+  CHECK(err.str().empty());
+  {
+    ProgressLine shown(err, true, std::chrono::milliseconds(0));
+    shown.update(1000, 2000);
+    CHECK(err.str().find("synprobe: 1 kB of 2 kB (50%)") != std::string::npos);
+    shown.clear();
+    CHECK(err.str().substr(err.str().size() - 4) == "\r\x1b[K");
+  }
+}
+
+TEST_CASE("iso8601 (civil-date arithmetic) agrees with gmtime_r", "[timestamp]") {
+  auto reference = [](std::int64_t ns) {
+    std::int64_t seconds = ns / 1'000'000'000, fraction = ns % 1'000'000'000;
+    if (fraction < 0) { fraction += 1'000'000'000; --seconds; }
+    const auto tt = static_cast<std::time_t>(seconds);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:09}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                       tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+  };
+  // Leap days, century rules, the epoch and before it, and a spread of ordinary times.
+  std::vector<std::int64_t> cases = {0, -1, 951'782'400LL * sec, 951'868'799LL * sec + 999'999'999,
+                                     4'107'542'400LL * sec, -2'208'988'800LL * sec, t0, t0 + 123'456'789};
+  std::uint64_t x = 88172645463325252ull;
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;  // xorshift: years 1900–2300
+    cases.push_back(-2'208'988'800LL * sec + static_cast<std::int64_t>(x % (12'623'040'000ull * 1'000'000'000ull)));
+  }
+  for (const std::int64_t ns : cases) {
+    INFO(ns);
+    CHECK(iso8601(Timestamp{ns}) == reference(ns));
+  }
+}
+
+namespace {
+
+// The fields decode_frame promises for a packet (icmp only for ICMP, options only when
+// set), compared one by one.
+void require_same_decode(const DecodedPacket& fast, const DecodedPacket& full) {
+  REQUIRE(fast.has_ip == full.has_ip);
+  REQUIRE(fast.transport == full.transport);
+  CHECK(fast.ip.src == full.ip.src);
+  CHECK(fast.ip.dst == full.ip.dst);
+  CHECK(fast.ip.ttl == full.ip.ttl);
+  CHECK(fast.ip.tos == full.ip.tos);
+  CHECK(fast.ip.protocol == full.ip.protocol);
+  CHECK(fast.ip.has_ip_id == full.ip.has_ip_id);
+  CHECK(fast.ip.ip_id == full.ip.ip_id);
+  CHECK(fast.ip.dont_fragment == full.ip.dont_fragment);
+  CHECK(fast.ip.is_fragment == full.ip.is_fragment);
+  CHECK(fast.ip.is_later_fragment == full.ip.is_later_fragment);
+  CHECK(fast.ip.flow_label == full.ip.flow_label);
+  CHECK(fast.ip.header_length == full.ip.header_length);
+  CHECK(fast.ip.total_length == full.ip.total_length);
+  CHECK(fast.tcp.sport == full.tcp.sport);
+  CHECK(fast.tcp.dport == full.tcp.dport);
+  CHECK(fast.tcp.seq == full.tcp.seq);
+  CHECK(fast.tcp.ack == full.tcp.ack);
+  CHECK(fast.tcp.flags == full.tcp.flags);
+  CHECK(fast.tcp.window == full.tcp.window);
+  CHECK(fast.tcp.header_length == full.tcp.header_length);
+  CHECK(fast.tcp.payload_length == full.tcp.payload_length);
+  CHECK(fast.tcp.options == full.tcp.options);
+}
+
+// Decodes `frame` both ways; returns whether the shortcut took it.
+bool compare_decoders(std::uint16_t link, const ByteVec& frame) {
+  DecodedPacket fast, full;
+  const Bytes bytes(frame.data(), frame.size());
+  if (!decode_plain_tcp(link, bytes, fast)) return false;
+  REQUIRE(decode_frame(link, bytes, full) == DecodeStatus::ok);
+  require_same_decode(fast, full);
+  return true;
+}
+
+ByteVec with_vlan(const ByteVec& ethernet_frame) {
+  ByteVec tagged(ethernet_frame.begin(), ethernet_frame.begin() + 12);
+  for (const int b : {0x81, 0x00, 0x00, 0x0a}) tagged.push_back(static_cast<std::uint8_t>(b));
+  tagged.insert(tagged.end(), ethernet_frame.begin() + 12, ethernet_frame.end());
+  return tagged;
+}
+
+}  // namespace
+
+TEST_CASE("decode_plain_tcp takes plain segments and equals decode_frame on them", "[decode][fast]") {
+  const ByteVec data = pb::make_ack(client, server, 40000, sport, 1234, 5678, {.ttl = 57, .id = 4242});
+  const ByteVec frame = pb::frame(pb::Link::ethernet, data);
+  CHECK(compare_decoders(link_type::ethernet, frame));
+  CHECK(compare_decoders(link_type::ethernet, with_vlan(frame)));
+  // Ethernet padding after a short IP packet: the IP length rules.
+  ByteVec padded = frame;
+  padded.resize(padded.size() + 6, 0);
+  CHECK(compare_decoders(link_type::ethernet, padded));
+}
+
+TEST_CASE("decode_plain_tcp leaves everything else to decode_frame", "[decode][fast]") {
+  DecodedPacket p;
+  auto declined = [&](std::uint16_t link, const ByteVec& frame) {
+    return !decode_plain_tcp(link, Bytes(frame.data(), frame.size()), p);
+  };
+  const ByteVec ack = pb::make_ack(client, server, 40000, sport, 1, 2);
+  CHECK(declined(link_type::ethernet, pb::frame(pb::Link::ethernet, pb::make_syn(client, server, 40000, sport, 1))));
+  CHECK(declined(link_type::ethernet, pb::frame(pb::Link::ethernet, pb::make_rst(server, client, sport, 40000, 1, 2, true))));
+  CHECK(declined(link_type::ethernet, pb::frame(pb::Link::ethernet, pb::make_ack("2001:db8::1", "2001:db8::2", 1, 2, 3, 4))));
+  CHECK(declined(link_type::raw, ack));
+  ByteVec cut = pb::frame(pb::Link::ethernet, ack);
+  cut.resize(14 + 20 + 19);  // the TCP header is cut short (the frame was padded to 60)
+  CHECK(declined(link_type::ethernet, cut));
+  ByteVec fragment = pb::frame(pb::Link::ethernet, ack);
+  fragment[14 + 6] |= 0x20;  // more fragments
+  CHECK(declined(link_type::ethernet, fragment));
+  ByteVec tso = pb::frame(pb::Link::ethernet, ack);
+  tso[14 + 2] = tso[14 + 3] = 0;  // total length 0
+  CHECK(declined(link_type::ethernet, tso));
+}
+
+TEST_CASE("decode_plain_tcp equals decode_frame on every sample capture", "[decode][fast]") {
+  std::size_t taken = 0, frames = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SYNPROBE_SOURCE_DIR "/samples")) {
+    const std::filesystem::path file = entry.path() / "capture.pcapng";
+    if (!std::filesystem::exists(file)) continue;
+    CaptureFileReader reader(file.string());
+    RawFrame frame;
+    while (reader.next(frame)) {
+      ++frames;
+      taken += compare_decoders(frame.link_type, ByteVec(frame.data.begin(), frame.data.end()));
+    }
+  }
+  CHECK(frames > 100);
+  CHECK(taken > 0);
+}
