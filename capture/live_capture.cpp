@@ -36,8 +36,13 @@ LiveCapture::LiveCapture(const std::string& interface, const std::string& filter
   handle_->pcap = pcap_create(interface.c_str(), error);
   if (!handle_->pcap) throw Failure(ExitCode::network, fmt::format("capture on {}: {}", interface, error));
   pcap_t* p = handle_->pcap;
-  // 256 KiB: ICMP errors may quote a whole packet, and we keep all of it.
-  pcap_set_snaplen(p, 262144);
+  // Enough for any answer: our SYNs are small, and an ICMP error quotes at most 576 bytes
+  // (IPv4, RFC 1812) or 1280 (IPv6, RFC 4443) of what it answers. A small snaplen keeps the
+  // ring's frames small, and a large buffer gives it thousands of them: with libpcap's
+  // default (256 KiB snaplen, 2 MiB) the ring held 32 frames, and a burst of answers to
+  // thousands of SYNs was lost (kernel_drops) and read as drops.
+  pcap_set_snaplen(p, 2048);
+  pcap_set_buffer_size(p, 32 << 20);
   pcap_set_promisc(p, 0);
   pcap_set_immediate_mode(p, 1);
   pcap_set_timeout(p, 10);

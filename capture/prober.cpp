@@ -185,9 +185,11 @@ std::string answer_shape(const Judgement& j) {
                      j.icmp ? fmt::format("{}/{}", j.icmp->type, j.icmp->code) : "-");
 }
 
-// Routers answer TTL-limited SYNs about once a second after a short burst: a run traces
-// at most this many targets of one host (targets with the same answer share one trace).
-constexpr std::size_t max_traces_per_host = 8;
+// Routers answer TTL-limited SYNs about once a second after a short burst, and they budget
+// per destination: our address. So a run traces at most this many targets from each of
+// its source addresses, whatever the hosts (past that, targets share a trace of the same
+// answer, or go untraced).
+constexpr std::size_t max_traces_per_source = 8;
 
 // Linux refills a router's ICMP budget toward one destination at one message a second.
 constexpr double icmp_budget_refill_s = 1.2;
@@ -249,7 +251,7 @@ class ProbeRun {
   void plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp now);
   [[nodiscard]] bool everything_settled(Timestamp now) const;
   [[nodiscard]] bool answered(const TargetKey& key) const;
-  [[nodiscard]] std::size_t traces_toward(const IpAddress& host) const;
+  [[nodiscard]] std::size_t traces_from(const IpAddress& source) const;
   [[nodiscard]] std::optional<TargetKey> traced_with_same_answer(const TargetKey& key, const AttemptResult& r) const;
   [[nodiscard]] std::set<int> ttls_answered_toward(const IpAddress& host, const TargetKey& except) const;
   [[nodiscard]] std::optional<Timestamp> first_sent(const TargetKey& key) const;
@@ -287,6 +289,7 @@ class ProbeRun {
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
   std::map<std::pair<IpAddress, int>, PlannedProbe*> witnesses_;  // (host, TTL) → the latest witness
   double trace_wait_s_ = 0;  // see update_trace_wait()
+  std::uint64_t packets_captured_ = 0;
   Timestamp next_review_;
   bool final_review_done_ = false;
   bool interrupted_ = false;
@@ -444,8 +447,10 @@ void ProbeRun::drain() {
       decode_frame(frame.link_type, frame.data, packet);
       analyzer_.add(packet);
       note_answer(packet);
-      outcome_.packets.push_back(RunPacket{frame.ts, static_cast<std::uint32_t>(i), frame.wire_length,
-                                           std::vector<std::uint8_t>(frame.data.begin(), frame.data.end())});
+      ++packets_captured_;
+      if (options_.keep_packets)
+        outcome_.packets.push_back(RunPacket{frame.ts, static_cast<std::uint32_t>(i), frame.wire_length,
+                                             std::vector<std::uint8_t>(frame.data.begin(), frame.data.end())});
     }
   }
 }
@@ -549,12 +554,16 @@ void ProbeRun::review(Timestamp now) {
       shared_trace_.erase(shared);
     if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, now))
       continue;
-    if (const auto same = traced_with_same_answer(key, r)) shared_trace_.emplace(key, *same);
-    else if (traces_toward(key.first) >= max_traces_per_host)
-      not_traced_.emplace(key, fmt::format("Not traced: {} other targets of {} were, and its routers answer "
-                                           "TTL-limited SYNs about once a second.",
-                                           max_traces_per_host, key.first.to_string()));
-    else start_trace(key, r, now);
+    // Each target is traced on its own flow while the budget allows (its own trace can show
+    // what a shared one cannot, an injector beside a filter); past that, a target whose
+    // answer has the same shape as a traced one's is located by that trace.
+    const IpAddress& source = routes_.at(key.first).source;
+    if (traces_from(source) < max_traces_per_source) start_trace(key, r, now);
+    else if (const auto same = traced_with_same_answer(key, r)) shared_trace_.emplace(key, *same);
+    else
+      not_traced_.emplace(key, fmt::format("Not traced: {} other targets probed from {} were, and the routers "
+                                           "answer TTL-limited SYNs toward it about once a second.",
+                                           max_traces_per_source, source.to_string()));
   }
   for (auto& [key, trace] : traces_) {
     const auto control = control_traces_.find(key.first);
@@ -580,9 +589,10 @@ std::set<int> ProbeRun::ttls_answered_toward(const IpAddress& host, const Target
   return ttls;
 }
 
-std::size_t ProbeRun::traces_toward(const IpAddress& host) const {
-  return static_cast<std::size_t>(
-      std::count_if(traces_.begin(), traces_.end(), [&](const auto& entry) { return entry.first.first == host; }));
+std::size_t ProbeRun::traces_from(const IpAddress& source) const {
+  return static_cast<std::size_t>(std::count_if(traces_.begin(), traces_.end(), [&](const auto& entry) {
+    return routes_.at(entry.first.first).source == source;
+  }));
 }
 
 // A traced target of the same host whose answer had the same shape; never for silence:
@@ -842,7 +852,7 @@ void ProbeRun::fill_summary(const Identity& who) {
   summary.baseline = options_.baseline;
   summary.control_ports = options_.control_ports;
   summary.packets_sent = sender_->sent();
-  summary.packets_captured = outcome_.packets.size();
+  summary.packets_captured = packets_captured_;
   summary.user = who.user;
   for (const Listener& l : listeners_) {
     summary.interfaces.push_back(l.interface);

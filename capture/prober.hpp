@@ -45,6 +45,7 @@ struct ProbeOptions {
   std::vector<std::uint16_t> control_ports{443, 80};
   std::optional<std::string> user;
   SendLimits limits;
+  bool keep_packets = false;  // keep every captured packet in the outcome (for -w)
 };
 
 // One packet of the run, kept for -w.
@@ -63,7 +64,7 @@ struct CaptureInterface {
 struct ProbeOutcome {
   AnalysisReport report;  // one attempt per target, repeated probes combined
   std::vector<CaptureInterface> interfaces;
-  std::vector<RunPacket> packets;  // everything captured, in capture order
+  std::vector<RunPacket> packets;  // everything captured, in capture order (keep_packets)
 };
 
 // `before_drop` runs with the identity the process is about to become, while it still

@@ -57,6 +57,18 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
       winner = i;
       break;
     }
+  // Open on one SYN, reset by a device on the path on another (same flow, same path): the
+  // port is open at the host, and the device forges RSTs — its RST and the host's SYN/ACK
+  // each lost on one SYN, or the device missed one.
+  const auto first_of = [&](Verdict v) {
+    return static_cast<std::size_t>(std::find_if(probes.begin(), probes.end(), [&](const AttemptResult& p) {
+                                       return p.judgement.verdict == v;
+                                     }) - probes.begin());
+  };
+  const std::size_t opened = first_of(Verdict::open), forged = first_of(Verdict::refused_by_middlebox);
+  const bool injection_across_probes = probes[winner].judgement.verdict != Verdict::injected_reset &&
+                                       opened < probes.size() && forged < probes.size();
+  if (injection_across_probes) winner = forged;
 
   AttemptResult result = probes[winner];
   Attempt merged = probes.front().attempt;
@@ -97,6 +109,16 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
     j.evidence.push_back({Signal::probes_disagree,
                           fmt::format("The {} probes did not all agree: {}.", probes.size(), tally)});
     j.confidence *= static_cast<double>(agree) / static_cast<double>(probes.size());
+  }
+  if (injection_across_probes) {
+    j.verdict = Verdict::injected_reset;
+    j.actor = Actor::middlebox;
+    j.evidence.push_back(
+        {Signal::reset_and_syn_ack,
+         fmt::format("Probe {} drew the host's SYN/ACK and probe {} a RST from {} on the same flow: the port is open "
+                     "and a device on the path forges RSTs.",
+                     opened + 1, forged + 1, j.hop ? fmt::format("hop {}", *j.hop) : std::string("the path"))});
+    j.confidence = 0.75;
   }
   return result;
 }

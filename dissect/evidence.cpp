@@ -92,10 +92,10 @@ constexpr std::array signals{
                "The refusal matches a known refuser's packet shape (the table in dissect/signatures.cpp)."},
     SignalInfo{Signal::trace_shared, "trace-shared",
                "Located by the trace of another target of the same host whose answer was the same (same kind, "
-               "sender, hop and code): the routers' ICMP budgets allow few traces at once."},
+               "sender, hop and code): past 8 traced targets from one source address, the routers' ICMP budgets allow no more."},
     SignalInfo{Signal::not_traced, "not-traced",
                "No TTL-limited SYNs for this target: the routers' ICMP budgets, or the packet cap, were spent on "
-               "other targets of the same host."},
+               "other targets."},
 };
 
 }  // namespace

@@ -149,6 +149,20 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
   const int host_hop = ctx.host_hop.value_or(reset->ttl.hop);
   const int device_hop = *first_reset - 1;  // a forwarding filter acts on what it forwards
 
+  // A filter stops the SYN. If a larger TTL still went on and expired at a later router,
+  // the SYN was not stopped: the RSTs were raced by a device that sees it pass.
+  for (const TraceHop& h : t.hops) {
+    if (h.hop <= *first_reset || !answered_time_exceeded(h)) continue;
+    j.verdict = Verdict::injected_reset;
+    add(j, Signal::on_path_injector,
+        fmt::format("TTL {} draws a RST, yet TTL {} went on past it and expired at {}: nothing stopped the SYN, so "
+                    "a device at hop {} sees it pass and races a forged RST.",
+                    *first_reset, h.hop, hop_name(t, h.hop), *first_reset));
+    name_middlebox(j, t, *first_reset);
+    j.confidence = std::max(j.confidence, 0.85);
+    return;
+  }
+
   // RTT: which hop of the path takes as long as the RST does?
   const std::optional<int> rtt_hop = hop_by_rtt(t, reset->rtt_ms);
   const bool rtt_like_host = ctx.host_rtt_ms && same_distance(*ctx.host_rtt_ms, reset->rtt_ms);
@@ -199,10 +213,31 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
   }
 }
 
-void locate_injection(Judgement& j, const Trace& t) {
+// The first TTL that draws a forged RST is where the device sees the SYN. But with one
+// probe a TTL (its repeats spared on a known path) one lost RST moves that TTL up a hop:
+// when the RST's own TTL and its round trip both place the sender at an earlier hop that
+// answers time-exceeded, that hop is the device's.
+std::optional<int> earlier_injector_hop(const Attempt& a, const Trace& t, int first_reset_ttl) {
+  const Answer* reset = a.first_answer(AnswerKind::reset);
+  if (!reset) return std::nullopt;
+  const std::optional<int> by_rtt = hop_by_rtt(t, reset->rtt_ms);
+  if (!by_rtt || *by_rtt >= first_reset_ttl || *by_rtt != reset->ttl.hop) return std::nullopt;
+  const TraceHop* h = hop_at(t, *by_rtt);
+  return h && answered_time_exceeded(*h) ? by_rtt : std::nullopt;
+}
+
+void locate_injection(Judgement& j, const Attempt& a, const Trace& t) {
   for (const TraceHop& h : t.hops) {
     if (!h.reset_too) continue;
-    if (answered_time_exceeded(h)) {
+    if (const auto earlier = earlier_injector_hop(a, t, h.hop)) {
+      add(j, Signal::on_path_injector,
+          fmt::format("RSTs start at TTL {}, but the RST's TTL and its round trip both place its sender at hop {} "
+                      "({}), whose time-exceeded came back: the device there races a forged RST (the RSTs to "
+                      "TTL {}'s probes were lost).",
+                      h.hop, *earlier, hop_name(t, *earlier), *earlier));
+      name_middlebox(j, t, *earlier);
+      j.confidence = std::max(j.confidence, 0.8);
+    } else if (answered_time_exceeded(h)) {
       add(j, Signal::on_path_injector,
           fmt::format("TTL {} drew both a time-exceeded from {} and a RST: an on-path device at hop {} sees the SYN "
                       "and races a forged RST.",
@@ -394,7 +429,7 @@ void locate(Judgement& j, const Attempt& attempt, const Trace& t, const LocateCo
   switch (j.verdict) {
     case Verdict::refused_by_host:
     case Verdict::refused_by_middlebox: locate_reset(j, attempt, t, ctx); break;
-    case Verdict::injected_reset: locate_injection(j, t); break;
+    case Verdict::injected_reset: locate_injection(j, attempt, t); break;
     case Verdict::icmp_unreachable: locate_icmp(j, t); break;
     case Verdict::dropped: locate_drop(j, t, ctx); break;
     case Verdict::open:

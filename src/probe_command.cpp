@@ -195,6 +195,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   if (o.control_ports) o.probe.control_ports = parse_port_list(*o.control_ports);
   o.probe.baseline = !o.no_baseline;
   o.probe.limits.burst = SendLimits::burst_for(o.probe.limits.rate_pps);
+  o.probe.keep_packets = o.write_pcapng.has_value();
   o.probe.trace = mode == "trace" ? TraceMode::always : o.no_trace ? TraceMode::never : TraceMode::automatic;
   o.probe.targets = resolve_targets(o);
 

@@ -42,10 +42,14 @@ std::vector<std::uint16_t> parse_port_list(std::string_view text) {
     if (ports.size() > max_ports) throw Failure(ExitCode::usage, "too many ports");
     start = comma + 1;
   }
-  // Keep the order given, without repeats.
+  // Keep the order given, without repeats (a bitmap: `-p 1-65535` must not be quadratic).
+  std::vector<bool> seen(65536);
   std::vector<std::uint16_t> unique;
   for (const std::uint16_t p : ports)
-    if (std::find(unique.begin(), unique.end(), p) == unique.end()) unique.push_back(p);
+    if (!seen[p]) {
+      seen[p] = true;
+      unique.push_back(p);
+    }
   return unique;
 }
 

@@ -178,3 +178,26 @@ TEST_CASE("combine: more probes than transmissions kept never points an answer a
     CHECK(a.ts.ms_since(m.transmissions[a.transmission].ts) == Approx(a.rtt_ms));
   }
 }
+
+TEST_CASE("combine: open on one SYN, a middlebox's RST on another: an injector", "[combine][injected]") {
+  // The host answers on its control port from hop 4. Probe 1 draws only a RST from hop 2
+  // (TTL 63, 6 ms: the host's SYN/ACK lost); probe 2 only the host's SYN/ACK (the forged
+  // RST lost). On one flow and one path, that is a device forging RSTs for an open port.
+  Run run;
+  run.at(t0 - sec, pb::make_syn(client, server, cport, 443, 7, {.ttl = 64}));
+  run.at(t0 - sec + 20 * ms, pb::make_syn_ack(server, client, 443, cport, 555, 8, {.ttl = host_ttl, .id = 0}));
+  run.probe(1, -1);
+  run.at(run.start_of(0) + 6 * ms, pb::make_rst(server, client, port, cport, 0, run.isns[0] + 1, true, {.ttl = 63}));
+  run.probe(1, -1);
+  run.at(run.start_of(1) + 20 * ms,
+         pb::make_syn_ack(server, client, port, cport, 777, run.isns[1] + 1, {.ttl = host_ttl, .id = 0}));
+  const auto& probes = run.finish();
+  REQUIRE(probes[0].judgement.verdict == Verdict::refused_by_middlebox);
+  REQUIRE(probes[1].judgement.verdict == Verdict::open);
+  const AttemptResult r = combine_probes(probes);
+  CHECK(r.judgement.verdict == Verdict::injected_reset);
+  CHECK(r.judgement.actor == Actor::middlebox);
+  CHECK(has_signal(r.judgement, "reset-and-syn-ack"));
+  CHECK(has_signal(r.judgement, "probes-disagree"));
+  CHECK(r.judgement.confidence == Approx(0.75));
+}

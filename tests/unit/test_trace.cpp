@@ -304,6 +304,60 @@ TEST_CASE("trace (c): the RST's RTT is hop 3's, not the host's", "[trace][locate
   CHECK(l.after.confidence == Approx(0.55));
 }
 
+TEST_CASE("trace (d2): an injector whose RST to TTL 2 was lost is still placed at hop 2", "[trace][locate][injected]") {
+  // As (d), but the injector's RSTs carry its own TTL (it is 2 hops away) and the one for
+  // the TTL-2 probe was lost: RSTs start at TTL 3. Their TTL and round trip both say hop 2.
+  constexpr int injector_hop = 2;
+  const double injector_rtt = router_rtt_ms[injector_hop - 1];
+  const std::uint8_t injector_ttl = ttl_from(injector_hop);
+  Lab lab;
+  lab.baseline();
+  const Probe n = lab.normal_probe();
+  lab.reset(n, injector_ttl, injector_rtt);
+  lab.syn_ack(n);
+  for (int ttl = 1; ttl <= host_hop; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl > injector_hop) lab.reset(p, injector_ttl, injector_rtt);
+    if (ttl < host_hop) lab.time_exceeded(p, ttl);
+    else lab.syn_ack(p);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK_FALSE(l.trace.hops[injector_hop - 1].reset_too);
+  CHECK(l.trace.hops[injector_hop].reset_too);
+  CHECK(l.after.verdict == Verdict::injected_reset);
+  CHECK(l.after.hop == injector_hop);
+  CHECK(l.after.responder == router(injector_hop));
+  REQUIRE(has_signal(l.after, "on-path-injector"));
+  CHECK_THAT(evidence_of(l.after, "on-path-injector")->detail, Catch::Contains("were lost"));
+}
+
+TEST_CASE("trace (d3): a RST at TTL 2 while TTL 3 expires at hop 3: injected, not a filter", "[trace][locate][injected]") {
+  // Both SYN/ACKs of the normal probes were lost: the first phase sees only the RST from
+  // hop 2 and calls it a middlebox's. The trace shows TTL 2 drawing that RST (its
+  // time-exceeded lost) and TTL 3 going on to expire at hop 3: nothing stopped the SYN.
+  constexpr int injector_hop = 2;
+  const double injector_rtt = router_rtt_ms[injector_hop - 1];
+  const std::uint8_t injector_ttl = ttl_from(injector_hop);
+  Lab lab;
+  lab.baseline();
+  const Probe n = lab.normal_probe();
+  lab.reset(n, injector_ttl, injector_rtt);
+  for (int ttl = 1; ttl <= injector_hop + 1; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl == injector_hop) lab.reset(p, injector_ttl, injector_rtt);
+    else lab.time_exceeded(p, ttl);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.before.verdict == Verdict::refused_by_middlebox);
+  CHECK(l.after.verdict == Verdict::injected_reset);
+  CHECK(l.after.actor == Actor::middlebox);
+  CHECK(l.after.hop == injector_hop);
+  REQUIRE(has_signal(l.after, "on-path-injector"));
+  CHECK_THAT(evidence_of(l.after, "on-path-injector")->detail, Catch::Contains("nothing stopped the SYN"));
+}
+
 TEST_CASE("trace (d): an on-path injector at hop 2 races the host", "[trace][locate][injected]") {
   // The port is open (the host's SYN/ACK comes at 40 ms) but a device beside hop 2 sees every
   // SYN that reaches hop 2 and races a RST that copies the host's TTL. TTL 2 therefore draws
