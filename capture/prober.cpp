@@ -159,14 +159,16 @@ bool plainly_the_hosts(const AttemptResult& r) {
   return (j.verdict == Verdict::refused_by_host || j.verdict == Verdict::icmp_unreachable) && j.actor == Actor::host && fits;
 }
 
-// How far to trace: to the ICMP sender (its own time-exceeded names it), to the refusing
-// host, one past a refusing middlebox (a forwarding filter at hop k resets TTL k+1), and
+// How far to trace: to the ICMP sender (its own time-exceeded names it), one past a RST's
+// hop (a forwarding filter at hop k resets TTL k+1), and
 // for silence to the host's own hop (a SYN with a larger TTL meets the same fate), or the
 // whole budget when the host never spoke.
 int trace_depth(const Judgement& j, const AttemptResult& r) {
   switch (j.verdict) {
-    case Verdict::icmp_unreachable:
-    case Verdict::refused_by_host: return j.hop.value_or(64);
+    case Verdict::icmp_unreachable: return j.hop.value_or(64);
+    // One past a RST's hop, the host's too: before the host's baseline is in, a filter's
+    // RST can look like the host's, and a filter at hop k only shows itself at TTL k+1.
+    case Verdict::refused_by_host:
     case Verdict::refused_by_middlebox:
     case Verdict::injected_reset: return j.hop ? *j.hop + 1 : 64;
     case Verdict::open: return r.host_hop ? r.host_hop->hop : j.hop.value_or(64);

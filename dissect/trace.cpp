@@ -304,6 +304,20 @@ void locate_drop(Judgement& j, const Trace& t, const LocateContext& ctx) {
       j.confidence = std::min(j.confidence, 0.7);
       return;
     }
+    // The first silent hop went silent for the control port too, some of the time: its
+    // router was not answering then (rate limit, loss), so our silence there proves nothing:
+    // the SYN may have been dropped after it as well.
+    const TraceHop* next = hop_at(*ctx.control, *last + 1);
+    if (next && next->majority == HopAnswer::time_exceeded &&
+        std::find(next->answers.begin(), next->answers.end(), HopAnswer::none) != next->answers.end()) {
+      j.hop_range = std::make_pair(*last, *last + 2);
+      add(j, Signal::icmp_rate_limit_suspected,
+          fmt::format("Hop {} left some of the control port's probes unanswered too: it was not always answering, so "
+                      "this port's silence there does not prove the drop is before it (hops {}-{}).",
+                      *last + 1, *last, *last + 2));
+      j.confidence = std::min(j.confidence, 0.55);
+      return;
+    }
     const std::optional<int> control_last = last_time_exceeded(*ctx.control);
     const bool control_reaches_host = first_with(*ctx.control, HopAnswer::syn_ack).has_value() ||
                                       first_with(*ctx.control, HopAnswer::reset).has_value();

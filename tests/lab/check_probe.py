@@ -291,6 +291,11 @@ def cmd_verdicts(args):
         # steps the TTL; room to spare.
         lab.injector(args.injector, 120, 600)
         for n in range(1, args.runs + 1):
+            if n > 1:
+                # The routers' ICMP budgets (Linux: a burst of 6, then one a second) refill
+                # between runs: synprobe is judged on what one run can see, not on what the
+                # previous run's traces used up (r1's unreachables for port 93 go too).
+                time.sleep(6)
             cells, probs, took = check_one_run(lab, args.synprobe, validator, n)
             runs.append(cells)
             problems += probs

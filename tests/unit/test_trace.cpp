@@ -476,6 +476,22 @@ TEST_CASE("trace (f): a silent drop after hop 2", "[trace][locate][drop]") {
     CHECK(has_signal(l.after, "dropped-after-hop"));
     CHECK_FALSE(has_signal(l.after, "control-path-continues"));
   }
+  SECTION("the first silent hop also left a control probe unanswered: the range widens") {
+    // Hop 3 answered the control port once and ignored it once: it was not always
+    // answering, so this port's silence at TTL 3 may be its rate limit, not the drop.
+    Lab lab;
+    scenario(lab, true);
+    lab.trace_probe(last_answering + 1, 1, control_port);  // drew nothing
+    const Located l = run_locate(lab, true);
+    INFO(signals_of(l.after));
+    CHECK(l.after.verdict == Verdict::dropped);
+    CHECK(l.after.hop == last_answering);
+    REQUIRE(l.after.hop_range.has_value());
+    CHECK(l.after.hop_range->first == last_answering);
+    CHECK(l.after.hop_range->second == last_answering + 2);
+    CHECK(has_signal(l.after, "icmp-rate-limit-suspected"));
+    CHECK(l.after.confidence <= 0.55);
+  }
   SECTION("answers that come and go make the drop a lead, not a finding") {
     // Hop 1 answers one probe of two: ICMP rate limiting or loss, which could as well have
     // swallowed an unreachable; "dropped" must not claim more than 0.55.
