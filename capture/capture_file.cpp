@@ -152,6 +152,20 @@ bool CaptureFileReader::next(RawFrame& out) {
   return pcapng_ ? next_pcapng(out) : next_pcap(out);
 }
 
+namespace {
+
+// Asks for the next record's first bytes (its header and the packet's Ethernet, IP and TCP
+// headers) while this one is decoded and analysed. The records are read in order but only
+// their first ~80 bytes are touched, ~1 KB apart: too sparse for the hardware prefetcher,
+// so without this each record's first access waited on memory (a fifth of the run's
+// samples). A prefetch past the mapping is harmless: it never faults.
+void prefetch_next(const std::uint8_t* next) {
+  __builtin_prefetch(next);
+  __builtin_prefetch(next + 64);
+}
+
+}  // namespace
+
 bool CaptureFileReader::next_pcap(RawFrame& out) {
   const std::uint8_t* h = input_->peek(record_header_);
   if (!h) {
@@ -178,6 +192,7 @@ bool CaptureFileReader::next_pcap(RawFrame& out) {
   out.data = Bytes(record + record_header_, caplen);
   pending_ = record_header_ + caplen;
   ++records_;
+  prefetch_next(record + pending_);
   return true;
 }
 
@@ -215,6 +230,7 @@ bool CaptureFileReader::next_pcapng(RawFrame& out) {
       if (frame_from_block(type, block, length, out)) {
         pending_ = length;
         ++records_;
+        prefetch_next(block + length);
         return true;
       }
       if (damage_) return false;
