@@ -166,6 +166,20 @@ void prefetch_next(const std::uint8_t* next) {
 
 }  // namespace
 
+// pcapng checks each block's trailing length, one more line ~1 KB from its head: the
+// next block's head and trailer, and the head of the one after, are asked for here. The
+// next block's length comes from its head, asked for one block ago. Only bytes already in
+// memory are read; a prefetch of a wrong address (a damaged length) is harmless.
+void CaptureFileReader::prefetch_pcapng_ahead() const {
+  const std::size_t view = input_->in_view();
+  if (pending_ + 8 > view) return;
+  const std::uint8_t* next = input_->peek(0) + pending_;
+  prefetch_next(next);
+  const std::uint32_t length = rd32(next + 4);
+  __builtin_prefetch(next + length - 4);
+  prefetch_next(next + length);
+}
+
 bool CaptureFileReader::next_pcap(RawFrame& out) {
   const std::uint8_t* h = input_->peek(record_header_);
   if (!h) {
@@ -230,7 +244,7 @@ bool CaptureFileReader::next_pcapng(RawFrame& out) {
       if (frame_from_block(type, block, length, out)) {
         pending_ = length;
         ++records_;
-        prefetch_next(block + length);
+        prefetch_pcapng_ahead();
         return true;
       }
       if (damage_) return false;
