@@ -152,6 +152,34 @@ bool CaptureFileReader::next(RawFrame& out) {
   return pcapng_ ? next_pcapng(out) : next_pcap(out);
 }
 
+namespace {
+
+// Asks for the next record's first bytes (its header and the packet's Ethernet, IP and TCP
+// headers) while this one is decoded and analysed. The records are read in order but only
+// their first ~80 bytes are touched, ~1 KB apart: too sparse for the hardware prefetcher,
+// so without this each record's first access waited on memory (a fifth of the run's
+// samples). A prefetch past the mapping is harmless: it never faults.
+void prefetch_next(const std::uint8_t* next) {
+  __builtin_prefetch(next);
+  __builtin_prefetch(next + 64);
+}
+
+}  // namespace
+
+// pcapng checks each block's trailing length, one more line ~1 KB from its head: the
+// next block's head and trailer, and the head of the one after, are asked for here. The
+// next block's length comes from its head, asked for one block ago. Only bytes already in
+// memory are read; a prefetch of a wrong address (a damaged length) is harmless.
+void CaptureFileReader::prefetch_pcapng_ahead() const {
+  const std::size_t view = input_->in_view();
+  if (pending_ + 8 > view) return;
+  const std::uint8_t* next = input_->peek(0) + pending_;
+  prefetch_next(next);
+  const std::uint32_t length = rd32(next + 4);
+  __builtin_prefetch(next + length - 4);
+  prefetch_next(next + length);
+}
+
 bool CaptureFileReader::next_pcap(RawFrame& out) {
   const std::uint8_t* h = input_->peek(record_header_);
   if (!h) {
@@ -178,6 +206,7 @@ bool CaptureFileReader::next_pcap(RawFrame& out) {
   out.data = Bytes(record + record_header_, caplen);
   pending_ = record_header_ + caplen;
   ++records_;
+  prefetch_next(record + pending_);
   return true;
 }
 
@@ -215,6 +244,7 @@ bool CaptureFileReader::next_pcapng(RawFrame& out) {
       if (frame_from_block(type, block, length, out)) {
         pending_ = length;
         ++records_;
+        prefetch_pcapng_ahead();
         return true;
       }
       if (damage_) return false;

@@ -59,6 +59,7 @@ class CaptureFileReader final : public PacketSource {
                         RawFrame& out);
   std::uint16_t rd16(const std::uint8_t* p) const;
   std::uint32_t rd32(const std::uint8_t* p) const;
+  void prefetch_pcapng_ahead() const;
   Timestamp to_time(const Interface& i, std::uint64_t units) const;
   bool stop(std::string why);
   void note_link_type(std::uint16_t link);

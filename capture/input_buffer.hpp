@@ -37,6 +37,12 @@ class InputBuffer {
     return peek_slow(n);
   }
   void consume(std::size_t n);
+  // How many bytes from the next one on are in memory now, readable without a refill or a
+  // remap: how far a prefetch hint may look ahead.
+  [[nodiscard]] std::size_t in_view() const {
+    if (mapped_) return window_ ? static_cast<std::size_t>(window_offset_ + window_length_ - consumed_) : 0;
+    return end_ - begin_;
+  }
   [[nodiscard]] std::size_t available() const;
   [[nodiscard]] std::uint64_t consumed() const { return consumed_; }
   // The input's size when it is a regular file (not a pipe or a terminal).

@@ -6,26 +6,12 @@
 
 namespace synprobe {
 
-IpAddress IpAddress::v4(const std::uint8_t* four_bytes) {
-  IpAddress a;
-  a.family_ = IpFamily::v4;
-  std::memcpy(a.bytes_.data(), four_bytes, 4);
-  return a;
-}
-
 IpAddress IpAddress::v4(std::uint32_t host_order) {
   const std::uint8_t b[4] = {static_cast<std::uint8_t>(host_order >> 24),
                              static_cast<std::uint8_t>(host_order >> 16),
                              static_cast<std::uint8_t>(host_order >> 8),
                              static_cast<std::uint8_t>(host_order)};
   return v4(b);
-}
-
-IpAddress IpAddress::v6(const std::uint8_t* sixteen_bytes) {
-  IpAddress a;
-  a.family_ = IpFamily::v6;
-  std::memcpy(a.bytes_.data(), sixteen_bytes, 16);
-  return a;
 }
 
 std::optional<IpAddress> IpAddress::parse(std::string_view text) {
@@ -129,18 +115,5 @@ std::string endpoint_text(const IpAddress& address, std::uint16_t port) {
                          : '[' + address.to_string() + "]:" + std::to_string(port);
 }
 
-std::size_t IpAddress::hash() const {
-  // Two 64-bit words mixed (splitmix64's finaliser): cheap on the per-packet path.
-  std::uint64_t hi = 0, lo = 0;
-  std::memcpy(&hi, bytes_.data(), 8);
-  std::memcpy(&lo, bytes_.data() + 8, 8);
-  std::uint64_t h = hi * 0x9e3779b97f4a7c15ull ^ (lo + static_cast<std::uint64_t>(family_));
-  h ^= h >> 30;
-  h *= 0xbf58476d1ce4e5b9ull;
-  h ^= h >> 27;
-  h *= 0x94d049bb133111ebull;
-  h ^= h >> 31;
-  return static_cast<std::size_t>(h);
-}
 
 }  // namespace synprobe

@@ -2,6 +2,7 @@
 // A small streaming JSON writer: correct escaping, commas and nesting, nothing else.
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,19 +43,34 @@ class JsonWriter {
     return v ? value(*v) : null();
   }
 
-  [[nodiscard]] std::string str() const { return out_ + "\n"; }
+  [[nodiscard]] std::string str() const { return std::string(pending()) + "\n"; }
   // The text written so far, in place: a streaming caller writes it out and clear()s it,
   // keeping the nesting state, so the buffer never holds more than one attempt's worth.
-  [[nodiscard]] std::string_view pending() const { return out_; }
-  [[nodiscard]] std::size_t pending_size() const { return out_.size(); }
-  void clear_pending() { out_.clear(); }
+  [[nodiscard]] std::string_view pending() const { return {buffer_.data(), used_}; }
+  [[nodiscard]] std::size_t pending_size() const { return used_; }
+  void clear_pending() { used_ = 0; }
+
+  // Appends raw bytes (inline: the writer makes several such appends per field).
+  void put(const char* s, std::size_t n) {
+    if (n > buffer_.size() - used_) grow(n);
+    std::memcpy(buffer_.data() + used_, s, n);
+    used_ += n;
+  }
+  void put(std::string_view s) { put(s.data(), s.size()); }
+  void put(char c) { put(&c, 1); }
 
  private:
   void before_value();
   JsonWriter& end_container(char close);
   void newline();
+  // Appends `s` quoted and escaped, then `after` (the closing quote, and ": " for a key).
+  void put_quoted(std::string_view s, std::string_view after);
+  void grow(std::size_t n);
 
-  std::string out_;
+  // buffer_[0, used_) is the output; the rest is room to append without reallocating.
+  // std::string's own appends check and call out of line each time, which showed in profiles.
+  std::string buffer_;
+  std::size_t used_ = 0;
   bool pretty_;
   // Per open container: whether it already holds an element.
   std::vector<char> has_element_;  // not vector<bool>: its bit fiddling shows in profiles

@@ -1,5 +1,6 @@
 // JSON writer, the JSON and text renderers, and atomic output files.
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <cstdio>
@@ -52,6 +53,38 @@ TEST_CASE("JsonWriter: nesting, commas and numbers", "[reports][json]") {
         "{\"a\":1,\"b\":[true,null,\"x\\\"y\",false],\"c\":{},\"d\":[],"
         "\"e\":18446744073709551615,\"f\":-9223372036854775808,"
         "\"g\":[1.5,2,12.346,0,100,null,null]}\n");
+}
+
+// number() prints most values by integer arithmetic: it must round exactly as fmt does,
+// trailing zeros trimmed, "-0" as "0".
+TEST_CASE("JsonWriter: number() agrees with fmt's fixed-point", "[reports][json]") {
+  auto via_fmt = [](double d, int decimals) {
+    std::string text = fmt::format("{:.{}f}", d, decimals);
+    if (text.find('.') != std::string::npos) {
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+    }
+    return text == "-0" ? std::string("0") : text;
+  };
+  std::uint64_t state = 42;
+  auto next = [&] {  // splitmix64: reproducible without <random>'s distributions
+    state += 0x9e3779b97f4a7c15ull;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  for (int i = 0; i < 200000; ++i) {
+    const int decimals = static_cast<int>(next() % 7);
+    const double magnitude = std::pow(10.0, static_cast<double>(next() % 14) - 4);
+    double d = static_cast<double>(next() >> 11) / 9007199254740992.0 * magnitude;
+    if (next() % 3 == 0) d = std::round(d * 2000) / 2000;  // ties and near-ties
+    if (next() % 4 == 0) d = -d;
+    JsonWriter w(false);
+    w.number(d, decimals);
+    INFO(fmt::format("{:.17g} with {} decimals", d, decimals));
+    REQUIRE(std::string(w.pending()) == via_fmt(d, decimals));
+  }
 }
 
 TEST_CASE("JsonWriter: pretty output is valid JSON with the same content", "[reports][json]") {
