@@ -245,6 +245,7 @@ class ProbeRun {
   void note_answer(const DecodedPacket& packet);
   void wait_for_packets(std::int64_t next_send_ns);
   void review(Timestamp now);
+  void decide_trace(const TargetKey& key, const AttemptResult& r, Timestamp now);
   [[nodiscard]] bool should_trace_now(const TargetKey& key, const AttemptResult& r, Timestamp now) const;
   void start_trace(const TargetKey& key, const AttemptResult& r, Timestamp now);
   void start_control_trace(const IpAddress& host, int depth, Timestamp now);
@@ -537,9 +538,14 @@ bool ProbeRun::everything_settled(Timestamp now) const {
   return true;
 }
 
-// Decides which targets to trace now and which traces to complete. Judging every attempt
-// costs time with thousands of targets, so reviews are spaced by ten times their cost.
+// Decides which targets to trace now and which traces to complete.
 void ProbeRun::review(Timestamp now) {
+  // Cheap, every time: traces whose first pass is over get their silent TTLs re-probed.
+  for (auto& [key, trace] : traces_) {
+    const auto control = control_traces_.find(key.first);
+    const bool control_settled = control == control_traces_.end() || trace_settled(control->second, now);
+    if (!trace.reprobe_planned && trace_settled(trace.first_pass, now) && control_settled) plan_reprobe(key, trace, now);
+  }
   if (now < next_review_) return;
   const bool first_phase_done = first_phase_settled(now);
   const std::map<TargetKey, AttemptResult> judged = judge_targets(analyzer_.finish());
@@ -548,33 +554,37 @@ void ProbeRun::review(Timestamp now) {
   for (auto& [key, trace] : traces_)
     if (const auto it = judged.find(key); it != judged.end() && trace.answer_shape)
       trace.answer_shape = answer_shape(it->second.judgement);
-  for (const auto& [key, r] : judged) {
-    // A target whose answer changed since it was matched with a traced one (the host's
-    // SYN/ACK arriving after a forged RST) is no longer located by that trace.
-    if (const auto shared = shared_trace_.find(key);
-        shared != shared_trace_.end() && traces_.at(shared->second).answer_shape != answer_shape(r.judgement))
-      shared_trace_.erase(shared);
-    if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, now))
-      continue;
-    // Each target is traced on its own flow while the budget allows (its own trace can show
-    // what a shared one cannot, an injector beside a filter); past that, a target whose
-    // answer has the same shape as a traced one's is located by that trace.
-    const IpAddress& source = routes_.at(key.first).source;
-    if (traces_from(source) < max_traces_per_source) start_trace(key, r, now);
-    else if (const auto same = traced_with_same_answer(key, r)) shared_trace_.emplace(key, *same);
-    else
-      not_traced_.emplace(key, fmt::format("Not traced: {} other targets probed from {} were, and the routers "
-                                           "answer TTL-limited SYNs toward it about once a second.",
-                                           max_traces_per_source, source.to_string()));
-  }
-  for (auto& [key, trace] : traces_) {
-    const auto control = control_traces_.find(key.first);
-    const bool control_settled = control == control_traces_.end() || trace_settled(control->second, now);
-    if (!trace.reprobe_planned && trace_settled(trace.first_pass, now) && control_settled) plan_reprobe(key, trace, now);
-  }
+  // Answered targets first: their traces can be shared; a silent one's never is.
+  for (const bool answered_pass : {true, false})
+    for (const auto& [key, r] : judged)
+      if (answered(key) == answered_pass) decide_trace(key, r, now);
   final_review_done_ = first_phase_done;
   const Timestamp done = wall_clock_now();
-  next_review_ = after(done, std::max(0.02, 10 * done.seconds_since(now)));
+  // Judging every attempt costs time with thousands of targets: at most a tenth of it.
+  next_review_ = after(done, std::clamp(10 * done.seconds_since(now), 0.02, 1.0));
+}
+
+// Traces a target on its own flow while the run's budget of traces allows. A target whose
+// answer has the same shape as a traced one's shares that trace once half the budget is
+// spent (its own trace could show more — an injector beside a filter — but the routers'
+// budgets are better spent on answers not yet traced); silence is never shared.
+void ProbeRun::decide_trace(const TargetKey& key, const AttemptResult& r, Timestamp now) {
+  // A target whose answer changed since it was matched with a traced one (the host's
+  // SYN/ACK arriving after a forged RST) is no longer located by that trace.
+  if (const auto shared = shared_trace_.find(key);
+      shared != shared_trace_.end() && traces_.at(shared->second).answer_shape != answer_shape(r.judgement))
+    shared_trace_.erase(shared);
+  if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, now))
+    return;
+  const IpAddress& source = routes_.at(key.first).source;
+  const std::size_t traced = traces_from(source);
+  const std::optional<TargetKey> same = traced_with_same_answer(key, r);
+  if (same && traced >= max_traces_per_source / 2) shared_trace_.emplace(key, *same);
+  else if (traced < max_traces_per_source) start_trace(key, r, now);
+  else
+    not_traced_.emplace(key, fmt::format("Not traced: {} other targets probed from {} were, and the routers "
+                                         "answer TTL-limited SYNs toward it about once a second.",
+                                         max_traces_per_source, source.to_string()));
 }
 
 // The TTLs toward `host` that drew an answer on another flow of this run: another

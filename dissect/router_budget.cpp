@@ -10,7 +10,7 @@ bool RouterBudgets::allows(const RouterKey& key, Timestamp now, double wait_s,
   std::erase_if(r.in_flight, [&](const auto& entry) {
     const auto& [probe, sent] = entry;
     if (now.seconds_since(sent) <= wait_s) return false;
-    if (surely_reached(probe)) r.bucket.take(now);
+    if (surely_reached(probe)) spend(r, now);
     return true;
   });
   return r.bucket.available(now) - static_cast<double>(r.in_flight.size()) >= 1;
@@ -23,9 +23,15 @@ void RouterBudgets::on_sent(const RouterKey& key, std::uint64_t probe, Timestamp
 void RouterBudgets::on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent) {
   Router& r = routers_[key];
   std::erase_if(r.in_flight, [&](const auto& entry) { return entry.first == probe; });
-  if (router_spent) r.bucket.take(at);
+  if (router_spent) spend(r, at);
 }
 
-void RouterBudgets::on_other_error(const RouterKey& key, Timestamp at) { routers_[key].bucket.take(at); }
+void RouterBudgets::on_other_error(const RouterKey& key, Timestamp at) { spend(routers_[key], at); }
+
+// Never below empty: a router that sends more than the model allows has a larger budget
+// than Linux's default (or none), and must not be starved for minutes by the model.
+void RouterBudgets::spend(Router& r, Timestamp at) {
+  if (r.bucket.available(at) >= 1) r.bucket.take(at);
+}
 
 }  // namespace synprobe

@@ -49,6 +49,7 @@ class RouterBudgets {
     TokenBucket bucket{refill_per_second, burst};
     std::vector<std::pair<std::uint64_t, Timestamp>> in_flight;  // probe, sent at
   };
+  static void spend(Router& r, Timestamp at);
   std::map<RouterKey, Router> routers_;
 };
 

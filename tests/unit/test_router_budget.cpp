@@ -59,3 +59,12 @@ TEST_CASE("router budget: errors for other traffic spend the same budget", "[rou
   CHECK_FALSE(budgets.allows(hop2, start, wait_s, never_reached));
   CHECK(budgets.allows(hop2, at(1.0), wait_s, never_reached));
 }
+
+TEST_CASE("router budget: a router that answers more than the model allows is not starved", "[router-budget]") {
+  // 500 unreachables in a second (a router without ICMP rate limiting): the model stays at
+  // empty rather than owing 495 seconds of refills.
+  RouterBudgets budgets;
+  for (int i = 0; i < 500; ++i) budgets.on_other_error(hop2, start);
+  CHECK_FALSE(budgets.allows(hop2, start, wait_s, never_reached));
+  CHECK(budgets.allows(hop2, at(1.0), wait_s, never_reached));
+}
