@@ -142,8 +142,29 @@ void name_middlebox(Judgement& j, const Trace& t, int hop) {
 }
 
 // A RST in the host's name: find where it really comes from.
+// A RST in a middlebox's name from hop k, while the trace shows SYNs going on past hop k
+// and expiring at a later router: nothing stopped the SYN at hop k, so its RSTs are raced
+// by a device that sees the SYN pass (even when no TTL-limited SYN drew one of them).
+bool located_as_injector(Judgement& j, const Answer& reset, const Trace& t) {
+  if (j.verdict != Verdict::refused_by_middlebox) return false;
+  const int k = reset.ttl.hop;
+  for (const TraceHop& h : t.hops) {
+    if (h.hop <= k || !answered_time_exceeded(h)) continue;
+    j.verdict = Verdict::injected_reset;
+    add(j, Signal::on_path_injector,
+        fmt::format("The RST comes from hop {} (its TTL), yet TTL {} went on past that hop and expired at {}: "
+                    "nothing stopped the SYN there, so a device at hop {} sees it pass and races a forged RST.",
+                    k, h.hop, hop_name(t, h.hop), k));
+    name_middlebox(j, t, k);
+    j.confidence = std::max(j.confidence, 0.8);
+    return true;
+  }
+  return false;
+}
+
 void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateContext& ctx) {
   const Answer* reset = a.first_answer(AnswerKind::reset);
+  if (reset && located_as_injector(j, *reset, t)) return;
   const std::optional<int> first_reset = first_with(t, HopAnswer::reset);
   if (!reset || !first_reset) return;
   const int host_hop = ctx.host_hop.value_or(reset->ttl.hop);

@@ -358,6 +358,25 @@ TEST_CASE("trace (d3): a RST at TTL 2 while TTL 3 expires at hop 3: injected, no
   CHECK_THAT(evidence_of(l.after, "on-path-injector")->detail, Catch::Contains("nothing stopped the SYN"));
 }
 
+TEST_CASE("trace (d4): no TTL-limited SYN drew the forged RST, yet TTL 3 passed hop 2", "[trace][locate][injected]") {
+  // The first phase saw only RSTs from hop 2 (the SYN/ACKs lost); every RST to the trace's
+  // probes was lost too, but TTL 3 expired at hop 3: hop 2 did not stop the SYN.
+  constexpr int injector_hop = 2;
+  Lab lab;
+  lab.baseline();
+  const Probe n = lab.normal_probe();
+  lab.reset(n, ttl_from(injector_hop), router_rtt_ms[injector_hop - 1]);
+  for (int ttl = 1; ttl <= injector_hop + 1; ++ttl) lab.time_exceeded(lab.trace_probe(ttl), ttl);
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.before.verdict == Verdict::refused_by_middlebox);
+  CHECK(l.after.verdict == Verdict::injected_reset);
+  CHECK(l.after.hop == injector_hop);
+  CHECK(l.after.responder == router(injector_hop));
+  REQUIRE(has_signal(l.after, "on-path-injector"));
+  CHECK_THAT(evidence_of(l.after, "on-path-injector")->detail, Catch::Contains("went on past that hop"));
+}
+
 TEST_CASE("trace (d): an on-path injector at hop 2 races the host", "[trace][locate][injected]") {
   // The port is open (the host's SYN/ACK comes at 40 ms) but a device beside hop 2 sees every
   // SYN that reaches hop 2 and races a RST that copies the host's TTL. TTL 2 therefore draws
