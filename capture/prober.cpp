@@ -49,6 +49,10 @@ struct PlannedProbe {
   bool reaches_host = false;  // a TTL-limited SYN with a TTL at least the host's distance
 };
 
+Timestamp after(Timestamp t, double seconds) {
+  return Timestamp{t.ns + static_cast<std::int64_t>(seconds * 1e9)};
+}
+
 bool is_ttl_limited(const PlannedProbe& p) {
   return p.role == ProbeRole::target_trace || p.role == ProbeRole::control_trace;
 }
@@ -74,9 +78,8 @@ struct ProbeGroup {
       }
       all_answered = all_answered && (p->answered_at || p->port == 0);
     }
-    auto plus = [](Timestamp t, double s) { return Timestamp{t.ns + static_cast<std::int64_t>(s * 1e9)}; };
-    if (all_answered && now >= plus(last_answer, std::min(wait_s, std::max(0.02, slowest_s)))) return true;
-    return now >= plus(last_sent, wait_s);
+    if (all_answered && now >= after(last_answer, std::min(wait_s, std::max(0.02, slowest_s)))) return true;
+    return now >= after(last_sent, wait_s);
   }
 };
 
@@ -199,9 +202,6 @@ constexpr double icmp_budget_refill_s = 1.2;
 // all the probes of a TTL; every TTL of a round leaves at once.
 constexpr double trace_round_gap_s = 0.05;
 
-Timestamp after(Timestamp t, double seconds) {
-  return Timestamp{t.ns + static_cast<std::int64_t>(seconds * 1e9)};
-}
 
 // A target judged "dropped" whose TTL-limited SYNs then reach the host (or a refuser) was
 // not dropped by policy: its first SYNs were lost. Judge it again from every SYN that got
@@ -649,9 +649,7 @@ double ProbeRun::overdue_after(const IpAddress& host) const {
 // answer), or once the answer is overdue, or, at the latest, when the first phase is over
 // and its combined verdict is not plainly the host's.
 bool ProbeRun::should_trace_now(const TargetKey& key, const AttemptResult& r, Timestamp now) const {
-  const bool always = options_.trace == TraceMode::always;
-  if (first_phase_settled(now)) return always || !plainly_the_hosts(r);
-  if (answered(key)) return always || !plainly_the_hosts(r);
+  if (first_phase_settled(now) || answered(key)) return options_.trace == TraceMode::always || !plainly_the_hosts(r);
   const auto sent = first_sent(key);
   return sent && now >= after(*sent, overdue_after(key.first));
 }

@@ -142,47 +142,42 @@ void name_middlebox(Judgement& j, const Trace& t, int hop) {
 }
 
 // A RST in the host's name: find where it really comes from.
-// A RST in a middlebox's name from hop k, while the trace shows SYNs going on past hop k
-// and expiring at a later router: nothing stopped the SYN at hop k, so its RSTs are raced
-// by a device that sees the SYN pass (even when no TTL-limited SYN drew one of them).
-bool located_as_injector(Judgement& j, const Answer& reset, const Trace& t) {
-  if (j.verdict != Verdict::refused_by_middlebox) return false;
-  const int k = reset.ttl.hop;
-  for (const TraceHop& h : t.hops) {
-    if (h.hop <= k || !answered_time_exceeded(h)) continue;
-    j.verdict = Verdict::injected_reset;
-    add(j, Signal::on_path_injector,
-        fmt::format("The RST comes from hop {} (its TTL), yet TTL {} went on past that hop and expired at {}: "
-                    "nothing stopped the SYN there, so a device at hop {} sees it pass and races a forged RST.",
-                    k, h.hop, hop_name(t, h.hop), k));
-    name_middlebox(j, t, k);
-    j.confidence = std::max(j.confidence, 0.8);
-    return true;
-  }
+// A filter stops the SYN. A RST from hop k while the trace shows SYNs going on past hop k
+// and expiring at a later router: nothing stopped the SYN there, so its RSTs are raced by
+// a device that sees it pass. Hop k is where the RST comes from: for a middlebox's RST its
+// own TTL says so (even when every RST to the trace's SYNs was lost), else the first TTL
+// that draws one.
+bool located_as_injector(Judgement& j, const Answer& reset, const Trace& t, std::optional<int> first_reset) {
+  struct Origin {
+    int hop;
+    std::string how;
+    double confidence;
+  };
+  std::vector<Origin> origins;
+  if (j.verdict == Verdict::refused_by_middlebox) origins.push_back({reset.ttl.hop, "its TTL", 0.8});
+  if (first_reset)
+    origins.push_back({*first_reset, fmt::format("TTL-limited SYNs draw it from TTL {}", *first_reset), 0.85});
+  for (const Origin& o : origins)
+    for (const TraceHop& h : t.hops) {
+      if (h.hop <= o.hop || !answered_time_exceeded(h)) continue;
+      j.verdict = Verdict::injected_reset;
+      add(j, Signal::on_path_injector,
+          fmt::format("The RST comes from hop {} ({}), yet TTL {} went on past that hop and expired at {}: nothing "
+                      "stopped the SYN there, so a device at hop {} sees it pass and races a forged RST.",
+                      o.hop, o.how, h.hop, hop_name(t, h.hop), o.hop));
+      name_middlebox(j, t, o.hop);
+      j.confidence = std::max(j.confidence, o.confidence);
+      return true;
+    }
   return false;
 }
 
 void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateContext& ctx) {
   const Answer* reset = a.first_answer(AnswerKind::reset);
-  if (reset && located_as_injector(j, *reset, t)) return;
   const std::optional<int> first_reset = first_with(t, HopAnswer::reset);
-  if (!reset || !first_reset) return;
+  if (!reset || located_as_injector(j, *reset, t, first_reset) || !first_reset) return;
   const int host_hop = ctx.host_hop.value_or(reset->ttl.hop);
   const int device_hop = *first_reset - 1;  // a forwarding filter acts on what it forwards
-
-  // A filter stops the SYN. If a larger TTL still went on and expired at a later router,
-  // the SYN was not stopped: the RSTs were raced by a device that sees it pass.
-  for (const TraceHop& h : t.hops) {
-    if (h.hop <= *first_reset || !answered_time_exceeded(h)) continue;
-    j.verdict = Verdict::injected_reset;
-    add(j, Signal::on_path_injector,
-        fmt::format("TTL {} draws a RST, yet TTL {} went on past it and expired at {}: nothing stopped the SYN, so "
-                    "a device at hop {} sees it pass and races a forged RST.",
-                    *first_reset, h.hop, hop_name(t, h.hop), *first_reset));
-    name_middlebox(j, t, *first_reset);
-    j.confidence = std::max(j.confidence, 0.85);
-    return;
-  }
 
   // RTT: which hop of the path takes as long as the RST does?
   const std::optional<int> rtt_hop = hop_by_rtt(t, reset->rtt_ms);

@@ -46,6 +46,7 @@ what one run can see, not on what the previous run used up.
 Exit status: 0 pass, 1 failure, 77 not root (skipped).
 """
 import argparse
+import contextlib
 import json
 import os
 import pathlib
@@ -129,6 +130,17 @@ class Check:
             log(f"FAIL {p}")
         log(f"{self.name}: {'ok' if not self.problems else f'{len(self.problems)} problem(s)'}")
         return 1 if self.problems else 0
+
+
+@contextlib.contextmanager
+def lab_up(chk, lab):
+    """The lab up for one check, and down again whatever happens; anything left behind fails the check."""
+    try:
+        lab.up()
+        yield lab
+    finally:
+        if not lab.down():
+            chk.fail("lab teardown left something behind")
 
 
 def run_synprobe(lab, args, command, ports, extra=()):
@@ -273,8 +285,7 @@ def first_ttl(a, kind):
 def cmd_forging(args, validator):
     chk = Check("forging")
     lab = ScenarioLab(args, "f")
-    try:
-        lab.up()
+    with lab_up(chk, lab):
         lab.injector(args.injector, 120, 200)
 
         def extra(lab_, a, family, port):
@@ -294,18 +305,13 @@ def cmd_forging(args, validator):
         runs(chk, lab, args, validator,
              [("probe", "probe", [95, 97], ()), ("trace", "trace", [97], ())],
              exact_problems, extra)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
 def cmd_silent(args, validator):
     chk = Check("silent")
     lab = ScenarioLab(args, "s", SPLAB_SILENT_R1="1")
-    try:
-        lab.up()
-
+    with lab_up(chk, lab):
         def extra(lab_, a, family, port):
             hops = a.get("hops") or []
             if not hops:
@@ -318,9 +324,6 @@ def cmd_silent(args, validator):
         runs(chk, lab, args, validator,
              [("probe", "probe", [90, 94], ()), ("trace", "trace", [90], ())],
              exact_problems, extra)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
@@ -338,18 +341,13 @@ def cmd_ratelimit(args, validator):
     chk = Check("ratelimit")
     lab = ScenarioLab(args, "r", SPLAB_R2_ICMP_RATELIMIT="300000")
     args.before_run = exhaust_r2
-    try:
-        lab.up()
-
+    with lab_up(chk, lab):
         def extra(lab_, a, family, port):
             if a.get("verdict") == "inconclusive" or any(s in QUIET for s in signals(a)):
                 return []
             return [f"nothing says hop 2 is silent (no {' / '.join(QUIET)})"]
 
         runs(chk, lab, args, validator, [("probe", "probe", [90, 94], ())], safe_problems, extra)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
@@ -357,13 +355,9 @@ def cmd_loss(args, validator):
     chk = Check("loss")
     lab = ScenarioLab(args, "l", SPLAB_LOSS_PERCENT="5")
     ports = [81, 85, 90, 91, 94, 95, 97]
-    try:
-        lab.up()
+    with lab_up(chk, lab):
         lab.injector(args.injector, 180, 400)
         runs(chk, lab, args, validator, [("probe", "probe", ports, ())], safe_problems)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
@@ -392,8 +386,7 @@ def cmd_timing(args, validator):
     # The SYNs' timeout, the second SYN's interval, and a margin for the last answers and
     # for starting the process in the namespace (measured: 0.1-0.2 s).
     drop_limit = args.timeout + interval + 0.6
-    try:
-        lab.up()
+    with lab_up(chk, lab):
         timed_runs(chk, lab, args, validator, [
             ("trace", "trace", [94], (), drop_limit),
             ("trace", "trace", [85], (), drop_limit),
@@ -401,9 +394,6 @@ def cmd_timing(args, validator):
             ("trace", "trace", [90], (), 1.0),
             ("probe", "probe", [90, 94], (), drop_limit),
         ])
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
@@ -440,8 +430,7 @@ def cmd_shared(args, validator):
             return bad
         return exact_problems(a, want)
 
-    try:
-        lab.up()
+    with lab_up(chk, lab):
         add_shared_rules(lab)
         for n in range(1, args.runs + 1):
             for ports, limit in ((SHARED_RESETS, 8.0), (SHARED_DROPS, 8.0)):
@@ -469,9 +458,6 @@ def cmd_shared(args, validator):
                     chk.fail(f"run {n} ({ports[0]}-{ports[-1]}): took {took:.2f} s, more than {limit} s")
                 log(f"run {n} probe -p {ports[0]}-{ports[-1]}: {took:.2f} s (limit {limit} s)")
                 time.sleep(args.gap)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(truth)
 
 
