@@ -7,21 +7,17 @@
 namespace synprobe {
 namespace {
 
-using FastestSynAck = std::unordered_map<IpAddress, double>;
-using HopAddresses = std::unordered_map<IpAddress, std::vector<HopAddress>>;
-
-// Folds one answer into the destination's baselines: its fastest SYN/ACK, and the hop
+// Folds one answer into the destination's record: its fastest SYN/ACK, and the hop
 // addresses that time-exceeded errors to TTL-limited SYNs revealed.
-void fold_answer(const Attempt& a, const Answer& answer, FastestSynAck& fastest, HopAddresses& hops) {
+void fold_answer(const Attempt& a, const Answer& answer, HostTable& hosts, Timestamp now) {
   if (answer.kind == AnswerKind::syn_ack) {
-    auto [it, inserted] = fastest.try_emplace(a.server, answer.rtt_ms);
-    if (!inserted && answer.rtt_ms < it->second) it->second = answer.rtt_ms;
+    std::optional<double>& fastest = hosts.touch(a.server, now).fastest_syn_ack_ms;
+    if (!fastest || answer.rtt_ms < *fastest) fastest = answer.rtt_ms;
   } else if (answer.kind == AnswerKind::icmp_error && is_time_exceeded(a.family(), answer.icmp_type)) {
+    std::vector<HopAddress>& hops = hosts.touch(a.server, now).hops;
     const int hop = a.transmissions[answer.transmission].ttl;
-    auto& list = hops[a.server];
-    bool known = false;
-    for (const HopAddress& h : list) known = known || h.hop == hop;
-    if (!known) list.push_back(HopAddress{hop, answer.from});
+    if (std::none_of(hops.begin(), hops.end(), [&](const HopAddress& h) { return h.hop == hop; }))
+      hops.push_back(HopAddress{hop, answer.from});
   }
 }
 
@@ -52,11 +48,10 @@ void Analyzer::add(const DecodedPacket& p) {
     const std::uint32_t flow = p.transport == Transport::tcp
                                    ? (std::uint32_t{p.tcp.sport} << 16 | p.tcp.dport)
                                    : 0;
-    sender(p.ip.src).observe(p.ip, p.ts, is_syn_ack, flow);
+    hosts_.touch(p.ip.src, p.ts).profile.observe(p.ip, p.ts, is_syn_ack, flow);
   }
-  const Attempt* answered = tracker_.on_packet(p);
+  if (const Attempt* answered = tracker_.on_packet(p)) note_answer(*answered, p.ts);
   if (!sink_) return;
-  if (answered) note_answer(*answered);
   if (p.ts.ns >= next_release_check_ns_) {
     next_release_check_ns_ = p.ts.ns + release_check_interval_ns;
     release_settled(*last_);
@@ -82,21 +77,14 @@ void Analyzer::note_endpoints(const DecodedPacket& p) {
     sees_answers_ = true;
 }
 
-// Packets mostly go back and forth between two hosts: the last two senders are
-// remembered, and the table is searched only for a third.
-HostProfile& Analyzer::sender(const IpAddress& src) {
-  for (SenderCache& c : senders_)
-    if (c.profile && c.address == src) return *c.profile;
-  SenderCache& victim = senders_[next_victim_];
-  next_victim_ ^= 1;
-  victim.address = src;
-  victim.profile = &hosts_[src];  // node-based map: the pointer survives rehashing
-  return *victim.profile;
-}
-
 JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) const {
   JudgeContext ctx;
-  if (const auto it = hosts_.find(a.server); it != hosts_.end()) ctx.server = &it->second;
+  if (const HostRecord* server = hosts_.find(a.server)) {
+    if (server->profile.packets() > 0) ctx.server = &server->profile;
+    // This attempt's own SYN/ACK may be the fastest: then it is the host's anyway.
+    ctx.server_syn_ack_rtt_ms = server->fastest_syn_ack_ms;
+    ctx.hop_addresses = server->hops;
+  }
   ctx.client_receives_packets = both_directions_ || capture_sees_answers;
   ctx.capture_end = last_.value_or(a.last_seen);
   if (listen_end_ && *listen_end_ > ctx.capture_end) ctx.capture_end = *listen_end_;
@@ -120,12 +108,6 @@ void fill_result(AttemptResult& r, const JudgeContext& ctx) {
 
 std::vector<AttemptResult> Analyzer::finish() const {
   const std::vector<Attempt>& attempts = tracker_.attempts();
-
-  FastestSynAck fastest_syn_ack;
-  HopAddresses hops;
-  for (const Attempt& a : attempts)
-    for (const Answer& answer : a.answers) fold_answer(a, answer, fastest_syn_ack, hops);
-
   // A capture shows the answering direction when any client of any attempt receives
   // something in it. Decided for the whole capture, not per client: a dual-stack client
   // whose IPv6 SYNs all vanish is a black hole to report, not a one-way capture.
@@ -135,13 +117,7 @@ std::vector<AttemptResult> Analyzer::finish() const {
   std::vector<AttemptResult> results;
   results.reserve(attempts.size());
   for (const Attempt& a : attempts) {
-    JudgeContext ctx = context_for(a, capture_sees_answers);
-    // The destination's RTT baseline must come from other SYN/ACKs than this attempt's own
-    // answers only when this attempt has none; when it has one, it is the host's anyway.
-    if (const auto it = fastest_syn_ack.find(a.server); it != fastest_syn_ack.end())
-      ctx.server_syn_ack_rtt_ms = it->second;
-    if (const auto it = hops.find(a.server); it != hops.end()) ctx.hop_addresses = it->second;
-
+    const JudgeContext ctx = context_for(a, capture_sees_answers);
     AttemptResult r;
     r.attempt = a;
     fill_result(r, ctx);
@@ -150,7 +126,9 @@ std::vector<AttemptResult> Analyzer::finish() const {
   return results;
 }
 
-void Analyzer::note_answer(const Attempt& a) { fold_answer(a, a.answers.back(), fastest_syn_ack_, hops_); }
+void Analyzer::note_answer(const Attempt& a, Timestamp now) {
+  fold_answer(a, a.answers.back(), hosts_, now);
+}
 
 void Analyzer::release_settled(Timestamp now) {
   while (const Attempt* a = tracker_.oldest()) {
@@ -165,11 +143,7 @@ void Analyzer::release_settled(Timestamp now) {
 void Analyzer::release_oldest() {
   AttemptResult r;
   r.attempt = tracker_.release_oldest();
-  JudgeContext ctx = context_for(r.attempt, sees_answers_);
-  if (const auto it = fastest_syn_ack_.find(r.attempt.server); it != fastest_syn_ack_.end())
-    ctx.server_syn_ack_rtt_ms = it->second;
-  if (const auto it = hops_.find(r.attempt.server); it != hops_.end()) ctx.hop_addresses = it->second;
-  fill_result(r, ctx);
+  fill_result(r, context_for(r.attempt, sees_answers_));
   sink_(std::move(r));
 }
 

@@ -8,16 +8,14 @@
 //   baselines known at that moment, handed to the sink in order of first appearance, and
 //   forgotten.
 
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
 #include "attempt_tracker.hpp"
-#include "host_profile.hpp"
+#include "host_table.hpp"
 #include "trace_model.hpp"
 #include "verdict.hpp"
 
@@ -37,20 +35,32 @@ struct AttemptResult {
 class Analyzer {
  public:
   Analyzer() = default;
-  Analyzer(const Analyzer&) = delete;  // it caches a pointer into its own host table
+  Analyzer(const Analyzer&) = delete;  // a capture's whole state: moved, never copied
   Analyzer& operator=(const Analyzer&) = delete;
-  Analyzer(Analyzer&&) = default;      // node-based tables keep their nodes on a move
+  Analyzer(Analyzer&&) = default;
   Analyzer& operator=(Analyzer&&) = default;
 
   // Feed every packet that has an IP header, in capture order.
   void add(const DecodedPacket& p);
+  // Optional hints for a caller that decodes ahead (see HostTable): for the packet it will
+  // add() after the next one, then for the next one. They change nothing but the time.
+  void prefetch_far(const DecodedPacket& p) const {
+    if (p.has_ip) hosts_.prefetch_slot(p.ip.src);
+  }
+  void prefetch_near(const DecodedPacket& p) const {
+    if (p.has_ip) hosts_.prefetch_record(p.ip.src);
+  }
   // Judges every attempt seen so far, in order of first appearance (keep-everything use).
   [[nodiscard]] std::vector<AttemptResult> finish() const;
 
   using ResultSink = std::function<void(AttemptResult&&)>;
   // Streaming use: call before the first add(). finish() is for keep-everything use only
   // (attempts() then holds the attempts not yet handed over, and husks of some that were).
-  void stream_to(ResultSink sink) { sink_ = std::move(sink); }
+  // The host table is bounded then (HostTable::streaming_capacity).
+  void stream_to(ResultSink sink) {
+    sink_ = std::move(sink);
+    hosts_.set_capacity(HostTable::streaming_capacity);
+  }
   // End of the capture (streaming): judges and hands over every attempt still held.
   void flush();
 
@@ -62,38 +72,30 @@ class Analyzer {
   [[nodiscard]] std::size_t attempt_count() const { return tracker_.attempts().size(); }
   [[nodiscard]] std::optional<Timestamp> first_packet() const { return first_; }
   [[nodiscard]] std::optional<Timestamp> last_packet() const { return last_; }
+  // Addresses whose baselines a bounded host table forgot (streaming only).
+  [[nodiscard]] std::uint64_t baselines_forgotten() const { return hosts_.forgotten(); }
 
  private:
   [[nodiscard]] JudgeContext context_for(const Attempt& a, bool capture_sees_answers) const;
   void note_endpoints(const DecodedPacket& p);
-  HostProfile& sender(const IpAddress& src);
-  void note_answer(const Attempt& a);
+  void note_answer(const Attempt& a, Timestamp now);
   void release_settled(Timestamp now);
   void release_oldest();
 
   AttemptTracker tracker_;
-  std::unordered_map<IpAddress, HostProfile> hosts_;
+  HostTable hosts_;
   std::unordered_set<IpAddress> receivers_;  // addresses that any captured packet was sent to
   // Whether some attempt's client receives packets in the capture (see finish()): kept up
   // as receivers and clients appear, so streaming need not wait for the end.
   std::unordered_set<IpAddress> clients_;    // of attempts, until sees_answers_
   bool sees_answers_ = false;
   std::optional<IpAddress> last_receiver_;
-  struct SenderCache {
-    IpAddress address;
-    HostProfile* profile = nullptr;
-  };
-  std::array<SenderCache, 2> senders_{};
-  std::size_t next_victim_ = 0;
   std::optional<Timestamp> first_;
   std::optional<Timestamp> last_;
   std::optional<Timestamp> listen_end_;
   bool both_directions_ = false;
 
-  // Streaming state: the destinations' baselines drawn from answers so far.
-  ResultSink sink_;
-  std::unordered_map<IpAddress, double> fastest_syn_ack_;
-  std::unordered_map<IpAddress, std::vector<HopAddress>> hops_;
+  ResultSink sink_;  // streaming only
   std::int64_t next_release_check_ns_ = INT64_MIN;
 };
 

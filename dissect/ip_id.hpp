@@ -45,8 +45,10 @@ class IpIdSampler {
   void for_each(F&& f) const;
   [[nodiscard]] bool increments(bool within_flow) const;
 
-  std::array<Sample, capacity> ring_{};
+  // The count first: add() reads it and writes one sample, so it shares the first sample's
+  // cache line (the host table prefetches a record's first lines).
   std::size_t count_ = 0;  // total ever added
+  std::array<Sample, capacity> ring_{};
 };
 
 // Whether `candidate` could be the next value of a counter that stood at `previous`.

@@ -33,6 +33,7 @@ struct InputSummary {
   std::array<std::uint64_t, decode_status_count> decode{};  // by DecodeStatus
   std::optional<std::string> damage;     // why reading stopped early, if it did
   std::optional<std::string> sha256;     // of the input file, when a report asked for it
+  std::uint64_t baselines_forgotten = 0; // addresses a bounded host table let go (HostTable)
   std::optional<Timestamp> first_packet;
   std::optional<Timestamp> last_packet;
 };

@@ -246,6 +246,8 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     }
     report.input.damage = r.opt_str(in, "damage");
     report.input.sha256 = r.opt_str(in, "sha256");
+    if (const auto forgotten = r.opt_integer(in, "baselines_forgotten"))
+      report.input.baselines_forgotten = static_cast<std::uint64_t>(*forgotten);
     if (r.opt_str(in, "first_packet")) report.input.first_packet = r.time(in, "first_packet");
     if (r.opt_str(in, "last_packet")) report.input.last_packet = r.time(in, "last_packet");
   }

@@ -148,6 +148,8 @@ void write_input(JsonWriter& w, const InputSummary& in) {
     w.field(decode_status_name(static_cast<DecodeStatus>(i)), in.decode[i]);
   w.end_object();
   if (in.sha256) w.field("sha256", *in.sha256);
+  // Only when it happened: a capture of fewer hosts than the table holds never shows it.
+  if (in.baselines_forgotten > 0) w.field("baselines_forgotten", in.baselines_forgotten);
   w.field("complete", !in.damage.has_value());
   w.optional_field("damage", in.damage);
   w.key("first_packet");

@@ -70,6 +70,9 @@ std::string input_line(const InputSummary& in) {
                             decode_status_name(static_cast<DecodeStatus>(i)));
   }
   if (!problems.empty()) line += "; " + problems;
+  if (in.baselines_forgotten > 0)
+    line += fmt::format("; baselines of {} least recently seen addresses forgotten to bound memory",
+                        in.baselines_forgotten);
   return line;
 }
 
