@@ -20,6 +20,11 @@ struct Timestamp {
   }
 };
 
+// `seconds` after `t`: when something planned relative to `t` is due.
+[[nodiscard]] inline Timestamp after(Timestamp t, double seconds) {
+  return Timestamp{t.ns + static_cast<std::int64_t>(seconds * 1e9)};
+}
+
 // "2026-11-21T05:43:12.123456789Z" (ISO 8601, UTC, nanoseconds).
 std::string iso8601(Timestamp t);
 // Parses what iso8601() writes (fraction of 0-9 digits, "Z"); std::nullopt otherwise.

@@ -1,0 +1,207 @@
+// The decisions of tracing (dissect/trace_plan.hpp): which answers are traced, how deep,
+// who shares a trace within the per-source budget, the waits, which silent TTLs are asked
+// again and when, and how a "dropped" verdict is revised. Values in, values out.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "dissect/trace_plan.hpp"
+
+using namespace synprobe;
+
+namespace {
+
+const Timestamp start{1'000'000'000'000};
+Timestamp at(std::int64_t ms) { return Timestamp{start.ns + ms * 1'000'000}; }
+
+AttemptResult answer(Verdict verdict, Actor actor, std::optional<int> hop = std::nullopt) {
+  AttemptResult r;
+  r.judgement.verdict = verdict;
+  r.judgement.actor = actor;
+  r.judgement.hop = hop;
+  r.judgement.confidence = 0.9;
+  r.attempt.syn_count = 1;
+  return r;
+}
+
+AttemptResult with_signals(AttemptResult r, std::initializer_list<Signal> signals) {
+  for (const Signal s : signals) r.judgement.evidence.push_back({s, "test"});
+  return r;
+}
+
+AttemptResult with_host_hop(AttemptResult r, int hop) {
+  r.host_hop = HopCount{64, hop, 3};
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("trace plan: an open port, or a refusal that fits the host, is plainly the host's", "[trace-plan]") {
+  CHECK(plainly_the_hosts(answer(Verdict::open, Actor::host)));
+  const AttemptResult host_rst = with_signals(answer(Verdict::refused_by_host, Actor::host), {Signal::ttl_matches_host});
+  CHECK(plainly_the_hosts(host_rst));
+  // An ICMP unreachable from the host itself needs no TTL match, nor matching timing.
+  AttemptResult host_icmp = answer(Verdict::icmp_unreachable, Actor::host);
+  host_icmp.host_syn_ack_rtt_ms = 20;
+  CHECK(plainly_the_hosts(host_icmp));
+
+  SECTION("any doubt about the refusal is worth a trace") {
+    for (const Signal doubt : {Signal::early_reset, Signal::ip_id_breaks_pattern, Signal::no_baseline,
+                               Signal::icmp_spoofs_host}) {
+      INFO(signal_name(doubt));
+      CHECK_FALSE(plainly_the_hosts(with_signals(host_rst, {doubt})));
+    }
+    CHECK_FALSE(plainly_the_hosts(answer(Verdict::refused_by_host, Actor::host)));  // TTL not shown to match
+  }
+  SECTION("a host a millisecond or more away must also take the host's time") {
+    AttemptResult far = host_rst;
+    far.host_syn_ack_rtt_ms = 1.0;
+    CHECK_FALSE(plainly_the_hosts(far));
+    CHECK(plainly_the_hosts(with_signals(far, {Signal::rtt_matches_host})));
+    far.host_syn_ack_rtt_ms = 0.5;  // too near for timing to tell
+    CHECK(plainly_the_hosts(far));
+  }
+  SECTION("middleboxes, routers and silence are never plainly the host's") {
+    CHECK_FALSE(plainly_the_hosts(with_signals(answer(Verdict::refused_by_middlebox, Actor::middlebox, 2),
+                                               {Signal::ttl_matches_host})));
+    CHECK_FALSE(plainly_the_hosts(answer(Verdict::icmp_unreachable, Actor::router, 3)));
+    CHECK_FALSE(plainly_the_hosts(answer(Verdict::injected_reset, Actor::middlebox, 2)));
+    CHECK_FALSE(plainly_the_hosts(answer(Verdict::dropped, Actor::unknown)));
+  }
+}
+
+TEST_CASE("trace plan: how deep a trace goes", "[trace-plan]") {
+  const auto depth = [](const AttemptResult& r) { return trace_depth(r.judgement, r); };
+  // To the ICMP sender; one past a RST's hop, the host's too.
+  CHECK(depth(answer(Verdict::icmp_unreachable, Actor::router, 3)) == 3);
+  CHECK(depth(answer(Verdict::refused_by_middlebox, Actor::middlebox, 2)) == 3);
+  CHECK(depth(answer(Verdict::injected_reset, Actor::middlebox, 4)) == 5);
+  CHECK(depth(answer(Verdict::refused_by_host, Actor::host, 6)) == 7);
+  // Open or silent: to the host's own hop.
+  CHECK(depth(with_host_hop(answer(Verdict::open, Actor::host, 9), 6)) == 6);
+  CHECK(depth(answer(Verdict::open, Actor::host, 9)) == 9);
+  CHECK(depth(with_host_hop(answer(Verdict::dropped, Actor::unknown), 7)) == 7);
+  CHECK(depth(with_host_hop(answer(Verdict::inconclusive, Actor::unknown), 7)) == 7);
+  // Nothing tells: the whole budget (64, cut to --max-ttl by sweep_depth()).
+  CHECK(depth(answer(Verdict::icmp_unreachable, Actor::router)) == 64);
+  CHECK(depth(answer(Verdict::refused_by_middlebox, Actor::middlebox)) == 64);
+  CHECK(depth(answer(Verdict::dropped, Actor::unknown)) == 64);
+
+  SECTION("a sweep stays between TTL 1 and --max-ttl; silence goes to the host's hop") {
+    constexpr int max_ttl = 30;
+    CHECK(sweep_depth(answer(Verdict::refused_by_middlebox, Actor::middlebox, 2), true, max_ttl) == 3);
+    CHECK(sweep_depth(answer(Verdict::refused_by_middlebox, Actor::middlebox), true, max_ttl) == max_ttl);
+    CHECK(sweep_depth(answer(Verdict::icmp_unreachable, Actor::router, 0), true, max_ttl) == 1);
+    // A target with no answer yet is traced as silence, whatever its preliminary verdict.
+    CHECK(sweep_depth(with_host_hop(answer(Verdict::refused_by_middlebox, Actor::middlebox, 2), 5), false, max_ttl) == 5);
+    CHECK(sweep_depth(answer(Verdict::dropped, Actor::unknown), false, max_ttl) == max_ttl);
+    CHECK(sweep_depth(with_host_hop(answer(Verdict::dropped, Actor::unknown), 40), false, max_ttl) == max_ttl);
+  }
+  CHECK(ttl_range(1, 4) == std::vector<int>{1, 2, 3, 4});
+  CHECK(ttl_range(3, 3) == std::vector<int>{3});
+  CHECK(ttl_range(1, 0).empty());
+}
+
+TEST_CASE("trace plan: the shape of an answer is who answered what, and from where", "[trace-plan]") {
+  AttemptResult a = answer(Verdict::icmp_unreachable, Actor::router, 3);
+  a.judgement.responder = IpAddress::parse("198.18.2.1");
+  a.judgement.icmp = IcmpSummary{3, 13, "communication administratively prohibited"};
+  CHECK(answer_shape(a.judgement) == "4|2|198.18.2.1|3|3/13");
+  CHECK(answer_shape(answer(Verdict::dropped, Actor::unknown).judgement) == "5|3|-|-1|-");
+
+  AttemptResult b = a;  // confidence and evidence are not part of the shape
+  b.judgement.confidence = 0.4;
+  b.judgement.evidence.push_back({Signal::icmp_rate_limit_suspected, "test"});
+  CHECK(answer_shape(b.judgement) == answer_shape(a.judgement));
+  b.judgement.hop = 4;
+  CHECK(answer_shape(b.judgement) != answer_shape(a.judgement));
+  b = a;
+  b.judgement.icmp->code = 1;
+  CHECK(answer_shape(b.judgement) != answer_shape(a.judgement));
+}
+
+TEST_CASE("trace plan: at most 8 traces per source, and same answers share once half is spent", "[trace-plan]") {
+  REQUIRE(max_traces_per_source == 8);
+  SECTION("below half the budget every target gets a trace of its own") {
+    for (std::size_t traced = 0; traced < 4; ++traced) {
+      CHECK(choose_trace(true, true, traced) == TraceChoice::own_trace);
+      CHECK(choose_trace(true, false, traced) == TraceChoice::own_trace);
+    }
+  }
+  SECTION("from half on, an answer already traced shares that trace") {
+    for (std::size_t traced = 4; traced <= 12; ++traced) CHECK(choose_trace(true, true, traced) == TraceChoice::share);
+    CHECK(choose_trace(true, false, 7) == TraceChoice::own_trace);
+  }
+  SECTION("past the budget, an answer not yet traced goes untraced") {
+    CHECK(choose_trace(true, false, 8) == TraceChoice::not_traced);
+    CHECK(choose_trace(true, false, 9) == TraceChoice::not_traced);
+  }
+  SECTION("silence is never shared: its own trace while the budget lasts, else none") {
+    CHECK(choose_trace(false, true, 4) == TraceChoice::own_trace);
+    CHECK(choose_trace(false, true, 7) == TraceChoice::own_trace);
+    CHECK(choose_trace(false, true, 8) == TraceChoice::not_traced);
+  }
+}
+
+TEST_CASE("trace plan: when silence is overdue, and how long a trace waits", "[trace-plan]") {
+  // Four times the host's fastest answer, at least 0.25 s, at most half the timeout.
+  CHECK(overdue_after_s(std::nullopt, 2.0) == Approx(1.0));
+  CHECK(overdue_after_s(0.01, 2.0) == Approx(0.25));
+  CHECK(overdue_after_s(0.1, 2.0) == Approx(0.4));
+  CHECK(overdue_after_s(0.4, 2.0) == Approx(1.0));
+  CHECK(overdue_after_s(0.1, 0.2) == Approx(0.25));  // a short timeout does not go below 0.25 s
+  // Four times the slowest answer, at least 0.3 s, at most the timeout; all of it while
+  // nothing answered.
+  CHECK(trace_wait_s(0, 2.0) == Approx(2.0));
+  CHECK(trace_wait_s(0.01, 2.0) == Approx(0.3));
+  CHECK(trace_wait_s(0.2, 2.0) == Approx(0.8));
+  CHECK(trace_wait_s(1.0, 2.0) == Approx(2.0));
+}
+
+TEST_CASE("trace plan: silent TTLs are asked again when something answered past or beside them", "[trace-plan]") {
+  const std::map<int, bool> pass{{1, true}, {2, false}, {3, true}, {4, false}, {5, false}};
+  // TTL 2 is silent below an answered TTL 3; 4 and 5 are past the last answer: a drop.
+  CHECK(ttls_to_reprobe(pass, {}) == std::vector<int>{2});
+  // The same TTL answered on another flow to the host: its router exists and answers.
+  CHECK(ttls_to_reprobe(pass, {5, 9}) == std::vector<int>{2, 5});
+  CHECK(ttls_to_reprobe({{1, false}, {2, false}}, {}).empty());
+  CHECK(ttls_to_reprobe({{1, false}, {2, false}}, {2}) == std::vector<int>{2});
+  CHECK(ttls_to_reprobe({{1, true}, {2, true}}, {1, 2}).empty());
+
+  SECTION("once the routers' budgets refilled since the trace was planned, never in the past") {
+    CHECK(icmp_budget_refill_s == Approx(1.2));
+    CHECK(reprobe_at(start, at(300)) == after(start, icmp_budget_refill_s));
+    CHECK(reprobe_at(start, at(1200)) == at(1200));
+    CHECK(reprobe_at(start, at(2000)) == at(2000));
+  }
+  SECTION("traces re-probed within half a second of each other share a witness") {
+    CHECK(witness_serves(at(1200), at(1200)));
+    CHECK(witness_serves(at(1200), at(1700)));
+    CHECK(witness_serves(at(1700), at(1200)));
+    CHECK_FALSE(witness_serves(at(1200), at(1701)));
+    CHECK_FALSE(witness_serves(at(1701), at(1200)));
+  }
+}
+
+TEST_CASE("trace plan: a drop whose TTL-limited SYNs were answered was loss", "[trace-plan]") {
+  const AttemptResult dropped = answer(Verdict::dropped, Actor::unknown);
+  SECTION("silence along the trace leaves the verdict alone") {
+    const AttemptResult same = rejudge_if_reached(
+        dropped, {answer(Verdict::dropped, Actor::unknown), answer(Verdict::inconclusive, Actor::unknown)});
+    CHECK(same.judgement.verdict == Verdict::dropped);
+    CHECK(same.judgement.evidence.empty());
+    CHECK(same.judgement.confidence == Approx(0.9));
+  }
+  SECTION("an answer from a refuser on the path decides, at most 0.75 sure, and says why") {
+    const AttemptResult again =
+        rejudge_if_reached(dropped, {answer(Verdict::icmp_unreachable, Actor::router, 2),
+                                     answer(Verdict::dropped, Actor::unknown),
+                                     answer(Verdict::refused_by_middlebox, Actor::middlebox, 3)});
+    CHECK(again.judgement.verdict != Verdict::dropped);
+    CHECK(again.judgement.confidence <= 0.75);
+    REQUIRE_FALSE(again.judgement.evidence.empty());
+    const Evidence& why = again.judgement.evidence.back();
+    CHECK(why.signal == Signal::probes_disagree);
+    CHECK_THAT(why.detail, Catch::StartsWith("The first SYN got no answer, but 2 TTL-limited SYNs reached far enough"));
+  }
+}
