@@ -52,7 +52,7 @@ void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, Ti
   const IpAddress& source = source_of(key.first);
   const std::size_t traced = traces_from(source);
   const std::optional<TargetKey> same = traced_with_same_answer(key, r);
-  switch (choose_trace(first_phase_.answered(key), same.has_value(), traced)) {
+  switch (choose_trace(may_share_trace(first_phase_.answered(key), r.judgement), same.has_value(), traced)) {
     case TraceChoice::share: shared_trace_.emplace(key, *same); return;
     case TraceChoice::own_trace: start_trace(key, r, now); return;
     case TraceChoice::not_traced:

@@ -40,8 +40,10 @@ std::string answer_shape(const Judgement& j) {
                      j.icmp ? fmt::format("{}/{}", j.icmp->type, j.icmp->code) : "-");
 }
 
-TraceChoice choose_trace(bool answered, bool same_answer_traced, std::size_t traced_from_source) {
-  if (answered && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;
+bool may_share_trace(bool answered, const Judgement& j) { return answered && j.actor != Actor::host; }
+
+TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source) {
+  if (may_share && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;
   if (traced_from_source < max_traces_per_source) return TraceChoice::own_trace;
   return TraceChoice::not_traced;
 }

@@ -52,13 +52,18 @@ enum class TraceChoice {
 };
 
 // A target is traced on its own flow while fewer than max_traces_per_source targets
-// from its source address are. Once half of that is spent, an answered target whose
-// answer has the same shape as a traced one's shares that trace instead (its own trace
-// could show more, an injector beside a filter, but the routers' budgets are better
-// spent on answers not yet traced). Silence is never shared: two silent ports of one
-// host may be dropped at different hops. (Answered targets are considered first, so
-// theirs are the traces that can be shared.)
-[[nodiscard]] TraceChoice choose_trace(bool answered, bool same_answer_traced, std::size_t traced_from_source);
+// from its source address are. Once half of that is spent, a target that may share
+// (may_share_trace) and whose answer has the same shape as a traced one's shares that
+// trace instead (its own trace could show more, an injector beside a filter, but the
+// routers' budgets are better spent on answers not yet traced). (Answered targets are
+// considered first, so theirs are the traces that can be shared.)
+[[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source);
+
+// Whether a target may be located by another target's trace: only an answer that names a
+// device on the path. Silence may be dropped at different hops; a refusal judged the
+// host's that is traced all the same is in doubt on its own flow (a forger copies the
+// host's TTL, and loss can hide the RST that told), which no other flow's trace settles.
+[[nodiscard]] bool may_share_trace(bool answered, const Judgement& j);
 
 // --- How far a trace goes.
 

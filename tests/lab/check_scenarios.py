@@ -473,11 +473,12 @@ def main():
     parser.add_argument("--timeout", type=float, default=2.0, help="synprobe --timeout")
     parser.add_argument("--gap", type=float,
                         help="seconds between runs, so that the routers' ICMP budgets refill (1/s, "
-                             "burst 6; default: forging 4, silent 3, ratelimit 1, loss 6)")
+                             "burst 6; default: forging 4, silent 3, ratelimit 1, loss, timing and "
+                             "shared 6)")
     args = parser.parse_args()
     args.before_run = None
     if args.gap is None:
-        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "timing": 3.0,
+        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "timing": 6.0,
                     "shared": 6.0}[args.check]
     if os.geteuid() != 0:
         print("lab test: needs root, skipped")

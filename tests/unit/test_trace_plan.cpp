@@ -143,6 +143,17 @@ TEST_CASE("trace plan: at most 8 traces per source, and same answers share once 
   }
 }
 
+TEST_CASE("trace plan: only answers that name a device on the path share a trace", "[trace-plan]") {
+  CHECK(may_share_trace(true, answer(Verdict::refused_by_middlebox, Actor::middlebox).judgement));
+  CHECK(may_share_trace(true, answer(Verdict::injected_reset, Actor::middlebox).judgement));
+  CHECK(may_share_trace(true, answer(Verdict::icmp_unreachable, Actor::router).judgement));
+  // Silence, and a host's refusal traced all the same (in doubt on its own flow: the lab's
+  // TTL-forging middlebox under loss once shared the trace of the host's own RST).
+  CHECK_FALSE(may_share_trace(false, answer(Verdict::dropped, Actor::unknown).judgement));
+  CHECK_FALSE(may_share_trace(true, answer(Verdict::refused_by_host, Actor::host).judgement));
+  CHECK_FALSE(may_share_trace(true, answer(Verdict::icmp_unreachable, Actor::host).judgement));
+}
+
 TEST_CASE("trace plan: when silence is overdue, and how long a trace waits", "[trace-plan]") {
   // Four times the host's fastest answer, at least 0.25 s, at most half the timeout.
   CHECK(overdue_after_s(std::nullopt, 2.0) == Approx(1.0));
