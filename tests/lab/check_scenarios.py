@@ -188,6 +188,12 @@ def safe_problems(a, want):
     bad = []
     if a.get("verdict") == "inconclusive":
         return bad
+    # The injector's RSTs can all be lost (r1 loses 5 % each way; two SYNs, so ~1 in 400
+    # runs of port 95): the client then gets only the host's SYN/ACKs, and its port is open
+    # (it was: the server answered). Judged on what arrived, not on what was sent.
+    if (want["verdict"] == "injected-reset" and a.get("verdict") == "open"
+            and not any(x.get("kind") == "reset" for x in a.get("answers", []))):
+        return bad
     if a.get("verdict") != want["verdict"]:
         return [f"verdict {a.get('verdict')!r} (expected {want['verdict']!r} or inconclusive), "
                 f"confidence {a.get('confidence')}"]
@@ -361,22 +367,41 @@ def cmd_loss(args, validator):
     return chk.report(truth)
 
 
+# A wall-clock bound is judged on the median of an item's runs: on a shared machine one run
+# in fifteen or so took 0.6-1.1 s longer (a process start, the delay shim or a router's
+# ICMP budget held up by the machine's load) although synprobe did the same work. No run
+# may exceed the bound by more than this, though: a trace of TTLs one after another, or a
+# needless wait for a re-probe in every run, would.
+TIMING_OUTLIER_S = 1.5
+
+
 def timed_runs(chk, lab, args, validator, plan):
-    """plan: (mode, command, ports, extra, limit_s); like runs(), and each run must end within limit_s."""
+    """plan: (mode, command, ports, extra, limit_s); like runs(), and each item must end within
+    limit_s (the median of its runs; every run within limit_s + TIMING_OUTLIER_S)."""
+    took_by_item = {}
     for n in range(1, args.runs + 1):
-        for mode, command, ports, extra, limit in plan:
+        for item, (mode, command, ports, extra, limit) in enumerate(plan):
+            label = f"{mode} ({command} -p {','.join(map(str, ports))} {' '.join(extra)})"
             result, err, took = run_synprobe(lab, args, command, ports, extra)
             if err:
                 chk.fail(f"{mode} run {n}: {err}")
                 continue
+            took_by_item.setdefault(item, []).append(took)
             ok = judge_run(chk, lab, validator, mode, n, result, ports, exact_problems)
-            slow = took > limit
-            if slow:
-                chk.fail(f"{mode} run {n} ({command} -p {','.join(map(str, ports))} {' '.join(extra)}): "
-                         f"took {took:.2f} s, more than {limit:.2f} s")
-            log(f"{mode} run {n} ({command} -p {','.join(map(str, ports))} {' '.join(extra)}): "
-                f"{'ok' if ok and not slow else 'problem(s)'} ({took:.2f} s, limit {limit:.2f} s)")
+            if took > limit + TIMING_OUTLIER_S:
+                chk.fail(f"{label} run {n}: took {took:.2f} s, more than {limit:.2f} + {TIMING_OUTLIER_S} s")
+            log(f"{label} run {n}: {'ok' if ok else 'problem(s)'} ({took:.2f} s, limit {limit:.2f} s)")
             time.sleep(args.gap)
+    for item, (mode, command, ports, extra, limit) in enumerate(plan):
+        times = sorted(took_by_item.get(item, []))
+        if not times:
+            continue
+        median = times[len(times) // 2]
+        label = f"{mode} ({command} -p {','.join(map(str, ports))} {' '.join(extra)})"
+        if median > limit:
+            chk.fail(f"{label}: median {median:.2f} s over {len(times)} runs, more than {limit:.2f} s")
+        log(f"{label}: median {median:.2f} s (runs {', '.join(f'{t:.2f}' for t in took_by_item[item])}), "
+            f"limit {limit:.2f} s")
 
 
 def cmd_timing(args, validator):
