@@ -62,11 +62,9 @@ PlannedProbe* ProbeLedger::find(std::uint32_t isn) const {
   return it == by_isn_.end() ? nullptr : it->second;
 }
 
-double ProbeLedger::slowest_answer_s() const {
-  double slowest_s = 0;
-  for (const PlannedProbe& p : probes_)
-    if (p.sent_at && p.answered_at) slowest_s = std::max(slowest_s, p.answered_at->seconds_since(*p.sent_at));
-  return slowest_s;
+void ProbeLedger::note_answer(PlannedProbe& probe, Timestamp at) {
+  probe.answered_at = at;
+  if (probe.sent_at) slowest_answer_s_ = std::max(slowest_answer_s_, at.seconds_since(*probe.sent_at));
 }
 
 }  // namespace synprobe

@@ -41,8 +41,11 @@ class ProbeLedger {
   [[nodiscard]] PlannedProbe* find(std::uint32_t isn) const;
   // The TCP probe with this ISN, which must be one of ours.
   [[nodiscard]] const PlannedProbe& at(std::uint32_t isn) const { return *by_isn_.at(isn); }
+  // Marks `probe` answered at `at` (the scheduling loop asks for the slowest answer on every
+  // turn: kept as answers come, not searched for among thousands of probes).
+  void note_answer(PlannedProbe& probe, Timestamp at);
   // The slowest answer to any probe so far, in seconds (0 while none was answered).
-  [[nodiscard]] double slowest_answer_s() const;
+  [[nodiscard]] double slowest_answer_s() const { return slowest_answer_s_; }
 
  private:
   std::mt19937_64 rng_;
@@ -50,6 +53,7 @@ class ProbeLedger {
   std::uint16_t source_port_ = 0;
   std::deque<PlannedProbe> probes_;  // a deque: pointers stay valid
   std::deque<PlannedProbe*> queue_;
+  double slowest_answer_s_ = 0;  // see note_answer()
   std::unordered_map<std::uint32_t, PlannedProbe*> by_isn_;  // every TCP probe
 };
 

@@ -257,7 +257,7 @@ void ProbeRun::note_answer(const DecodedPacket& packet) {
           : packet.icmp.quote.ip.dst == probe.destination && packet.icmp.quote.ip.src == probe.source &&
                 packet.icmp.quote.tcp.dport == probe.port;
   if (!same_flow) return;
-  probe.answered_at = packet.ts;
+  ledger_.note_answer(probe, packet.ts);
   const bool time_exceeded =
       packet.transport == Transport::icmp && is_time_exceeded(packet.ip.src.family(), packet.icmp.type);
   if (is_ttl_limited(probe)) {

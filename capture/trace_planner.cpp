@@ -25,10 +25,11 @@ void TracePlanner::review(const std::map<TargetKey, AttemptResult>& judged, Time
   for (auto& [key, trace] : traces_)
     if (const auto it = judged.find(key); it != judged.end() && trace.answer_shape)
       trace.answer_shape = answer_shape(it->second.judgement);
+  const ReviewMoment moment{now, first_phase_.group.settled(now, options_.timeout_s), first_phase_.fastest_answers_s()};
   // Answered targets first: their traces can be shared; a silent one's never is.
   for (const bool answered_pass : {true, false})
     for (const auto& [key, r] : judged)
-      if (first_phase_.answered(key) == answered_pass) decide_trace(key, r, now);
+      if (first_phase_.answered(key) == answered_pass) decide_trace(key, r, moment);
 }
 
 bool TracePlanner::settled(Timestamp now) const {
@@ -41,20 +42,20 @@ bool TracePlanner::settled(Timestamp now) const {
 
 // Traces a target on its own flow while the run's budget of traces allows, or lets it
 // share the trace of the same answer (choose_trace()).
-void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, Timestamp now) {
+void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) {
   // A target whose answer changed since it was matched with a traced one (the host's
   // SYN/ACK arriving after a forged RST) is no longer located by that trace.
   if (const auto shared = shared_trace_.find(key);
       shared != shared_trace_.end() && traces_.at(shared->second).answer_shape != answer_shape(r.judgement))
     shared_trace_.erase(shared);
-  if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, now))
+  if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, moment))
     return;
   const IpAddress& source = source_of(key.first);
   const std::size_t traced = traces_from(source);
   const std::optional<TargetKey> same = traced_with_same_answer(key, r);
   switch (choose_trace(may_share_trace(first_phase_.answered(key), r.judgement), same.has_value(), traced)) {
     case TraceChoice::share: shared_trace_.emplace(key, *same); return;
-    case TraceChoice::own_trace: start_trace(key, r, now); return;
+    case TraceChoice::own_trace: start_trace(key, r, moment.now); return;
     case TraceChoice::not_traced:
       not_traced_.emplace(key, fmt::format("Not traced: {} other targets probed from {} were, and the routers "
                                            "answer TTL-limited SYNs toward it about once a second.",
@@ -66,11 +67,14 @@ void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, Ti
 // A target is traced once its answer is not plainly the host's (`trace`: once it has any
 // answer), or once the answer is overdue, or, at the latest, when the first phase is over
 // and its combined verdict is not plainly the host's.
-bool TracePlanner::should_trace_now(const TargetKey& key, const AttemptResult& r, Timestamp now) const {
-  if (first_phase_.group.settled(now, options_.timeout_s) || first_phase_.answered(key))
+bool TracePlanner::should_trace_now(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) const {
+  if (moment.first_phase_settled || first_phase_.answered(key))
     return options_.trace == TraceMode::always || !plainly_the_hosts(r);
   const auto sent = first_phase_.first_sent(key);
-  return sent && now >= after(*sent, overdue_after_s(first_phase_.fastest_answer_s(key.first), options_.timeout_s));
+  const auto fastest = moment.fastest_answer_s.find(key.first);
+  const std::optional<double> fastest_s =
+      fastest == moment.fastest_answer_s.end() ? std::nullopt : std::optional<double>(fastest->second);
+  return sent && moment.now >= after(*sent, overdue_after_s(fastest_s, options_.timeout_s));
 }
 
 // TTL 1 up to the depth the answer so far calls for (the host's hop for silence), `repeat`

@@ -75,8 +75,16 @@ class TracePlanner {
                     const TraceAnswers& answers);
 
  private:
-  void decide_trace(const TargetKey& key, const AttemptResult& r, Timestamp now);
-  [[nodiscard]] bool should_trace_now(const TargetKey& key, const AttemptResult& r, Timestamp now) const;
+  // What a review knows of the whole run, worked out once for all of its targets (per
+  // target, each was a pass over every probe of the first phase: with 10,000 targets the
+  // reviews took most of the run).
+  struct ReviewMoment {
+    Timestamp now;
+    bool first_phase_settled = false;
+    std::map<IpAddress, double> fastest_answer_s;  // per host, see FirstPhase
+  };
+  void decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment);
+  [[nodiscard]] bool should_trace_now(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) const;
   void start_trace(const TargetKey& key, const AttemptResult& r, Timestamp now);
   void start_control_trace(const IpAddress& host, int depth, Timestamp now);
   std::vector<PlannedProbe*> plan_sweep(const SweepFlow& flow, const std::vector<int>& ttls, Timestamp start,

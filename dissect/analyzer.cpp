@@ -69,12 +69,14 @@ void Analyzer::note_endpoints(const DecodedPacket& p) {
       sees_answers_ = true;
     last_receiver_ = p.ip.dst;
   }
+  if (!sees_answers_ && is_syn_only(p) && clients_.insert(p.ip.src).second && receivers_.count(p.ip.src) > 0)
+    sees_answers_ = true;
   if (sees_answers_) {
     if (!clients_.empty()) clients_ = {};
-    return;
+    // Streaming asks nothing more of the receivers: let them go (one address per
+    // destination the capture showed so far).
+    if (sink_ && !receivers_.empty()) receivers_ = {};
   }
-  if (is_syn_only(p) && clients_.insert(p.ip.src).second && receivers_.count(p.ip.src) > 0)
-    sees_answers_ = true;
 }
 
 JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) const {

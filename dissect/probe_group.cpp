@@ -51,12 +51,19 @@ std::optional<Timestamp> FirstPhase::first_sent(const TargetKey& key) const {
 }
 
 std::optional<double> FirstPhase::fastest_answer_s(const IpAddress& host) const {
-  std::optional<double> fastest;
-  for (const PlannedProbe* p : group.probes)
-    if (p->destination == host && p->sent_at && p->answered_at) {
-      const double rtt = p->answered_at->seconds_since(*p->sent_at);
-      if (!fastest || rtt < *fastest) fastest = rtt;
-    }
+  const std::map<IpAddress, double> all = fastest_answers_s();
+  const auto it = all.find(host);
+  return it == all.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
+std::map<IpAddress, double> FirstPhase::fastest_answers_s() const {
+  std::map<IpAddress, double> fastest;
+  for (const PlannedProbe* p : group.probes) {
+    if (!p->sent_at || !p->answered_at) continue;
+    const double rtt = p->answered_at->seconds_since(*p->sent_at);
+    const auto [it, first] = fastest.try_emplace(p->destination, rtt);
+    if (!first && rtt < it->second) it->second = rtt;
+  }
   return fastest;
 }
 

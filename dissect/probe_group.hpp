@@ -37,6 +37,8 @@ struct FirstPhase {
   [[nodiscard]] std::optional<Timestamp> first_sent(const TargetKey& key) const;
   // The host's fastest answer to any probe of this phase, in seconds.
   [[nodiscard]] std::optional<double> fastest_answer_s(const IpAddress& host) const;
+  // The same for every host at once, in one pass over the phase's probes.
+  [[nodiscard]] std::map<IpAddress, double> fastest_answers_s() const;
 };
 
 }  // namespace synprobe
