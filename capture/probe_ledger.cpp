@@ -50,9 +50,14 @@ PlannedProbe& ProbeLedger::add(const IpAddress& source, const IpAddress& destina
 }
 
 void ProbeLedger::enqueue(const std::vector<PlannedProbe*>& probes) {
-  queue_.insert(queue_.end(), probes.begin(), probes.end());
-  std::stable_sort(queue_.begin(), queue_.end(),
-                   [](const PlannedProbe* a, const PlannedProbe* b) { return a->not_before < b->not_before; });
+  const auto earlier = [](const PlannedProbe* a, const PlannedProbe* b) { return a->not_before < b->not_before; };
+  for (std::deque<PlannedProbe*>* queue : {&trace_queue_, &queue_}) {
+    const bool traces = queue == &trace_queue_;
+    const std::size_t before = queue->size();
+    for (PlannedProbe* p : probes)
+      if (is_ttl_limited(*p) == traces) queue->push_back(p);
+    if (queue->size() != before) std::stable_sort(queue->begin(), queue->end(), earlier);
+  }
 }
 
 bool ProbeLedger::room_for(std::size_t packets) const { return probes_.size() + packets <= max_packets_; }

@@ -5,6 +5,7 @@
 // the whole run (probe groups point at them), found again by ISN when an answer comes,
 // and queued by departure time until it leaves.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -29,10 +30,14 @@ class ProbeLedger {
   PlannedProbe& add(const IpAddress& source, const IpAddress& destination, std::uint16_t port, ProbeRole role,
                     unsigned round, std::uint8_t ttl);
   // Queues probes to leave in the order of their `not_before` (a stable order for ties).
+  // TTL-limited probes have a queue of their own, served first: with thousands of targets
+  // the first SYNs wait seconds for the send rate, and a trace that starts meanwhile
+  // (an answer not plainly the host's) must not wait behind them.
   void enqueue(const std::vector<PlannedProbe*>& probes);
-  // Planned, not yet sent, by departure time: the sender takes them from here.
-  [[nodiscard]] std::deque<PlannedProbe*>& departures() { return queue_; }
-  [[nodiscard]] bool nothing_queued() const { return queue_.empty(); }
+  // Planned, not yet sent, by departure time, in the order the sender serves them: the
+  // traces' probes, then the others.
+  [[nodiscard]] std::array<std::deque<PlannedProbe*>*, 2> departures() { return {&trace_queue_, &queue_}; }
+  [[nodiscard]] bool nothing_queued() const { return queue_.empty() && trace_queue_.empty(); }
 
   // Whether `packets` more probes stay within the run's cap (--max-packets).
   [[nodiscard]] bool room_for(std::size_t packets) const;
@@ -52,7 +57,8 @@ class ProbeLedger {
   std::uint32_t max_packets_;
   std::uint16_t source_port_ = 0;
   std::deque<PlannedProbe> probes_;  // a deque: pointers stay valid
-  std::deque<PlannedProbe*> queue_;
+  std::deque<PlannedProbe*> queue_;        // first SYNs, baseline probes
+  std::deque<PlannedProbe*> trace_queue_;  // TTL-limited SYNs
   double slowest_answer_s_ = 0;  // see note_answer()
   std::unordered_map<std::uint32_t, PlannedProbe*> by_isn_;  // every TCP probe
 };

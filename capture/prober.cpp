@@ -73,6 +73,7 @@ class ProbeRun {
   // decide what to trace.
   void schedule();
   [[nodiscard]] std::int64_t send_due();
+  bool send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& next);
   [[nodiscard]] bool router_answered_enough(const PlannedProbe& p) const;
   [[nodiscard]] bool router_can_answer(const PlannedProbe& p, Timestamp now);
   [[nodiscard]] bool flow_answered_beyond(const PlannedProbe& q) const;
@@ -185,16 +186,30 @@ bool ProbeRun::router_answered_enough(const PlannedProbe& p) const {
 }
 
 // Sends every probe that is due, as fast as the send rate and the routers' ICMP budgets
-// let them go; returns the nanoseconds until the next one may go.
+// let them go, the traces' probes first; returns the nanoseconds until the next one may go.
 std::int64_t ProbeRun::send_due() {
-  std::deque<PlannedProbe*>& queue = ledger_.departures();
   std::int64_t next = std::numeric_limits<std::int64_t>::max();
+  for (std::deque<PlannedProbe*>* queue : ledger_.departures())
+    if (!send_due_from(*queue, next)) break;
+  return next;
+}
+
+// One queue of send_due(). False when nothing more may go now (the send rate, or an
+// interruption); `next` becomes the nanoseconds until one may.
+bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& next) {
   std::size_t i = 0;
   while (i < queue.size()) {
-    if (stop_.load()) { interrupted_ = true; return 0; }
+    if (stop_.load()) {
+      interrupted_ = true;
+      next = 0;
+      return false;
+    }
     PlannedProbe& p = *queue[i];
     const Timestamp now = wall_clock_now();
-    if (p.not_before > now) return std::min(next, p.not_before.ns - now.ns);  // the queue is in departure order
+    if (p.not_before > now) {  // the queue is in departure order
+      next = std::min(next, p.not_before.ns - now.ns);
+      return true;
+    }
     if (is_ttl_limited(p) && router_answered_enough(p)) {
       p.skipped = true;
       queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
@@ -206,13 +221,16 @@ std::int64_t ProbeRun::send_due() {
       ++i;
       continue;
     }
-    if (const std::int64_t wait = sender_->ready_in_ns(); wait > 0) return std::min(next, wait);
+    if (const std::int64_t wait = sender_->ready_in_ns(); wait > 0) {
+      next = std::min(next, wait);
+      return false;
+    }
     p.sent_at = sender_->send(p.destination, p.bytes);
     if (needs_router) router_budgets_.on_sent({p.source, p.ttl}, p.isn, *p.sent_at);
     queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
     drain();
   }
-  return next;
+  return true;
 }
 
 // Reads whatever the captures hold, feeding the analyzer in capture order per interface.

@@ -237,8 +237,7 @@ def cmd_ifdown(args, validator):
         ("deleted, IPv4+IPv6, one capture", [f"{cp.SERVER4}:81", f"[{cp.SERVER6}]:81"],
          ["ip", "link", "del", "l1"], False),
     ]
-    try:
-        lab.up()
+    with cs.lab_up(chk, lab):
         for n in range(1, args.runs + 1):
             for name, targets, fault, two in cases:
                 label = f"run {n}: {name}"
@@ -283,9 +282,6 @@ def cmd_ifdown(args, validator):
                 for b in bad:
                     chk.fail(f"{label}: {b}")
                 lab.up()  # restores the link, its addresses and routes (idempotent)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     for p in chk.problems:
         log(f"FAIL {p}")
     log(f"ifdown: {'ok' if not chk.problems else f'{len(chk.problems)} problem(s)'}")
@@ -300,12 +296,8 @@ def cmd_loss20(args, validator):
     chk = cs.Check("loss20")
     lab = FaultLab(args, "l", SPLAB_LOSS_PERCENT="20")
     ports = [81, 85, 90, 91, 94]
-    try:
-        lab.up()
+    with cs.lab_up(chk, lab):
         repeat_runs(chk, lab, args, validator, "probe", ports, judge_safe)
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(want)
 
 
@@ -337,8 +329,7 @@ def cmd_dup(args, validator):
     chk = cs.Check("dup")
     lab = FaultLab(args, "d")
     ports = [80, 81, 85, 90, 91, 95]
-    try:
-        lab.up()
+    with cs.lab_up(chk, lab):
         lab.injector(args.injector, 120, 200)
         # Priority -100: after mangle PREROUTING (-150), where link2's delay is added, so
         # the copy leaves with the original (r1 OUTPUT, then link1's delay): identical,
@@ -351,9 +342,6 @@ def cmd_dup(args, validator):
         log(f"r1 duplicated {v4} IPv4 and {v6} IPv6 packets toward the client")
         if v4 < 10 or v6 < 10:
             chk.fail(f"lab: the dup rules hardly fired ({v4} IPv4, {v6} IPv6): nothing was tested")
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(want)
 
 
@@ -369,8 +357,7 @@ def reorder_check(args, validator, name, tag, hold_ms, judge):
     chk = cs.Check(name)
     lab = FaultLab(args, tag)
     ports = [80, 81, 85, 90, 91, 95]
-    try:
-        lab.up()
+    with cs.lab_up(chk, lab):
         lab.injector(args.injector, 120, 200)
         shim = lab.spawn("r1", args.delay, "--queue", f"11:{hold_ms}", "--seconds", "300",
                          ready="splab-delay: ready", log_path=state_file(lab, "reorder.log"))
@@ -388,9 +375,6 @@ def reorder_check(args, validator, name, tag, hold_ms, judge):
         log(f"reorder shim: {summary.strip().splitlines()[-1] if summary.strip() else '-'}")
         if not held or held[0] < 20:
             chk.fail(f"lab: queue 11 held too few packets ({held}): nothing was reordered")
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(want)
 
 
@@ -404,8 +388,7 @@ def forged_check(args, validator, mode, tag, extra=None):
     chk = cs.Check(mode)
     lab = FaultLab(args, tag)
     ports = [80, 81, 85]
-    try:
-        lab.up()
+    with cs.lab_up(chk, lab):
         tool = lab.spawn("r1", *faultsend_cmd(lab, mode, ports), ready="faultsend: ready",
                          log_path=state_file(lab, f"faultsend-{mode}.log"))
         repeat_runs(chk, lab, args, validator, "probe", ports, judge_exact, extra)
@@ -414,9 +397,6 @@ def forged_check(args, validator, mode, tag, extra=None):
         sent = [line for line in summary if line.startswith("faultsend: sent ")]
         if not sent or int(sent[-1].split()[2]) < 20:
             chk.fail(f"lab: faultsend sent too little: {summary[-1:] or '-'}")
-    finally:
-        if not lab.down():
-            chk.fail("lab teardown left something behind")
     return chk.report(want)
 
 
