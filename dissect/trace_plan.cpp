@@ -40,7 +40,13 @@ std::string answer_shape(const Judgement& j) {
                      j.icmp ? fmt::format("{}/{}", j.icmp->type, j.icmp->code) : "-");
 }
 
-bool may_share_trace(bool answered, const Judgement& j) { return answered && j.actor != Actor::host; }
+bool may_share_trace(bool answered, const Judgement& j) {
+  if (!answered) return false;
+  const bool own_probes_doubt = std::any_of(j.evidence.begin(), j.evidence.end(), [](const Evidence& e) {
+    return e.signal == Signal::early_reset || e.signal == Signal::probes_disagree;
+  });
+  return !(j.actor == Actor::host && own_probes_doubt);
+}
 
 TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source) {
   if (may_share && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;

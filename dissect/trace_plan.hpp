@@ -59,10 +59,12 @@ enum class TraceChoice {
 // considered first, so theirs are the traces that can be shared.)
 [[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source);
 
-// Whether a target may be located by another target's trace: only an answer that names a
-// device on the path. Silence may be dropped at different hops; a refusal judged the
-// host's that is traced all the same is in doubt on its own flow (a forger copies the
-// host's TTL, and loss can hide the RST that told), which no other flow's trace settles.
+// Whether a target may be located by another target's trace. Not silence: two ports may be
+// dropped at different hops. Not a refusal judged the host's whose own probes disagree
+// with that (a RST sooner than the host answers, or probes with different verdicts): the
+// doubt is about its own flow (a forger copies the host's TTL, and loss can hide the RST
+// that told), which no other flow's trace settles. (A host's refusal judged before the
+// host's baseline arrived may share: its doubt is the missing baseline, not its flow.)
 [[nodiscard]] bool may_share_trace(bool answered, const Judgement& j);
 
 // --- How far a trace goes.

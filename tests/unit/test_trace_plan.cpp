@@ -143,15 +143,20 @@ TEST_CASE("trace plan: at most 8 traces per source, and same answers share once 
   }
 }
 
-TEST_CASE("trace plan: only answers that name a device on the path share a trace", "[trace-plan]") {
+TEST_CASE("trace plan: silence, and a host's refusal its own probes doubt, never share a trace", "[trace-plan]") {
   CHECK(may_share_trace(true, answer(Verdict::refused_by_middlebox, Actor::middlebox).judgement));
   CHECK(may_share_trace(true, answer(Verdict::injected_reset, Actor::middlebox).judgement));
   CHECK(may_share_trace(true, answer(Verdict::icmp_unreachable, Actor::router).judgement));
-  // Silence, and a host's refusal traced all the same (in doubt on its own flow: the lab's
-  // TTL-forging middlebox under loss once shared the trace of the host's own RST).
   CHECK_FALSE(may_share_trace(false, answer(Verdict::dropped, Actor::unknown).judgement));
-  CHECK_FALSE(may_share_trace(true, answer(Verdict::refused_by_host, Actor::host).judgement));
-  CHECK_FALSE(may_share_trace(true, answer(Verdict::icmp_unreachable, Actor::host).judgement));
+  // A host's refusal judged before the baseline arrived (the lab's shared-reset check saw
+  // every RST judged so in one run's first review) may share ...
+  CHECK(may_share_trace(true, with_signals(answer(Verdict::refused_by_host, Actor::host), {Signal::no_baseline}).judgement));
+  // ... but not one whose own probes doubt it (the lab's TTL-forging middlebox under loss
+  // once shared the trace of the host's own RST: one of its RSTs came at hop 2's round trip).
+  CHECK_FALSE(may_share_trace(true, with_signals(answer(Verdict::refused_by_host, Actor::host), {Signal::early_reset}).judgement));
+  CHECK_FALSE(may_share_trace(true, with_signals(answer(Verdict::refused_by_host, Actor::host), {Signal::probes_disagree}).judgement));
+  // The same signals on a middlebox's answer do not stop it: they are what made it one.
+  CHECK(may_share_trace(true, with_signals(answer(Verdict::refused_by_middlebox, Actor::middlebox), {Signal::early_reset}).judgement));
 }
 
 TEST_CASE("trace plan: when silence is overdue, and how long a trace waits", "[trace-plan]") {
