@@ -40,9 +40,11 @@ class Reader {
     if (!j.contains(key) || j.at(key).is_null()) return std::nullopt;
     return str(j, key);
   }
-  std::int64_t integer(const json& j, const char* key) const {
-    const json& v = at(j, key);
-    if (!v.is_number_integer()) fail(fmt::format("field '{}' is not an integer", key));
+  std::int64_t integer(const json& j, const char* key) const { return integer_value(at(j, key), key); }
+  // An element that must be an integer: a float (1e20) converted to an integer type is
+  // undefined behaviour, so it is refused here (the fuzzer found one in `decode`).
+  std::int64_t integer_value(const json& v, const char* what) const {
+    if (!v.is_number_integer()) fail(fmt::format("field '{}' is not an integer", what));
     return v.get<std::int64_t>();
   }
   std::optional<std::int64_t> opt_integer(const json& j, const char* key) const {
@@ -192,7 +194,8 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
   if (const auto responder = r.opt_str(j, "responder")) g.responder = IpAddress::parse(*responder);
   if (const auto hop = r.opt_integer(j, "hop")) g.hop = static_cast<int>(*hop);
   if (j.contains("hop_range") && j.at("hop_range").is_array() && j.at("hop_range").size() == 2)
-    g.hop_range = std::make_pair(j.at("hop_range")[0].get<int>(), j.at("hop_range")[1].get<int>());
+    g.hop_range = std::make_pair(static_cast<int>(r.integer_value(j.at("hop_range")[0], "hop_range")),
+                                 static_cast<int>(r.integer_value(j.at("hop_range")[1], "hop_range")));
   if (!r.at(j, "icmp").is_null()) g.icmp = read_icmp(r, r.at(j, "icmp"));
   g.confidence = r.number(j, "confidence");
   g.rtt_ms = r.opt_number(j, "rtt_ms");
@@ -242,7 +245,7 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     const json& decode = r.at(in, "decode");
     for (std::size_t i = 0; i < report.input.decode.size(); ++i) {
       const std::string key(decode_status_name(static_cast<DecodeStatus>(i)));
-      if (decode.contains(key)) report.input.decode[i] = decode[key].get<std::uint64_t>();
+      if (decode.contains(key)) report.input.decode[i] = static_cast<std::uint64_t>(r.integer(decode, key.c_str()));
     }
     report.input.damage = r.opt_str(in, "damage");
     report.input.sha256 = r.opt_str(in, "sha256");
@@ -264,7 +267,8 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     s.timeout_s = r.number(p, "timeout_s");
     s.rate_pps = r.number(p, "rate_pps");
     s.baseline = r.boolean(p, "baseline");
-    for (const json& v : r.array(p, "control_ports")) s.control_ports.push_back(v.get<std::uint16_t>());
+    for (const json& v : r.array(p, "control_ports"))
+      s.control_ports.push_back(static_cast<std::uint16_t>(r.integer_value(v, "control_ports")));
     s.packets_sent = static_cast<std::uint32_t>(r.integer(p, "packets_sent"));
     s.packets_captured = static_cast<std::uint64_t>(r.integer(p, "packets_captured"));
     s.kernel_drops = static_cast<std::uint64_t>(r.integer(p, "kernel_drops"));
