@@ -75,7 +75,8 @@ class ProbeRun {
   [[nodiscard]] std::int64_t send_due();
   bool send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& next);
   [[nodiscard]] bool router_answered_enough(const PlannedProbe& p) const;
-  [[nodiscard]] bool router_can_answer(const PlannedProbe& p, Timestamp now);
+  [[nodiscard]] static std::vector<RouterDraw> routers_drawn_on(const PlannedProbe& p);
+  [[nodiscard]] bool routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now);
   [[nodiscard]] bool flow_answered_beyond(const PlannedProbe& q) const;
   void drain();
   void note_answer(const DecodedPacket& packet);
@@ -163,11 +164,27 @@ void ProbeRun::open_listeners() {
 // when it went on the control port's flow (which reaches the host). And a TTL whose router
 // already answered `--repeat` times toward that host is not repeated on a flow that has
 // its answer there: its address is known, the budget is better spent on silent TTLs.
-bool ProbeRun::router_can_answer(const PlannedProbe& p, Timestamp now) {
-  return router_budgets_.allows({p.source, p.ttl}, now, traces_.wait_s(), [&](std::uint64_t isn) {
-    const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
-    return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
+bool ProbeRun::routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now) {
+  return std::all_of(draws.begin(), draws.end(), [&](const RouterDraw& d) {
+    return router_budgets_.allows(d.router, now, traces_.wait_s(), [&](std::uint64_t isn) {
+      const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
+      // A filtering router's silence may be its drop, which costs it nothing.
+      if (q.ttl != d.router.ttl) return false;
+      return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
+    });
   });
+}
+
+// The routers whose ICMP budget a TTL-limited SYN may draw on: the one at its TTL (unless
+// the SYN reaches the host), and the filtering router a re-probe may meet past the last
+// hop that answered its flow, held only as long as its refusal would take.
+std::vector<RouterDraw> ProbeRun::routers_drawn_on(const PlannedProbe& p) {
+  std::vector<RouterDraw> draws;
+  if (!is_ttl_limited(p)) return draws;
+  if (!p.reaches_host) draws.push_back({{p.source, p.ttl}, std::nullopt});
+  if (p.filtering_router)
+    draws.push_back({{p.source, p.filtering_router->ttl}, p.filtering_router->answer_within_s});
+  return draws;
 }
 
 bool ProbeRun::flow_answered_beyond(const PlannedProbe& q) const {
@@ -215,8 +232,8 @@ bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& nex
       queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
       continue;
     }
-    const bool needs_router = is_ttl_limited(p) && !p.reaches_host;
-    if (needs_router && !router_can_answer(p, now)) {
+    const std::vector<RouterDraw> draws = routers_drawn_on(p);
+    if (!draws.empty() && !routers_can_answer(draws, now)) {
       next = std::min<std::int64_t>(next, 20'000'000);  // the budget refills, or a SYN turns out silent
       ++i;
       continue;
@@ -226,7 +243,7 @@ bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& nex
       return false;
     }
     p.sent_at = sender_->send(p.destination, p.bytes);
-    if (needs_router) router_budgets_.on_sent({p.source, p.ttl}, p.isn, *p.sent_at);
+    for (const RouterDraw& d : draws) router_budgets_.on_sent(d.router, p.isn, *p.sent_at, d.hold_s);
     queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
     drain();
   }
@@ -281,6 +298,9 @@ void ProbeRun::note_answer(const DecodedPacket& packet) {
   if (is_ttl_limited(probe)) {
     flow_answered_at_.insert({probe.destination, probe.port, probe.ttl});
     router_budgets_.on_answer({probe.source, probe.ttl}, probe.isn, packet.ts, time_exceeded);
+    // A filtering router's refusal is charged below, by its TTL, like any router's error.
+    if (probe.filtering_router)
+      router_budgets_.on_answer({probe.source, probe.filtering_router->ttl}, probe.isn, packet.ts, false);
     if (time_exceeded) ++time_exceeded_[{probe.destination, probe.ttl}];
   }
   if (packet.transport == Transport::icmp && !time_exceeded && packet.ip.src != probe.destination) {

@@ -21,6 +21,13 @@ using TargetKey = std::pair<IpAddress, std::uint16_t>;
 // SYN on the target's or the control port's flow, or a baseline ICMP echo request.
 enum class ProbeRole { target, control, target_trace, control_trace, echo };
 
+// The router a TTL-limited SYN may meet as a filter refusing what it forwards, and how
+// soon its refusal would be back.
+struct FilteringRouter {
+  std::uint8_t ttl = 0;
+  double answer_within_s = 0;
+};
+
 // One SYN or echo request, planned before it leaves.
 struct PlannedProbe {
   IpAddress source;
@@ -36,6 +43,9 @@ struct PlannedProbe {
   std::optional<Timestamp> answered_at;  // the first packet that answers its ISN
   bool skipped = false;       // never sent: its router had already answered enough
   bool reaches_host = false;  // a TTL-limited SYN with a TTL at least the host's distance
+  // A re-probe just past the last hop that answered its flow: the router there, whose
+  // refusal would come from its ICMP budget (trace_plan's filtering_router_ttl()).
+  std::optional<FilteringRouter> filtering_router;
 };
 
 [[nodiscard]] inline bool is_ttl_limited(const PlannedProbe& p) {

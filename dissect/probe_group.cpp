@@ -35,6 +35,14 @@ std::set<int> ProbeGroup::answered_ttls() const {
   return ttls;
 }
 
+std::optional<double> ProbeGroup::slowest_answer_s(int ttl) const {
+  std::optional<double> slowest;
+  for (const PlannedProbe* p : probes)
+    if (p->ttl == ttl && p->sent_at && p->answered_at)
+      slowest = std::max(slowest.value_or(0.0), p->answered_at->seconds_since(*p->sent_at));
+  return slowest;
+}
+
 bool FirstPhase::answered(const TargetKey& key) const {
   const auto it = by_target.find(key);
   return it != by_target.end() &&

@@ -25,6 +25,8 @@ struct ProbeGroup {
   [[nodiscard]] std::map<int, bool> answered_by_ttl() const;
   // The TTLs of the group's answered probes.
   [[nodiscard]] std::set<int> answered_ttls() const;
+  // The slowest round trip of its answered probes with `ttl`, in seconds.
+  [[nodiscard]] std::optional<double> slowest_answer_s(int ttl) const;
 };
 
 // The first phase of a run: every target's SYNs and the baseline probes, waited for

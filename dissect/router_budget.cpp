@@ -7,22 +7,21 @@ namespace synprobe {
 bool RouterBudgets::allows(const RouterKey& key, Timestamp now, double wait_s,
                            const std::function<bool(std::uint64_t)>& surely_reached) {
   Router& r = routers_[key];
-  std::erase_if(r.in_flight, [&](const auto& entry) {
-    const auto& [probe, sent] = entry;
-    if (now.seconds_since(sent) <= wait_s) return false;
-    if (surely_reached(probe)) spend(r, now);
+  std::erase_if(r.in_flight, [&](const InFlight& f) {
+    if (now.seconds_since(f.sent) <= std::min(wait_s, f.hold_s.value_or(wait_s))) return false;
+    if (surely_reached(f.probe)) spend(r, now);
     return true;
   });
   return r.bucket.available(now) - static_cast<double>(r.in_flight.size()) >= 1;
 }
 
-void RouterBudgets::on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at) {
-  routers_[key].in_flight.emplace_back(probe, at);
+void RouterBudgets::on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at, std::optional<double> hold_s) {
+  routers_[key].in_flight.push_back({probe, at, hold_s});
 }
 
 void RouterBudgets::on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent) {
   Router& r = routers_[key];
-  std::erase_if(r.in_flight, [&](const auto& entry) { return entry.first == probe; });
+  std::erase_if(r.in_flight, [&](const InFlight& f) { return f.probe == probe; });
   if (router_spent) spend(r, at);
 }
 

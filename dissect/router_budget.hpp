@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "ip_address.hpp"
@@ -24,6 +25,12 @@ struct RouterKey {
   friend auto operator<=>(const RouterKey&, const RouterKey&) = default;
 };
 
+// A probe's claim on a router's budget; `hold_s`: how long at most (see on_sent()).
+struct RouterDraw {
+  RouterKey router;
+  std::optional<double> hold_s;
+};
+
 class RouterBudgets {
  public:
   // One less than Linux's burst: the model cannot see answers lost on the way back, nor
@@ -38,16 +45,22 @@ class RouterBudgets {
   // other traffic to us): that silence is charged, so the model catches up.
   [[nodiscard]] bool allows(const RouterKey& key, Timestamp now, double wait_s,
                             const std::function<bool(std::uint64_t probe)>& surely_reached);
-  void on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at);
+  // A probe on its way; `hold_s`: given up sooner than `wait_s` (a filtering router's).
+  void on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at, std::optional<double> hold_s = std::nullopt);
   // An answer to a probe: `router_spent` when it is the router's own ICMP error.
   void on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent);
   // An ICMP error the router sent us for other traffic: one message of its budget.
   void on_other_error(const RouterKey& key, Timestamp at);
 
  private:
+  struct InFlight {
+    std::uint64_t probe = 0;
+    Timestamp sent;
+    std::optional<double> hold_s;
+  };
   struct Router {
     TokenBucket bucket{refill_per_second, burst};
-    std::vector<std::pair<std::uint64_t, Timestamp>> in_flight;  // probe, sent at
+    std::vector<InFlight> in_flight;
   };
   static void spend(Router& r, Timestamp at);
   std::map<RouterKey, Router> routers_;

@@ -14,6 +14,13 @@ bool has(const Judgement& j, Signal s) {
   return std::any_of(j.evidence.begin(), j.evidence.end(), [&](const Evidence& e) { return e.signal == s; });
 }
 
+// A refusal judged the host's that its own probes doubt: a RST sooner than the host
+// answers (a forger copies the host's TTL, not its distance), or probes with different
+// verdicts. The doubt is about its own flow.
+bool host_refusal_doubted(const Judgement& j) {
+  return j.actor == Actor::host && (has(j, Signal::early_reset) || has(j, Signal::probes_disagree));
+}
+
 }  // namespace
 
 bool plainly_the_hosts(const AttemptResult& r) {
@@ -35,18 +42,13 @@ double overdue_after_s(std::optional<double> fastest_answer_s, double timeout_s)
 }
 
 std::string answer_shape(const Judgement& j) {
-  return fmt::format("{}|{}|{}|{}|{}", static_cast<int>(j.verdict), static_cast<int>(j.actor),
+  return fmt::format("{}|{}|{}|{}|{}{}", static_cast<int>(j.verdict), static_cast<int>(j.actor),
                      j.responder ? j.responder->to_string() : "-", j.hop.value_or(-1),
-                     j.icmp ? fmt::format("{}/{}", j.icmp->type, j.icmp->code) : "-");
+                     j.icmp ? fmt::format("{}/{}", j.icmp->type, j.icmp->code) : "-",
+                     host_refusal_doubted(j) ? "|doubted" : "");
 }
 
-bool may_share_trace(bool answered, const Judgement& j) {
-  if (!answered) return false;
-  const bool own_probes_doubt = std::any_of(j.evidence.begin(), j.evidence.end(), [](const Evidence& e) {
-    return e.signal == Signal::early_reset || e.signal == Signal::probes_disagree;
-  });
-  return !(j.actor == Actor::host && own_probes_doubt);
-}
+bool may_share_trace(bool answered, const Judgement& j) { return answered && !host_refusal_doubted(j); }
 
 TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source) {
   if (may_share && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;
@@ -84,15 +86,30 @@ double trace_wait_s(double slowest_answer_s, double timeout_s) {
   return slowest_answer_s <= 0 ? timeout_s : std::clamp(4 * slowest_answer_s, 0.3, timeout_s);
 }
 
-std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere) {
-  int last_answered = 0;
+namespace {
+// The deepest TTL of a trace's pass that drew an answer; 0 when none did.
+int deepest_answered(const std::map<int, bool>& answered_by_ttl) {
+  int deepest = 0;
   for (const auto& [ttl, any] : answered_by_ttl)
-    if (any) last_answered = ttl;
+    if (any) deepest = ttl;
+  return deepest;
+}
+}  // namespace
+
+std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere) {
+  const int last_answered = deepest_answered(answered_by_ttl);
   std::vector<int> silent;
   for (const auto& [ttl, any] : answered_by_ttl)
     if (!any && (ttl < last_answered || answered_elsewhere.count(ttl))) silent.push_back(ttl);
   return silent;
 }
+
+int filtering_router_ttl(const std::map<int, bool>& answered_by_ttl, int ttl) {
+  const int last_answered = deepest_answered(answered_by_ttl);
+  return last_answered >= 1 && ttl == last_answered + 1 ? last_answered : 0;
+}
+
+double filtering_router_hold_s(double router_rtt_s) { return std::max(0.05, 4 * router_rtt_s); }
 
 Timestamp reprobe_at(Timestamp trace_planned_at, Timestamp now) {
   return std::max(now, after(trace_planned_at, icmp_budget_refill_s));

@@ -40,8 +40,11 @@ inline constexpr double trace_round_gap_s = 0.05;
 [[nodiscard]] double overdue_after_s(std::optional<double> fastest_answer_s, double timeout_s);
 
 // What makes two answers of one host the same for locating purposes: the verdict, who
-// and from which hop, and the ICMP code. Targets of a host with the same shape share one
-// trace: their refusals come from the same device.
+// and from which hop, the ICMP code, and whether it is a host's refusal its own probes
+// doubt (see may_share_trace()). Targets of a host with the same shape share one trace:
+// their refusals come from the same device. (A doubted one's trace locates only its own
+// flow: the host's own RST once shared the trace of a forger that copies its TTL, judged
+// alike before the forger's early RSTs showed.)
 [[nodiscard]] std::string answer_shape(const Judgement& j);
 
 // What the run's budget of traces gives a target that is to be traced.
@@ -97,6 +100,22 @@ enum class TraceChoice {
 // (`answered_elsewhere`), was answered.
 [[nodiscard]] std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl,
                                                const std::set<int>& answered_elsewhere);
+
+// The router that may refuse a silent TTL when it is asked again: a TTL just past the
+// deepest TTL that answered on its flow (`answered_by_ttl`) may reach a filter at that
+// hop that refuses what it forwards with an ICMP error of its own (Linux REJECT in
+// FORWARD). That error draws on the same per-destination budget as the router's
+// time-exceeded, which the other traces of the run spend as fast as it refills: sent
+// blind, every such SYN can meet an empty budget and a refusal reads as a drop. Its TTL
+// (the re-probe then waits for that router's budget too), or 0 when `ttl` is not there.
+[[nodiscard]] int filtering_router_ttl(const std::map<int, bool>& answered_by_ttl, int ttl);
+
+// How long such a re-probe holds the filtering router's budget: its refusal would be back
+// within the router's round trip (`router_rtt_s`, from its time-exceeded on the same
+// flow); four times that, at least 50 ms. Silence past the last hop is most often a drop,
+// which costs the router nothing: held for a whole trace wait, the re-probes of many
+// dropped targets took the router's budget in turn (12 drops at r2 in the lab: 2.5 s more).
+[[nodiscard]] double filtering_router_hold_s(double router_rtt_s);
 
 // When they are asked again: once the routers' budgets refilled since the trace was
 // planned, and never before `now`.

@@ -25,6 +25,13 @@ probes IPv4 and IPv6 at once; every check makes three runs in a row (--runs).
              ports 81 85 90 91 94 95 97 with synprobe's defaults. Every verdict must
              be right or inconclusive; where right, actor, hop (a drop's hop_range
              covering the truth) must be right and the responder right or null.
+  lost-refusal  the loss check's rare case made certain: r1 drops every ICMP error that
+             quotes one of the first SYNs (an iptables u32 match on the quoted TTL), so
+             port 91's SYNs are refused by r2 (admin-prohibited) and the client sees
+             nothing, while the other traces of the run spend r2's ICMP budget, which
+             r2's refusals of the TTL-limited SYNs draw on too. Same ports as loss,
+             no random loss; judged like loss (r2's budget is short), and port 91
+             exactly: r2's refusal found by its trace, not "dropped after hop 2".
 
   timing     issue 4's "a full trace of a 30-hop budget finishes in about one round trip
              plus the timeout": `trace` of the drops at r2 (94) and at the server (85),
@@ -367,6 +374,38 @@ def cmd_loss(args, validator):
     return chk.report(truth)
 
 
+# r1 drops every ICMP error toward the client that quotes one of the first SYNs (a quoted
+# TTL / hop limit of 32 or more; a TTL-limited SYN's is 1), whatever the router sent it
+# for: the u32 match reads the quoted header's TTL (IPv4: byte 36, the quoted header
+# after 20 bytes of IP and 8 of ICMP) or hop limit (IPv6: byte 55, after 40 + 8).
+FIRST_SYN_REFUSALS = ((4, "iptables", ["-p", "icmp", "--icmp-type", "destination-unreachable",
+                                       "-m", "u32", "--u32", "36>>24=32:255"]),
+                      (6, "ip6tables", ["-p", "ipv6-icmp", "--icmpv6-type", "destination-unreachable",
+                                        "-m", "u32", "--u32", "52&0xFF=32:255"]))
+
+
+def lose_first_syn_refusals(lab):
+    for family, tool, match in FIRST_SYN_REFUSALS:
+        r = lab.run("exec", "r1", tool, "-w", "5", "-I", "FORWARD", *match, "-j", "DROP",
+                    capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"r1: {tool} u32 rule: {r.stderr.strip()}")
+
+
+def cmd_lost_refusal(args, validator):
+    chk = Check("lost-refusal")
+    lab = ScenarioLab(args, "q")
+    with lab_up(chk, lab):
+        lose_first_syn_refusals(lab)
+        lab.injector(args.injector, 180, 400)
+        def refusal_found(lab_, a, family, port):
+            # The point of the check: r2's refusal of port 91, whatever r2's budget left for it.
+            return exact_problems(a, truth(family, port)) if port == 91 else []
+
+        runs(chk, lab, args, validator, [("probe", "probe", [81, 85, 90, 91, 94, 95, 97], ())], safe_problems,
+             refusal_found)
+    return chk.report(truth)
+
 # A wall-clock bound is judged on the median of an item's runs: on a shared machine one run
 # in fifteen or so took 0.6-1.1 s longer (a process start, the delay shim or a router's
 # ICMP budget held up by the machine's load) although synprobe did the same work. No run
@@ -488,27 +527,28 @@ def cmd_shared(args, validator):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss", "timing", "shared"])
+    parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss", "lost-refusal", "timing",
+                                                "shared"])
     parser.add_argument("--synprobe", required=True)
     parser.add_argument("--lab", required=True, help="tests/lab/lab.sh")
     parser.add_argument("--delay", help="splab-delay (default: lab.sh finds or builds one)")
-    parser.add_argument("--injector", help="splab-injector (forging, loss)")
+    parser.add_argument("--injector", help="splab-injector (forging, loss, lost-refusal)")
     parser.add_argument("--schema", required=True, help="docs/schema/synprobe.schema.json")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=2.0, help="synprobe --timeout")
     parser.add_argument("--gap", type=float,
                         help="seconds between runs, so that the routers' ICMP budgets refill (1/s, "
-                             "burst 6; default: forging 4, silent 3, ratelimit 1, loss, timing and "
-                             "shared 6)")
+                             "burst 6; default: forging 4, silent 3, ratelimit 1, loss, lost-refusal, "
+                             "timing and shared 6)")
     args = parser.parse_args()
     args.before_run = None
     if args.gap is None:
-        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "timing": 6.0,
-                    "shared": 6.0}[args.check]
+        args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "lost-refusal": 6.0,
+                    "timing": 6.0, "shared": 6.0}[args.check]
     if os.geteuid() != 0:
         print("lab test: needs root, skipped")
         return 77
-    if args.check in ("forging", "loss") and not args.injector:
+    if args.check in ("forging", "loss", "lost-refusal") and not args.injector:
         parser.error(f"{args.check} needs --injector")
     for p in ("synprobe", "lab", "delay", "injector"):
         v = getattr(args, p)
@@ -518,7 +558,8 @@ def main():
     validator = cp.load_validator(args.schema)
     t0 = time.monotonic()
     rc = {"forging": cmd_forging, "silent": cmd_silent, "ratelimit": cmd_ratelimit,
-          "loss": cmd_loss, "timing": cmd_timing, "shared": cmd_shared}[args.check](args, validator)
+          "loss": cmd_loss, "lost-refusal": cmd_lost_refusal, "timing": cmd_timing,
+          "shared": cmd_shared}[args.check](args, validator)
     log(f"{args.check}: {time.monotonic() - t0:.1f} s")
     return rc
 

@@ -87,6 +87,10 @@ TEST_CASE("probe group: the TTLs that drew answers", "[probe-group]") {
   g.add(80, 3, 50, 70);  // a later round of TTL 3 was answered
   CHECK(g.group.answered_by_ttl() == std::map<int, bool>{{1, true}, {2, false}, {3, true}});
   CHECK(g.group.answered_ttls() == std::set<int>{1, 3});
+  // The slowest round trip of a TTL's answers: 20 ms for TTL 3, none for the silent TTL 2.
+  CHECK(g.group.slowest_answer_s(3) == Approx(0.02));
+  CHECK(g.group.slowest_answer_s(1) == Approx(0.01));
+  CHECK_FALSE(g.group.slowest_answer_s(2));
 }
 
 TEST_CASE("probe group: the first phase, per target", "[probe-group]") {

@@ -53,6 +53,24 @@ TEST_CASE("router budget: probes on their way count until answered or given up",
   }
 }
 
+TEST_CASE("router budget: a filtering router's claim is held only as long as its refusal takes", "[router-budget]") {
+  RouterBudgets budgets;
+  for (std::uint64_t probe = 1; probe < RouterBudgets::burst; ++probe) budgets.on_sent(hop2, probe, start);
+  budgets.on_sent(hop2, 9, start, 0.05);  // a re-probe past hop 2, which may refuse it
+  CHECK_FALSE(budgets.allows(hop2, at(0.04), wait_s, surely_reached));
+  // 50 ms on, no refusal: most likely a drop, which cost the router nothing ...
+  CHECK(budgets.allows(hop2, at(0.06), wait_s, never_reached));
+  // ... while the others keep their places for the whole wait.
+  budgets.on_sent(hop2, 10, at(0.06));
+  CHECK_FALSE(budgets.allows(hop2, at(0.2), wait_s, never_reached));
+  SECTION("a hold longer than the trace's wait ends with the wait") {
+    RouterBudgets b;
+    for (std::uint64_t probe = 1; probe <= RouterBudgets::burst; ++probe) b.on_sent(hop2, probe, start, 5.0);
+    CHECK_FALSE(b.allows(hop2, at(0.2), wait_s, never_reached));
+    CHECK(b.allows(hop2, at(0.31), wait_s, never_reached));
+  }
+}
+
 TEST_CASE("router budget: errors for other traffic spend the same budget", "[router-budget]") {
   RouterBudgets budgets;
   for (std::uint32_t i = 0; i < RouterBudgets::burst; ++i) budgets.on_other_error(hop2, start);

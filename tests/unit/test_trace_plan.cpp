@@ -118,6 +118,13 @@ TEST_CASE("trace plan: the shape of an answer is who answered what, and from whe
   b = a;
   b.judgement.icmp->code = 1;
   CHECK(answer_shape(b.judgement) != answer_shape(a.judgement));
+
+  // A host's refusal its own probes doubt (a forger copying the host's TTL) is not the
+  // host's plain refusal: neither locates the other.
+  const AttemptResult host = answer(Verdict::refused_by_host, Actor::host);
+  for (const Signal doubt : {Signal::early_reset, Signal::probes_disagree})
+    CHECK(answer_shape(with_signals(host, {doubt}).judgement) != answer_shape(host.judgement));
+  CHECK(answer_shape(with_signals(host, {Signal::no_baseline}).judgement) == answer_shape(host.judgement));
 }
 
 TEST_CASE("trace plan: at most 8 traces per source, and same answers share once half is spent", "[trace-plan]") {
@@ -184,6 +191,18 @@ TEST_CASE("trace plan: silent TTLs are asked again when something answered past 
   CHECK(ttls_to_reprobe({{1, false}, {2, false}}, {2}) == std::vector<int>{2});
   CHECK(ttls_to_reprobe({{1, true}, {2, true}}, {1, 2}).empty());
 
+  SECTION("the TTL just past the last answer may meet a filter there, answering from its budget") {
+    // Hops 1 and 3 answered, 4 and 5 did not: a filter at hop 3 would refuse TTL 4.
+    CHECK(filtering_router_ttl(pass, 4) == 3);
+    CHECK(filtering_router_ttl(pass, 5) == 0);  // the filter's error is asked by TTL 4
+    CHECK(filtering_router_ttl(pass, 2) == 0);  // below the last answer: reached no filter
+    CHECK(filtering_router_ttl(pass, 3) == 0);
+    CHECK(filtering_router_ttl({{1, false}, {2, false}}, 2) == 0);  // nothing answered: no router known
+    CHECK(filtering_router_ttl({{1, true}, {2, false}}, 2) == 1);
+    // Its budget is held four round trips (its refusal would be back by then), 50 ms at least.
+    CHECK(filtering_router_hold_s(0.006) == Approx(0.05));
+    CHECK(filtering_router_hold_s(0.1) == Approx(0.4));
+  }
   SECTION("once the routers' budgets refilled since the trace was planned, never in the past") {
     CHECK(icmp_budget_refill_s == Approx(1.2));
     CHECK(reprobe_at(start, at(300)) == after(start, icmp_budget_refill_s));
