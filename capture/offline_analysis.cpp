@@ -55,12 +55,12 @@ DecodeStatus decode(const RawFrame& frame, DecodedPacket& packet) {
 class DecodeAhead {
  public:
   DecodedPacket& next_slot() {
-    newest_ = (newest_ + 1) % ring_.size();
+    newest_ = (newest_ + 1) % depth;
     ++decoded_;
     return ring_[newest_];
   }
-  [[nodiscard]] const DecodedPacket* one_back() const { return decoded_ > 1 ? &ring_[(newest_ + 2) % 3] : nullptr; }
-  [[nodiscard]] const DecodedPacket* two_back() const { return decoded_ > 2 ? &ring_[(newest_ + 1) % 3] : nullptr; }
+  [[nodiscard]] const DecodedPacket* one_back() const { return back(1); }
+  [[nodiscard]] const DecodedPacket* two_back() const { return back(2); }
   // At the end: the packets not yet two back, oldest first.
   [[nodiscard]] std::vector<const DecodedPacket*> drain() const {
     std::vector<const DecodedPacket*> rest;
@@ -70,7 +70,12 @@ class DecodeAhead {
   }
 
  private:
-  std::array<DecodedPacket, 3> ring_{};
+  static constexpr std::size_t depth = 3;  // the newest packet and the two before it
+  [[nodiscard]] const DecodedPacket* back(std::size_t n) const {
+    return decoded_ > n ? &ring_[(newest_ + depth - n) % depth] : nullptr;
+  }
+
+  std::array<DecodedPacket, depth> ring_{};
   std::size_t newest_ = 0;
   std::uint64_t decoded_ = 0;
 };

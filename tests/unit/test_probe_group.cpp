@@ -6,12 +6,14 @@
 
 #include "dissect/probe_group.hpp"
 
+#include "test_clock.hpp"
+
 using namespace synprobe;
 
 namespace {
 
-const Timestamp start{1'000'000'000'000};
-Timestamp at(std::int64_t ms) { return Timestamp{start.ns + ms * 1'000'000}; }
+using test::at;
+using test::start;
 const IpAddress host = *IpAddress::parse("198.18.1.10");
 const IpAddress other_host = *IpAddress::parse("198.18.1.11");
 constexpr double wait_s = 1.0;

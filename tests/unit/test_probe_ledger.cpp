@@ -4,12 +4,14 @@
 
 #include "capture/probe_ledger.hpp"
 
+#include "test_clock.hpp"
+
 using namespace synprobe;
 
 namespace {
 
-const Timestamp start{1'000'000'000'000};
-Timestamp at(std::int64_t ms) { return Timestamp{start.ns + ms * 1'000'000}; }
+using test::at;
+using test::start;
 const IpAddress source = *IpAddress::parse("198.18.1.1");
 const IpAddress host = *IpAddress::parse("198.18.4.10");
 

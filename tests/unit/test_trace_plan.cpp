@@ -7,12 +7,14 @@
 
 #include "dissect/trace_plan.hpp"
 
+#include "test_clock.hpp"
+
 using namespace synprobe;
 
 namespace {
 
-const Timestamp start{1'000'000'000'000};
-Timestamp at(std::int64_t ms) { return Timestamp{start.ns + ms * 1'000'000}; }
+using test::at;
+using test::start;
 
 AttemptResult answer(Verdict verdict, Actor actor, std::optional<int> hop = std::nullopt) {
   AttemptResult r;
