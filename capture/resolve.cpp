@@ -1,13 +1,18 @@
 #include "resolve.hpp"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <memory>
 #include <string_view>
 
@@ -83,6 +88,97 @@ std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family
   }
   if (addresses.empty()) throw Failure(ExitCode::usage, fmt::format("{} has no address of the family asked for", host));
   return addresses;
+}
+
+namespace {
+
+// What the resolving child writes to its parent: one status byte (0, or the ExitCode of
+// its Failure), then either the addresses (a family byte, 4 or 6, and 16 address bytes
+// each) or the Failure's message.
+constexpr std::size_t address_record = 17;
+
+std::string answer_of(const std::vector<IpAddress>& addresses) {
+  std::string out(1, '\0');
+  for (const IpAddress& a : addresses) {
+    out += static_cast<char>(a.is_v4() ? 4 : 6);
+    out.append(reinterpret_cast<const char*>(a.bytes().data()), 16);
+  }
+  return out;
+}
+
+std::string answer_of(const Failure& f) { return static_cast<char>(f.code()) + std::string(f.what()); }
+
+void write_all(int fd, const std::string& bytes) {
+  for (std::size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<std::size_t>(n);
+  }
+}
+
+std::string read_all(int fd) {
+  std::string in;
+  char chunk[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return in;
+    in.append(chunk, static_cast<std::size_t>(n));
+  }
+}
+
+// The child: become `who`, resolve, answer, and leave without running the parent's
+// exit handlers or flushing its buffers (_exit).
+[[noreturn]] void resolve_in_child(int fd, const std::string& host, FamilyChoice family, const Identity& who) {
+  std::string answer;
+  try {
+    drop_privileges(who);
+    answer = answer_of(resolve_host(host, family));
+  } catch (const Failure& f) {
+    answer = answer_of(f);
+  } catch (const std::exception& e) {
+    answer = answer_of(Failure(ExitCode::internal, e.what()));
+  }
+  write_all(fd, answer);
+  ::_exit(0);
+}
+
+std::vector<IpAddress> addresses_from(const std::string& answer, const std::string& host) {
+  if (answer.empty()) throw Failure(ExitCode::internal, fmt::format("resolving {}: the resolver process died", host));
+  if (answer[0] != 0) throw Failure(static_cast<ExitCode>(static_cast<unsigned char>(answer[0])), answer.substr(1));
+  std::vector<IpAddress> addresses;
+  for (std::size_t at = 1; at + address_record <= answer.size(); at += address_record) {
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(answer.data() + at + 1);
+    addresses.push_back(answer[at] == 4 ? IpAddress::v4(bytes) : IpAddress::v6(bytes));
+  }
+  return addresses;
+}
+
+}  // namespace
+
+std::vector<IpAddress> resolve_host_as(const std::string& host, FamilyChoice family, const Identity& who) {
+  if (IpAddress::parse(host) || is_localhost(host) || is_legacy_numeric(host)) return resolve_host(host, family);
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw Failure(ExitCode::internal, fmt::format("resolving {}: pipe: {}", host, std::strerror(errno)));
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    throw Failure(ExitCode::internal, fmt::format("resolving {}: fork: {}", host, std::strerror(errno)));
+  }
+  if (child == 0) {
+    ::close(pipe_fds[0]);
+    resolve_in_child(pipe_fds[1], host, family, who);
+  }
+  ::close(pipe_fds[1]);
+  const std::string answer = read_all(pipe_fds[0]);
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  return addresses_from(answer, host);
 }
 
 }  // namespace synprobe

@@ -53,13 +53,15 @@ class StopSignals {
 std::vector<ProbeTarget> resolve_targets(const ProbeCommandOptions& o) {
   const FamilyChoice family = o.only_v4 ? FamilyChoice::v4_only : o.only_v6 ? FamilyChoice::v6_only : FamilyChoice::any;
   const std::vector<std::uint16_t> default_ports = o.ports ? parse_port_list(*o.ports) : std::vector<std::uint16_t>{};
+  // Names are resolved as the user synprobe becomes later, never as root.
+  const Identity who = unprivileged_identity(o.probe.user);
   std::vector<ProbeTarget> targets;
   for (const std::string& text : o.targets) {
     const TargetSpec spec = parse_target(text);
     const std::vector<std::uint16_t>& ports = spec.ports.empty() ? default_ports : spec.ports;
     if (ports.empty())
       throw Failure(ExitCode::usage, fmt::format("no port for '{}': write HOST:PORT or give -p PORTS", text));
-    for (const IpAddress& address : resolve_host(spec.host, family))
+    for (const IpAddress& address : resolve_host_as(spec.host, family, who))
       for (const std::uint16_t port : ports) targets.push_back(ProbeTarget{address, port, spec.host});
   }
   return targets;

@@ -1,6 +1,10 @@
 // Probe targets as users type them, and port lists.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <functional>
+
 #include "capture/resolve.hpp"
 #include "dissect/error.hpp"
 #include "targets.hpp"
@@ -108,4 +112,40 @@ TEST_CASE("resolve_host: inet_aton's short forms are mistyped addresses, not nam
   }
   CHECK(resolve_host("192.0.2.7", FamilyChoice::any).size() == 1);
   CHECK(resolve_host("localhost", FamilyChoice::v4_only).size() == 1);
+}
+
+namespace {
+
+// What resolving `host` gives: its addresses, or its Failure's code and message.
+std::string outcome_of(const std::function<std::vector<IpAddress>()>& resolve) {
+  try {
+    std::string out;
+    for (const IpAddress& a : resolve()) out += a.to_string() + " ";
+    return out;
+  } catch (const Failure& f) {
+    return "failure " + std::to_string(static_cast<int>(f.code())) + ": " + f.what();
+  }
+}
+
+}  // namespace
+
+TEST_CASE("resolve_host_as: a name resolved in the unprivileged child gives what resolving here gives",
+          "[targets][resolve]") {
+  // The machine's own name (/etc/hosts, or NSS's myhostname): resolved in a child that
+  // became nobody (or, without root, dropped its capabilities), its answer comes back
+  // through a pipe, addresses or the resolver's failure alike.
+  char name[256] = {};
+  REQUIRE(::gethostname(name, sizeof name - 1) == 0);
+  const Identity who = unprivileged_identity(std::nullopt);
+  const uid_t euid_before = ::geteuid();
+  for (const FamilyChoice family : {FamilyChoice::any, FamilyChoice::v4_only, FamilyChoice::v6_only}) {
+    const std::string here = outcome_of([&] { return resolve_host(name, family); });
+    INFO(name << ": " << here);
+    CHECK(outcome_of([&] { return resolve_host_as(name, family, who); }) == here);
+  }
+  // Literals and "localhost" need no resolver: no child.
+  CHECK(resolve_host_as("192.0.2.7", FamilyChoice::any, who).size() == 1);
+  CHECK(resolve_host_as("localhost", FamilyChoice::any, who).size() == 2);
+  // This process kept what it had (the child dropped its own privileges, not ours).
+  CHECK(::geteuid() == euid_before);
 }
