@@ -168,8 +168,6 @@ bool ProbeRun::routers_can_answer(const std::vector<RouterDraw>& draws, Timestam
   return std::all_of(draws.begin(), draws.end(), [&](const RouterDraw& d) {
     return router_budgets_.allows(d.router, now, traces_.wait_s(), [&](std::uint64_t isn) {
       const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
-      // A filtering router's silence may be its drop, which costs it nothing.
-      if (q.ttl != d.router.ttl) return false;
       return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
     });
   });
@@ -298,7 +296,8 @@ void ProbeRun::note_answer(const DecodedPacket& packet) {
   if (is_ttl_limited(probe)) {
     flow_answered_at_.insert({probe.destination, probe.port, probe.ttl});
     router_budgets_.on_answer({probe.source, probe.ttl}, probe.isn, packet.ts, time_exceeded);
-    // A filtering router's refusal is charged below, by its TTL, like any router's error.
+    // A filtering router's refusal is charged below like any router's error: to the hop
+    // the reply's own TTL places its sender at (estimate_hop()).
     if (probe.filtering_router)
       router_budgets_.on_answer({probe.source, probe.filtering_router->ttl}, probe.isn, packet.ts, false);
     if (time_exceeded) ++time_exceeded_[{probe.destination, probe.ttl}];

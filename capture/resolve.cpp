@@ -139,19 +139,32 @@ std::string read_all(int fd) {
     answer = answer_of(f);
   } catch (const std::exception& e) {
     answer = answer_of(Failure(ExitCode::internal, e.what()));
+  } catch (...) {
+    answer = answer_of(Failure(ExitCode::internal, "resolving " + host + ": unknown error"));
   }
   write_all(fd, answer);
   ::_exit(0);
 }
 
-std::vector<IpAddress> addresses_from(const std::string& answer, const std::string& host) {
-  if (answer.empty()) throw Failure(ExitCode::internal, fmt::format("resolving {}: the resolver process died", host));
+// The child's answer, checked whole: a child that died (a signal, or an exit other than
+// its own after answering) or an answer cut short is the resolver's failure, never an
+// empty or partial list of addresses.
+std::vector<IpAddress> addresses_from(const std::string& answer, int status, const std::string& host) {
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || answer.empty())
+    throw Failure(ExitCode::internal,
+                  WIFSIGNALED(status)
+                      ? fmt::format("resolving {}: the resolver process died (signal {})", host, WTERMSIG(status))
+                      : fmt::format("resolving {}: the resolver process died", host));
   if (answer[0] != 0) throw Failure(static_cast<ExitCode>(static_cast<unsigned char>(answer[0])), answer.substr(1));
+  const bool whole = answer.size() > 1 && (answer.size() - 1) % address_record == 0;
   std::vector<IpAddress> addresses;
-  for (std::size_t at = 1; at + address_record <= answer.size(); at += address_record) {
+  for (std::size_t at = 1; whole && at < answer.size(); at += address_record) {
     const auto* bytes = reinterpret_cast<const std::uint8_t*>(answer.data() + at + 1);
+    if (answer[at] != 4 && answer[at] != 6) break;
     addresses.push_back(answer[at] == 4 ? IpAddress::v4(bytes) : IpAddress::v6(bytes));
   }
+  if (!whole || addresses.size() != (answer.size() - 1) / address_record)
+    throw Failure(ExitCode::internal, fmt::format("resolving {}: the resolver process answered garbled", host));
   return addresses;
 }
 
@@ -175,10 +188,12 @@ std::vector<IpAddress> resolve_host_as(const std::string& host, FamilyChoice fam
   ::close(pipe_fds[1]);
   const std::string answer = read_all(pipe_fds[0]);
   ::close(pipe_fds[0]);
+  // If SIGCHLD is ignored the child is reaped already (ECHILD): `status` stays 0 and the
+  // answer, checked whole, decides.
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  return addresses_from(answer, host);
+  return addresses_from(answer, status, host);
 }
 
 }  // namespace synprobe

@@ -18,9 +18,12 @@ enum class FamilyChoice { any, v4_only, v6_only };
 
 // The same, but a name goes to the resolver in a child process that has first become
 // `who` with no capability left (drop_privileges()): /etc/hosts, resolv.conf and DNS
-// answers are parsed by glibc as that user, never as root. Literal addresses and
-// "localhost" need no resolver and stay in this process. The child's Failure is thrown
-// here as it was thrown there; a child that dies says so (Failure(internal)).
+// answers are parsed by glibc as that user, not as root (unless `who` is root: --user
+// root). Literal addresses and "localhost" need no resolver and stay in this process.
+// The child's Failure is thrown here as it was thrown there; a child that dies or answers
+// garbled says so (Failure(internal)). For a single-threaded caller (the child calls
+// getaddrinfo after fork()), before any privileged socket is open (the child inherits
+// every descriptor not marked close-on-exec).
 [[nodiscard]] std::vector<IpAddress> resolve_host_as(const std::string& host, FamilyChoice family,
                                                      const Identity& who);
 

@@ -9,7 +9,9 @@ bool RouterBudgets::allows(const RouterKey& key, Timestamp now, double wait_s,
   Router& r = routers_[key];
   std::erase_if(r.in_flight, [&](const InFlight& f) {
     if (now.seconds_since(f.sent) <= std::min(wait_s, f.hold_s.value_or(wait_s))) return false;
-    if (surely_reached(f.probe)) spend(r, now);
+    // A held claim (a filtering router's) is never charged: its silence is most often a
+    // drop, which costs the router nothing.
+    if (!f.hold_s && surely_reached(f.probe)) spend(r, now);
     return true;
   });
   return r.bucket.available(now) - static_cast<double>(r.in_flight.size()) >= 1;

@@ -25,7 +25,8 @@ struct RouterKey {
   friend auto operator<=>(const RouterKey&, const RouterKey&) = default;
 };
 
-// A probe's claim on a router's budget; `hold_s`: how long at most (see on_sent()).
+// A probe's claim on a router's budget; `hold_s`: a filtering router's, held that long at
+// most and never charged for silence (see on_sent()).
 struct RouterDraw {
   RouterKey router;
   std::optional<double> hold_s;
@@ -45,7 +46,8 @@ class RouterBudgets {
   // other traffic to us): that silence is charged, so the model catches up.
   [[nodiscard]] bool allows(const RouterKey& key, Timestamp now, double wait_s,
                             const std::function<bool(std::uint64_t probe)>& surely_reached);
-  // A probe on its way; `hold_s`: given up sooner than `wait_s` (a filtering router's).
+  // A probe on its way. With `hold_s` (a filtering router's claim) it is given up after
+  // that long if sooner than `wait_s`, and its silence is never charged.
   void on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at, std::optional<double> hold_s = std::nullopt);
   // An answer to a probe: `router_spent` when it is the router's own ICMP error.
   void on_answer(const RouterKey& key, std::uint64_t probe, Timestamp at, bool router_spent);

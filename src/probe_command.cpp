@@ -53,7 +53,8 @@ class StopSignals {
 std::vector<ProbeTarget> resolve_targets(const ProbeCommandOptions& o) {
   const FamilyChoice family = o.only_v4 ? FamilyChoice::v4_only : o.only_v6 ? FamilyChoice::v6_only : FamilyChoice::any;
   const std::vector<std::uint16_t> default_ports = o.ports ? parse_port_list(*o.ports) : std::vector<std::uint16_t>{};
-  // Names are resolved as the user synprobe becomes later, never as root.
+  // Names are resolved as the user synprobe becomes later (resolve_host_as()): before
+  // any thread or socket exists.
   const Identity who = unprivileged_identity(o.probe.user);
   std::vector<ProbeTarget> targets;
   for (const std::string& text : o.targets) {

@@ -25,8 +25,8 @@ probes IPv4 and IPv6 at once; every check makes three runs in a row (--runs).
              ports 81 85 90 91 94 95 97 with synprobe's defaults. Every verdict must
              be right or inconclusive; where right, actor, hop (a drop's hop_range
              covering the truth) must be right and the responder right or null.
-  lost-refusal  the loss check's rare case made certain: r1 drops every ICMP error that
-             quotes one of the first SYNs (an iptables u32 match on the quoted TTL), so
+  lost-refusal  the loss check's rare case made certain: r1 drops every ICMP unreachable
+             that quotes one of the first SYNs (an iptables u32 match on the quoted TTL), so
              port 91's SYNs are refused by r2 (admin-prohibited) and the client sees
              nothing, while the other traces of the run spend r2's ICMP budget, which
              r2's refusals of the TTL-limited SYNs draw on too. Same ports as loss,
@@ -83,6 +83,9 @@ HOP_ADDR = {1: R1, 2: R2, 3: R3}
 # The hop whose round trip the first answer takes.
 FIRST_ANSWER_HOP = {81: 4, 90: 2, 91: 2, 95: 2, 97: 2}
 QUIET = ("icmp-rate-limit-suspected", "silent-hop")
+# Every kind of answer at once, the router refusals and drops sharing r2's ICMP budget
+# (loss, lost-refusal).
+LOSS_PORTS = [81, 85, 90, 91, 94, 95, 97]
 
 
 def log(msg):
@@ -367,17 +370,17 @@ def cmd_ratelimit(args, validator):
 def cmd_loss(args, validator):
     chk = Check("loss")
     lab = ScenarioLab(args, "l", SPLAB_LOSS_PERCENT="5")
-    ports = [81, 85, 90, 91, 94, 95, 97]
+    ports = LOSS_PORTS
     with lab_up(chk, lab):
         lab.injector(args.injector, 180, 400)
         runs(chk, lab, args, validator, [("probe", "probe", ports, ())], safe_problems)
     return chk.report(truth)
 
 
-# r1 drops every ICMP error toward the client that quotes one of the first SYNs (a quoted
-# TTL / hop limit of 32 or more; a TTL-limited SYN's is 1), whatever the router sent it
-# for: the u32 match reads the quoted header's TTL (IPv4: byte 36, the quoted header
-# after 20 bytes of IP and 8 of ICMP) or hop limit (IPv6: byte 55, after 40 + 8).
+# r1 drops every destination-unreachable toward the client that quotes one of the first
+# SYNs (a quoted TTL / hop limit of 32 or more; a TTL-limited SYN's is below 32), whichever
+# router sent it: the u32 match reads the quoted header's TTL (IPv4: byte 36, the quoted
+# header after 20 bytes of IP and 8 of ICMP) or hop limit (IPv6: byte 55, after 40 + 8).
 FIRST_SYN_REFUSALS = ((4, "iptables", ["-p", "icmp", "--icmp-type", "destination-unreachable",
                                        "-m", "u32", "--u32", "36>>24=32:255"]),
                       (6, "ip6tables", ["-p", "ipv6-icmp", "--icmpv6-type", "destination-unreachable",
@@ -385,7 +388,7 @@ FIRST_SYN_REFUSALS = ((4, "iptables", ["-p", "icmp", "--icmp-type", "destination
 
 
 def lose_first_syn_refusals(lab):
-    for family, tool, match in FIRST_SYN_REFUSALS:
+    for _family, tool, match in FIRST_SYN_REFUSALS:
         r = lab.run("exec", "r1", tool, "-w", "5", "-I", "FORWARD", *match, "-j", "DROP",
                     capture_output=True, text=True)
         if r.returncode != 0:
@@ -398,11 +401,12 @@ def cmd_lost_refusal(args, validator):
     with lab_up(chk, lab):
         lose_first_syn_refusals(lab)
         lab.injector(args.injector, 180, 400)
+
         def refusal_found(lab_, a, family, port):
             # The point of the check: r2's refusal of port 91, whatever r2's budget left for it.
             return exact_problems(a, truth(family, port)) if port == 91 else []
 
-        runs(chk, lab, args, validator, [("probe", "probe", [81, 85, 90, 91, 94, 95, 97], ())], safe_problems,
+        runs(chk, lab, args, validator, [("probe", "probe", LOSS_PORTS, ())], safe_problems,
              refusal_found)
     return chk.report(truth)
 

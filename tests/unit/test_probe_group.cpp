@@ -91,6 +91,8 @@ TEST_CASE("probe group: the TTLs that drew answers", "[probe-group]") {
   CHECK(g.group.answered_ttls() == std::set<int>{1, 3});
   // The slowest round trip of a TTL's answers: 20 ms for TTL 3, none for the silent TTL 2.
   CHECK(g.group.slowest_answer_s(3) == Approx(0.02));
+  g.add(80, 3, 100, 145);  // a slower answer on the same TTL
+  CHECK(g.group.slowest_answer_s(3) == Approx(0.045));
   CHECK(g.group.slowest_answer_s(1) == Approx(0.01));
   CHECK_FALSE(g.group.slowest_answer_s(2));
 }

@@ -138,6 +138,7 @@ TEST_CASE("resolve_host_as: a name resolved in the unprivileged child gives what
   REQUIRE(::gethostname(name, sizeof name - 1) == 0);
   const Identity who = unprivileged_identity(std::nullopt);
   const uid_t euid_before = ::geteuid();
+  const CapabilitySets caps_before = read_capabilities();
   for (const FamilyChoice family : {FamilyChoice::any, FamilyChoice::v4_only, FamilyChoice::v6_only}) {
     const std::string here = outcome_of([&] { return resolve_host(name, family); });
     INFO(name << ": " << here);
@@ -148,4 +149,7 @@ TEST_CASE("resolve_host_as: a name resolved in the unprivileged child gives what
   CHECK(resolve_host_as("localhost", FamilyChoice::any, who).size() == 2);
   // This process kept what it had (the child dropped its own privileges, not ours).
   CHECK(::geteuid() == euid_before);
+  const CapabilitySets caps_after = read_capabilities();
+  CHECK(caps_after.effective == caps_before.effective);
+  CHECK(caps_after.permitted == caps_before.permitted);
 }
