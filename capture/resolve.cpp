@@ -131,6 +131,10 @@ std::string read_all(int fd) {
 // The child: become `who`, resolve, answer, and leave without running the parent's
 // exit handlers or flushing its buffers (_exit).
 [[noreturn]] void resolve_in_child(int fd, const std::string& host, FamilyChoice family, const Identity& who) {
+  // Nothing of the parent's but the pipe and stdio: a privileged socket opened before
+  // (none is, today) must not reach the resolver.
+  if (fd > 3) ::close_range(3, static_cast<unsigned>(fd) - 1, 0);
+  ::close_range(static_cast<unsigned>(fd) + 1, ~0u, 0);
   std::string answer;
   try {
     drop_privileges(who);

@@ -21,9 +21,8 @@ enum class FamilyChoice { any, v4_only, v6_only };
 // answers are parsed by glibc as that user, not as root (unless `who` is root: --user
 // root). Literal addresses and "localhost" need no resolver and stay in this process.
 // The child's Failure is thrown here as it was thrown there; a child that dies or answers
-// garbled says so (Failure(internal)). For a single-threaded caller (the child calls
-// getaddrinfo after fork()), before any privileged socket is open (the child inherits
-// every descriptor not marked close-on-exec).
+// garbled says so (Failure(internal)). For a single-threaded caller: the child calls
+// getaddrinfo after fork(). It keeps no descriptor of the parent's but stdio.
 [[nodiscard]] std::vector<IpAddress> resolve_host_as(const std::string& host, FamilyChoice family,
                                                      const Identity& who);
 
