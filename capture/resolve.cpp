@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "dissect/error.hpp"
@@ -47,11 +48,15 @@ bool is_legacy_numeric(std::string_view host) {
 
 }  // namespace
 
-std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family) {
+namespace {
+
+// What needs no resolver: a literal address, "localhost", or a mistyped address (refused).
+// None for a name.
+std::optional<std::vector<IpAddress>> resolve_without_resolver(const std::string& host, FamilyChoice family) {
   if (const auto literal = IpAddress::parse(host)) {
     if (!wanted(*literal, family))
       throw Failure(ExitCode::usage, fmt::format("{} is not an IPv{} address", host, family == FamilyChoice::v4_only ? 4 : 6));
-    return {*literal};
+    return std::vector<IpAddress>{*literal};
   }
   // RFC 6761 6.3: "localhost" is always the loopback, and a development server may listen
   // on either family, so probe both (as browsers try both), whatever /etc/hosts says.
@@ -64,6 +69,11 @@ std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family
   }
   if (is_legacy_numeric(host))
     throw Failure(ExitCode::usage, fmt::format("{}: not an IP address (IPv4 is four numbers, a.b.c.d)", host));
+  return std::nullopt;
+}
+
+// A name, through glibc's resolver (/etc/hosts, DNS).
+std::vector<IpAddress> getaddrinfo_addresses(const std::string& host, FamilyChoice family) {
   addrinfo hints{};
   hints.ai_family = family == FamilyChoice::v4_only ? AF_INET : family == FamilyChoice::v6_only ? AF_INET6 : AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -88,6 +98,13 @@ std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family
   }
   if (addresses.empty()) throw Failure(ExitCode::usage, fmt::format("{} has no address of the family asked for", host));
   return addresses;
+}
+
+}  // namespace
+
+std::vector<IpAddress> resolve_host(const std::string& host, FamilyChoice family) {
+  if (auto local = resolve_without_resolver(host, family)) return std::move(*local);
+  return getaddrinfo_addresses(host, family);
 }
 
 namespace {
@@ -138,7 +155,7 @@ std::string read_all(int fd) {
   std::string answer;
   try {
     drop_privileges(who);
-    answer = answer_of(resolve_host(host, family));
+    answer = answer_of(getaddrinfo_addresses(host, family));
   } catch (const Failure& f) {
     answer = answer_of(f);
   } catch (const std::exception& e) {
@@ -175,7 +192,7 @@ std::vector<IpAddress> addresses_from(const std::string& answer, int status, con
 }  // namespace
 
 std::vector<IpAddress> resolve_host_as(const std::string& host, FamilyChoice family, const Identity& who) {
-  if (IpAddress::parse(host) || is_localhost(host) || is_legacy_numeric(host)) return resolve_host(host, family);
+  if (auto local = resolve_without_resolver(host, family)) return std::move(*local);
   int pipe_fds[2];
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0)
     throw Failure(ExitCode::internal, fmt::format("resolving {}: pipe: {}", host, std::strerror(errno)));

@@ -136,14 +136,14 @@ void TracePlanner::start_control_trace(const IpAddress& host, int depth, Timesta
 // once the budget refilled, beside a witness each.
 void TracePlanner::plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp now) {
   trace.reprobe_planned = true;
-  const std::vector<int> silent =
-      ttls_to_reprobe(trace.first_pass.answered_by_ttl(), ttls_answered_toward(key.first, key));
+  const std::map<int, bool> first_pass = trace.first_pass.answered_by_ttl();
+  const std::vector<int> silent = ttls_to_reprobe(first_pass, ttls_answered_toward(key.first, key));
   if (silent.empty() || !ledger_.room_for((options_.repeat + 1) * silent.size())) return;
   const Timestamp refilled = reprobe_at(trace.planned_at, now);
   const std::vector<PlannedProbe*> witnesses = plan_witnesses(key.first, silent, refilled, trace.host_hop);
   trace.reprobe.probes = plan_sweep({source_of(key.first), key.first, key.second, ProbeRole::target_trace}, silent,
                                     refilled, trace.host_hop);
-  mark_filtering_routers(trace);
+  mark_filtering_routers(trace, first_pass);
   trace.reprobe.probes.insert(trace.reprobe.probes.end(), witnesses.begin(), witnesses.end());
 }
 
@@ -151,8 +151,7 @@ void TracePlanner::plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp
 // waits for that router's budget too (trace_plan's filtering_router_ttl()): a spent budget
 // gives back one refusal at a time, and the later rounds, 50 ms behind, draw it if it is
 // there. (The probes are already queued: the scheduling loop reads the mark when it sends.)
-void TracePlanner::mark_filtering_routers(TraceRun& trace) const {
-  const std::map<int, bool> first_pass = trace.first_pass.answered_by_ttl();
+void TracePlanner::mark_filtering_routers(TraceRun& trace, const std::map<int, bool>& first_pass) const {
   for (PlannedProbe* p : trace.reprobe.probes) {
     const int router = p->round == 0 ? filtering_router_ttl(first_pass, p->ttl) : 0;
     if (router == 0) continue;

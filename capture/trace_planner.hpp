@@ -90,7 +90,8 @@ class TracePlanner {
   std::vector<PlannedProbe*> plan_sweep(const SweepFlow& flow, const std::vector<int>& ttls, Timestamp start,
                                         std::optional<int> host_hop);
   void plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp now);
-  void mark_filtering_routers(TraceRun& trace) const;
+  // `first_pass`: the trace's first pass, answered_by_ttl().
+  void mark_filtering_routers(TraceRun& trace, const std::map<int, bool>& first_pass) const;
   std::vector<PlannedProbe*> plan_witnesses(const IpAddress& host, const std::vector<int>& ttls, Timestamp at,
                                             std::optional<int> host_hop);
   [[nodiscard]] std::size_t traces_from(const IpAddress& source) const;
