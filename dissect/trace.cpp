@@ -86,6 +86,13 @@ bool answered_time_exceeded(const TraceHop& h) {
   return std::find(h.answers.begin(), h.answers.end(), HopAnswer::time_exceeded) != h.answers.end();
 }
 
+// Whether a TTL-limited SYN went past `hop` and expired at a hop before `host_hop`: a
+// device at `hop` that refuses what it forwards would have refused that SYN instead.
+bool went_past_unrefused(const Trace& t, int hop, int host_hop) {
+  return std::any_of(t.hops.begin(), t.hops.end(),
+                     [&](const TraceHop& h) { return h.hop > hop && h.hop < host_hop && answered_time_exceeded(h); });
+}
+
 // The router at a hop: known when it answered time-exceeded there.
 std::optional<IpAddress> address_at(const Trace& t, int hop) {
   const TraceHop* h = hop_at(t, hop);
@@ -217,7 +224,9 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
     if (rtt_hop == reset->ttl.hop) j.confidence = std::max(j.confidence, 0.9);
     return;
   }
-  if (rtt_hop && !rtt_like_host && *rtt_hop < host_hop) {
+  // Not when the trace contradicts it: a SYN that went past that hop unrefused (one CI run
+  // saw a host's RST delayed to hop 2's round trip by the machine's load, hop 3 answering).
+  if (rtt_hop && !rtt_like_host && *rtt_hop < host_hop && !went_past_unrefused(t, *rtt_hop, host_hop)) {
     j.verdict = Verdict::refused_by_middlebox;
     add(j, Signal::ttl_forged,
         fmt::format("The RST arrives as if from hop {}, but its round-trip time places it at hop {}.", reset->ttl.hop,

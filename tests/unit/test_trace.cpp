@@ -275,6 +275,26 @@ TEST_CASE("trace (b'): a forged-TTL RST is moved to the filter even when its RTT
   CHECK_FALSE(has_signal(l.after, "rtt-matches-hop"));
 }
 
+TEST_CASE("trace (c): an RTT that points at a hop the trace went past unrefused moves nothing", "[trace][locate]") {
+  // The host's own RST (its TTL, RSTs from TTL 4, the host's distance) delayed to hop 2's
+  // round trip; but TTL 3 went past hop 2 and expired at hop 3: a device at hop 2 would
+  // have refused it. The trace outweighs the timing.
+  const double hop2_rtt = router_rtt_ms[1];
+  Lab lab;
+  lab.baseline();
+  lab.reset(lab.normal_probe(), host_ttl, hop2_rtt);
+  for (int ttl = 1; ttl <= host_hop; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl < host_hop) lab.time_exceeded(p, ttl);
+    else lab.reset(p, host_ttl, hop2_rtt);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.after.verdict == Verdict::refused_by_host);
+  CHECK(l.after.actor == Actor::host);
+  CHECK_FALSE(has_signal(l.after, "ttl-forged"));
+}
+
 TEST_CASE("trace (c): the RST's RTT is hop 3's, not the host's", "[trace][locate]") {
   // A filter on the last router (hop 3): RSTs start at TTL 4, the host's own distance, and
   // carry the host's TTL; only their 20 ms RTT (hop 3's time-exceeded RTT, not the host's
