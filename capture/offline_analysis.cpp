@@ -11,6 +11,7 @@
 #include "capture/bpf_filter.hpp"
 #include "capture/capture_file.hpp"
 #include "dissect/analyzer.hpp"
+#include "dissect/reassembly.hpp"
 #include "dissect/decode.hpp"
 #include "dissect/error.hpp"
 #include "dissect/plain_tcp.hpp"
@@ -43,12 +44,16 @@ void require_supported_link(const CaptureFileReader& reader, const std::string& 
 
 // Decodes a frame into `packet`. Most packets are plain TCP segments of established flows:
 // the shortcut decodes them the same way, for a fraction of the cost.
-DecodeStatus decode(const RawFrame& frame, DecodedPacket& packet) {
+// Fragments that carry no whole transport header go to the reassembler.
+DecodeStatus decode(const RawFrame& frame, DecodedPacket& packet, FragmentReassembler& fragments) {
   packet.ts = frame.ts;
   packet.wire_length = frame.wire_length;
   packet.captured_length = static_cast<std::uint32_t>(frame.data.size());
-  return decode_plain_tcp(frame.link_type, frame.data, packet) ? DecodeStatus::ok
-                                                               : decode_frame(frame.link_type, frame.data, packet);
+  if (decode_plain_tcp(frame.link_type, frame.data, packet)) return DecodeStatus::ok;
+  const DecodeStatus status = decode_frame(frame.link_type, frame.data, packet);
+  if (packet.has_ip && packet.ip.is_fragment && packet.transport == Transport::none)
+    return reassemble_into(fragments, frame.data, packet);
+  return status;
 }
 
 // The last three packets decoded, in a ring the decoders write in place.
@@ -103,6 +108,7 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
   // then has the senders' records in cache when they are needed): packet n is added once
   // n + 2 is decoded. Partial decodes are added too: an IP header alone feeds the baselines.
   DecodeAhead ahead;
+  FragmentReassembler fragments;
   while (reader.next(frame)) {
     ++in.packets;
     if (options.progress && in.packets % progress_every == 0)
@@ -112,7 +118,7 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
       continue;
     }
     DecodedPacket& packet = ahead.next_slot();
-    ++in.decode[static_cast<std::size_t>(decode(frame, packet))];
+    ++in.decode[static_cast<std::size_t>(decode(frame, packet, fragments))];
     analyzer.prefetch_far(packet);
     if (const DecodedPacket* next = ahead.one_back()) analyzer.prefetch_near(*next);
     if (const DecodedPacket* due = ahead.two_back()) analyzer.add(*due);

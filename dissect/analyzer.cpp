@@ -10,14 +10,23 @@ namespace {
 // Folds one answer into the destination's record: its fastest SYN/ACK, and the hop
 // addresses that time-exceeded errors to TTL-limited SYNs revealed.
 void fold_answer(const Attempt& a, const Answer& answer, HostTable& hosts, Timestamp now) {
-  if (answer.kind == AnswerKind::syn_ack) {
-    std::optional<double>& fastest = hosts.touch(a.server, now).fastest_syn_ack_ms;
+  if (answer.kind == AnswerKind::syn_ack && !answer.reordered) {
+    HostRecord& record = hosts.touch(a.server, now);
+    std::optional<double>& fastest = record.fastest_syn_ack_ms;
     if (!fastest || answer.rtt_ms < *fastest) fastest = answer.rtt_ms;
+    std::optional<double>& slowest = record.slowest_syn_ack_ms;
+    if (!slowest || answer.rtt_ms > *slowest) slowest = answer.rtt_ms;
+    ++record.syn_acks_timed;
   } else if (answer.kind == AnswerKind::icmp_error && is_time_exceeded(a.family(), answer.icmp_type)) {
-    std::vector<HopAddress>& hops = hosts.touch(a.server, now).hops;
+    // A SYN sent with a small TTL (a traceroute -T, a synprobe trace) names the router at
+    // that many hops from the capture point, and times it.
     const int hop = a.transmissions[answer.transmission].ttl;
-    if (std::none_of(hops.begin(), hops.end(), [&](const HopAddress& h) { return h.hop == hop; }))
-      hops.push_back(HopAddress{hop, answer.from});
+    if (hop >= 64) return;  // an ordinary TTL that still expired: a loop, not a hop
+    std::vector<HopAddress>& hops = hosts.touch(a.server, now).hops;
+    const auto it = std::find_if(hops.begin(), hops.end(), [&](const HopAddress& h) { return h.hop == hop; });
+    const std::optional<double> rtt = answer.reordered ? std::nullopt : std::optional<double>(answer.rtt_ms);
+    if (it == hops.end()) hops.push_back(HopAddress{hop, answer.from, rtt});
+    else if (rtt && (!it->rtt_ms || *rtt < *it->rtt_ms)) it->rtt_ms = rtt;
   }
 }
 
@@ -85,6 +94,8 @@ JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) 
     if (server->profile.packets() > 0) ctx.server = &server->profile;
     // This attempt's own SYN/ACK may be the fastest: then it is the host's anyway.
     ctx.server_syn_ack_rtt_ms = server->fastest_syn_ack_ms;
+    ctx.server_syn_ack_slowest_ms = server->slowest_syn_ack_ms;
+    ctx.server_syn_acks_timed = server->syn_acks_timed;
     ctx.hop_addresses = server->hops;
   }
   ctx.client_receives_packets = both_directions_ || capture_sees_answers;

@@ -48,6 +48,26 @@ struct Answer {
   // Which SYN transmission it answers (the newest sent before it) and the time since.
   std::size_t transmission = 0;
   double rtt_ms = 0;
+  // Written before the SYN it answers (a multi-queue or merged capture): its round trip
+  // is unknown and rtt_ms is 0; it never sets a host's fastest answer.
+  bool reordered = false;
+};
+
+// What the client itself did on the flow after its SYN, when no SYN/ACK was captured: a
+// stack leaves SYN-SENT only on an acceptable SYN/ACK (RFC 9293 3.10.7.3), so each of
+// these but a bare RST proves that one reached it.
+enum class ClientActKind : std::uint8_t {
+  ack,        // a pure ACK of the handshake (seq ISN+1, ACK set)
+  data,       // data with ACK set
+  fin,        // a FIN with ACK set
+  reset_ack,  // a RST/ACK: it acknowledges the server's sequence number, so it saw it
+  reset,      // a bare RST with seq ISN+1: some stacks send one when they give up
+};
+
+struct ClientAct {
+  ClientActKind kind = ClientActKind::ack;
+  Timestamp ts;
+  std::uint32_t ack = 0;  // what it acknowledged: the server's ISN + 1
 };
 
 struct Attempt {
@@ -59,6 +79,11 @@ struct Attempt {
   std::uint32_t isn = 0;
   TcpOptions syn_options;
   std::uint8_t syn_tos = 0;  // DSCP/ECN as the SYN left (or was captured)
+  // Data on the SYN (TCP Fast Open, RFC 7413): a SYN/ACK may acknowledge up to
+  // ISN + 1 + syn_payload, and the client's next segment starts anywhere in that range.
+  std::uint32_t syn_payload = 0;
+  TunnelKind syn_tunnel = TunnelKind::none;  // the SYN travelled in a tunnel
+  bool syn_reassembled = false;              // the SYN came in IP fragments
 
   Timestamp first_seen;
   Timestamp last_seen;  // the newest SYN transmission
@@ -73,6 +98,8 @@ struct Attempt {
   std::uint32_t teardown_resets = 0;    // the server's RSTs after the handshake (not answers)
   bool handshake_completed = false;     // the client acknowledged a SYN/ACK
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
+  std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
+  bool client_watched = false;              // counted in the tracker's ClientWatch (internal)
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;
@@ -80,6 +107,12 @@ struct Attempt {
   [[nodiscard]] IpFamily family() const { return client.family(); }
   [[nodiscard]] bool has_answer(AnswerKind kind) const;
   [[nodiscard]] const Answer* first_answer(AnswerKind kind) const;
+  // Whether `ack` acknowledges this SYN: ISN+1, or up to ISN+1+syn_payload (Fast Open).
+  [[nodiscard]] bool acknowledged_by(std::uint32_t ack) const {
+    return ack - (isn + 1u) <= syn_payload;  // modulo 2^32
+  }
+  // Whether a client segment's `seq` is the first one after the handshake.
+  [[nodiscard]] bool follows_handshake(std::uint32_t seq) const { return acknowledged_by(seq); }
 };
 
 }  // namespace synprobe

@@ -20,6 +20,14 @@ bool in_server_sequence_space(const Attempt& a, std::uint32_t seq) {
   return false;
 }
 
+// The data a SYN carries (TCP Fast Open), by the IP header's claim: a capture cut by its
+// snap length still says how much the SYN held.
+std::uint32_t syn_payload_of(const DecodedPacket& p) {
+  const std::uint32_t headers = std::uint32_t{p.ip.header_length} + p.tcp.header_length;
+  if (p.ip.total_length > headers) return p.ip.total_length - headers;
+  return p.tcp.payload_length;
+}
+
 }  // namespace
 
 template <typename F>
@@ -41,16 +49,17 @@ const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
   if (p.transport == Transport::tcp) {
     if (is_syn_only(p.tcp)) {
       on_syn(p);
-      return nullptr;
+      return answered_ == none ? nullptr : &at(answered_);
     }
     // Most segments belong to established flows and need no look-up at all: only RSTs and
     // SYN/ACKs can answer an attempt, and a client's segment matters only while some
-    // attempt waits for the client's side of its handshake.
+    // attempt of that client address and port waits for it.
     if (p.tcp.has(tcp_flag::rst) || p.tcp.has(tcp_flag::syn)) {
       const std::uint32_t as_server = newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
       if (as_server != none) on_server_segment(p, as_server);
+      else if (p.tcp.has(tcp_flag::ack)) keep_early_answer(p);
     }
-    if (awaiting_client_ > 0) {
+    if (client_watch_.may_watch(p.ip.src, p.tcp.sport)) {
       const std::uint32_t as_client = newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
       if (as_client != none) on_client_segment(p, as_client);
     }
@@ -59,6 +68,43 @@ const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
     on_icmp_error(p);
   }
   return answered_ == none ? nullptr : &at(answered_);
+}
+
+bool AttemptTracker::within_answer_window(const Attempt& a, Timestamp ts) {
+  return ts.ns - a.last_seen.ns <= retransmission_window_ns && a.first_seen.ns - ts.ns <= reorder_window_ns;
+}
+
+void AttemptTracker::unwatch(Attempt& a) {
+  if (!a.client_watched) return;
+  a.client_watched = false;
+  client_watch_.unwatch(a.client, a.client_port);
+}
+
+// A SYN/ACK or RST/ACK of a flow that has no attempt: kept a while, in case its SYN was
+// written after it.
+void AttemptTracker::keep_early_answer(const DecodedPacket& p) {
+  if (!early_answers_.empty() && p.ts.ns - early_answers_.front().answer.ts.ns > reorder_window_ns)
+    early_answers_.erase(std::remove_if(early_answers_.begin(), early_answers_.end(),
+                                        [&](const EarlyAnswer& e) { return p.ts.ns - e.answer.ts.ns > reorder_window_ns; }),
+                         early_answers_.end());
+  if (early_answers_.size() == early_answers_kept) early_answers_.erase(early_answers_.begin());
+  const AnswerKind kind = p.tcp.has(tcp_flag::rst) ? AnswerKind::reset : AnswerKind::syn_ack;
+  early_answers_.push_back(EarlyAnswer{FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport}, answer_from(p, kind)});
+}
+
+// The new attempt `index` takes the early answers that acknowledge its SYN.
+void AttemptTracker::match_early_answers(std::uint32_t index) {
+  Attempt& a = at(index);
+  const FlowKey key{a.client, a.server, a.client_port, a.server_port};
+  for (auto it = early_answers_.begin(); it != early_answers_.end();) {
+    const Answer& e = it->answer;
+    if (it->flow == key && a.acknowledged_by(e.ack) && a.first_seen.ns - e.ts.ns <= reorder_window_ns) {
+      add_answer(index, e);  // a SYN/ACK's client ACK comes later and is watched for as usual
+      it = early_answers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
 }
 
 void AttemptTracker::on_syn(const DecodedPacket& p) {
@@ -87,10 +133,16 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.first_seen = a.last_seen = p.ts;
   a.syn_count = 1;
   a.transmissions.push_back(tx);
+  a.syn_payload = syn_payload_of(p);
+  a.syn_tunnel = p.tunnel;
+  a.syn_reassembled = p.reassembled;
+  a.client_watched = true;
+  client_watch_.watch(a.client, a.client_port);
   const auto index = static_cast<std::uint32_t>(a.id - 1);
   attempts_.push_back(std::move(a));
   previous_in_flow_.push_back(newest);
   newest_by_flow_[key] = index;
+  if (!early_answers_.empty()) match_early_answers(index);
 }
 
 Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
@@ -124,7 +176,8 @@ void AttemptTracker::add_answer(std::uint32_t index, Answer answer) {
   for (std::size_t i = 0; i < a.transmissions.size(); ++i)
     if (a.transmissions[i].ts <= answer.ts) chosen = i;
   answer.transmission = chosen;
-  answer.rtt_ms = answer.ts.ms_since(a.transmissions[chosen].ts);
+  answer.reordered = answer.ts < a.transmissions[chosen].ts;
+  answer.rtt_ms = answer.reordered ? 0 : answer.ts.ms_since(a.transmissions[chosen].ts);
   if (a.answers.size() < Attempt::max_answers) {
     a.answers.push_back(answer);
     answered_ = index;
@@ -140,13 +193,12 @@ void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t new
     return;
   }
   if (t.has(tcp_flag::syn) && t.has(tcp_flag::ack)) {
-    const std::uint32_t i =
-        find_in_flow(newest, [&](const Attempt& a) { return t.ack == a.isn + 1; });
+    const std::uint32_t i = find_in_flow(
+        newest, [&](const Attempt& a) { return a.acknowledged_by(t.ack) && within_answer_window(a, p.ts); });
     if (i == none) {
       ++at(newest).unmatched_syn_acks;
       return;
     }
-    if (!at(i).has_answer(AnswerKind::syn_ack)) ++awaiting_client_;
     add_answer(i, answer_from(p, AnswerKind::syn_ack));
   }
 }
@@ -154,7 +206,9 @@ void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t new
 void AttemptTracker::on_reset(const DecodedPacket& p, std::uint32_t newest) {
   const TcpHeader& t = p.tcp;
   const bool has_ack = t.has(tcp_flag::ack);
-  std::uint32_t i = has_ack ? find_in_flow(newest, [&](const Attempt& a) { return t.ack == a.isn + 1; })
+  std::uint32_t i = has_ack ? find_in_flow(newest, [&](const Attempt& a) {
+                               return a.acknowledged_by(t.ack) && within_answer_window(a, p.ts);
+                             })
                             : newest;
   // A RST in the server's own sequence space after the handshake is the server closing
   // the connection, whatever it acknowledges.
@@ -175,27 +229,35 @@ void AttemptTracker::on_reset(const DecodedPacket& p, std::uint32_t newest) {
 
 void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t newest) {
   const TcpHeader& t = p.tcp;
-  const std::uint32_t i =
-      find_in_flow(newest, [&](const Attempt& a) { return t.seq == a.isn + 1; });
+  const std::uint32_t i = find_in_flow(newest, [&](const Attempt& a) { return a.follows_handshake(t.seq); });
   if (i == none) return;
   Attempt& a = at(i);
-  if (!a.has_answer(AnswerKind::syn_ack)) return;
-  const bool was_waiting = !a.handshake_completed && !a.client_reset_after_syn_ack;
-  if (t.has(tcp_flag::rst)) {
-    a.client_reset_after_syn_ack = true;
-  } else if (t.has(tcp_flag::ack)) {
-    a.handshake_completed = true;
+  if (!a.client_watched) return;
+  if (a.has_answer(AnswerKind::syn_ack)) {
+    if (t.has(tcp_flag::rst)) a.client_reset_after_syn_ack = true;
+    else if (t.has(tcp_flag::ack)) a.handshake_completed = true;
+    if (a.handshake_completed || a.client_reset_after_syn_ack) unwatch(a);
+    return;
   }
-  if (was_waiting && (a.handshake_completed || a.client_reset_after_syn_ack) && awaiting_client_ > 0)
-    --awaiting_client_;
+  // No SYN/ACK captured: the client's own segment says whether one reached it. Only an
+  // ACK-bearing segment or a RST counts; anything else is not a synchronized state's.
+  // An ACK field of 0 is what crafted segments carry, not a server's ISN + 1 (a 2^-32 chance).
+  ClientAct act{ClientActKind::ack, p.ts, t.ack};
+  const bool acknowledges = t.has(tcp_flag::ack) && t.ack != 0;
+  if (t.has(tcp_flag::rst)) act.kind = acknowledges ? ClientActKind::reset_ack : ClientActKind::reset;
+  else if (!acknowledges) return;
+  else if (t.has(tcp_flag::fin)) act.kind = ClientActKind::fin;
+  else if (t.payload_length > 0) act.kind = ClientActKind::data;
+  a.client_act = act;
+  unwatch(a);
 }
 
 void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   const QuotedPacket& q = p.icmp.quote;
   if (q.ip.protocol != ip_proto::tcp) return;
   const FlowKey key{q.ip.src, q.ip.dst, q.tcp.sport, q.tcp.dport};
-  const std::uint32_t i =
-      find_in_flow(newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq; });
+  const std::uint32_t i = find_in_flow(
+      newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq && within_answer_window(a, p.ts); });
   if (i == none) return;  // it quotes some other segment of the flow (data, an ACK…)
   Answer answer = answer_from(p, AnswerKind::icmp_error);
   answer.matched_by_seq = true;
@@ -239,9 +301,7 @@ Attempt AttemptTracker::release_oldest() {
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
   if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
     newest_by_flow_.erase(it);
-  if (a.has_answer(AnswerKind::syn_ack) && !a.handshake_completed && !a.client_reset_after_syn_ack &&
-      awaiting_client_ > 0)
-    --awaiting_client_;
+  unwatch(a);
   Attempt released = std::move(a);
   a = Attempt{};  // a moved-from vector may keep its buffer
   ++head_;

@@ -29,6 +29,34 @@ struct FlowKeyHash {
   }
 };
 
+// Which (client address, client port) pairs may have an attempt that still waits for a
+// segment of its client: the handshake's ACK after a captured SYN/ACK, or any act of the
+// client that proves a SYN/ACK the capture lost. Most packets of a busy link come from
+// clients of established flows; one counter read here spares them the flow look-up.
+// Counters saturate instead of wrapping: a saturated bucket only costs look-ups.
+class ClientWatch {
+ public:
+  void watch(const IpAddress& client, std::uint16_t port) {
+    std::uint16_t& c = counts_[bucket(client, port)];
+    if (c != saturated) ++c;
+  }
+  void unwatch(const IpAddress& client, std::uint16_t port) {
+    std::uint16_t& c = counts_[bucket(client, port)];
+    if (c != saturated && c > 0) --c;
+  }
+  [[nodiscard]] bool may_watch(const IpAddress& client, std::uint16_t port) const {
+    return counts_[bucket(client, port)] != 0;
+  }
+
+ private:
+  static constexpr std::size_t buckets = std::size_t{1} << 14;  // 32 KiB of counters
+  static constexpr std::uint16_t saturated = UINT16_MAX;
+  static std::size_t bucket(const IpAddress& client, std::uint16_t port) {
+    return ((client.hash() ^ port) * 0x9e3779b97f4a7c15ull) >> (64 - 14);
+  }
+  std::vector<std::uint16_t> counts_ = std::vector<std::uint16_t>(buckets, 0);
+};
+
 class AttemptTracker {
  public:
   // A SYN with the same ISN on the same 5-tuple within this time is a retransmission;
@@ -38,6 +66,14 @@ class AttemptTracker {
   // An answered attempt (SYN/ACK or RST) takes no more SYNs; a late or racing answer comes
   // within this time of the last packet it had.
   static constexpr std::int64_t answered_quiet_ns = 10'000'000'000;
+
+  // An answer written up to this long before the SYN it acknowledges is matched to it: a
+  // capture merged from several queues or interfaces orders packets by the order its
+  // buffers were read, and libpcap/tcpdump flush a buffer at the latest after their
+  // 1 s timeout. A false match needs ack = ISN+1 on the same 5-tuple by chance (2^-32),
+  // so the window bounds memory (at most early_answers_kept answers), not accuracy.
+  static constexpr std::int64_t reorder_window_ns = 1'000'000'000;
+  static constexpr std::size_t early_answers_kept = 64;
 
   // Returns the attempt whose answers it just grew (the answer is its last), else nullptr.
   const Attempt* on_packet(const DecodedPacket& p);
@@ -62,6 +98,10 @@ class AttemptTracker {
   void on_client_segment(const DecodedPacket& p, std::uint32_t newest);
   void on_icmp_error(const DecodedPacket& p);
   void on_reset(const DecodedPacket& p, std::uint32_t newest);
+  void keep_early_answer(const DecodedPacket& p);
+  void match_early_answers(std::uint32_t index);
+  void unwatch(Attempt& a);
+  [[nodiscard]] static bool within_answer_window(const Attempt& a, Timestamp ts);
 
   // Walks the attempts of one flow, newest first, until `f` returns true; returns that index.
   template <typename F>
@@ -81,7 +121,14 @@ class AttemptTracker {
   std::uint32_t head_ = 0;
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
   std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
-  std::size_t awaiting_client_ = 0;  // attempts with a SYN/ACK the client has not yet ACKed or reset
+  ClientWatch client_watch_;  // attempts waiting for a segment of their client
+
+  // SYN/ACKs and RSTs of flows with no attempt yet: perhaps written before their SYN.
+  struct EarlyAnswer {
+    FlowKey flow;  // as the attempt will key it (client first)
+    Answer answer;
+  };
+  std::vector<EarlyAnswer> early_answers_;  // oldest first, at most early_answers_kept
 };
 
 }  // namespace synprobe

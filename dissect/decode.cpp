@@ -219,7 +219,14 @@ DecodeStatus decode_tcp(ByteReader segment, TcpHeader& out) {
   out.window = segment.load_be16(14);
   if (offset_words < 5) return DecodeStatus::malformed;
   out.header_length = static_cast<std::uint8_t>(offset_words * 4);
-  if (!segment.has(0, out.header_length)) return DecodeStatus::truncated;
+  if (!segment.has(0, out.header_length)) {
+    // Cut inside the options (a small snap length): the fixed header is whole, and a SYN
+    // or an answer is still one; the options present are kept, marked cut.
+    if (out.flags & (tcp_flag::syn | tcp_flag::rst)) decode_tcp_options(segment.from(20), out.options);
+    out.options.malformed = true;
+    out.payload_length = 0;
+    return DecodeStatus::truncated;
+  }
   // Options matter on SYNs and their answers only; established traffic skips them.
   if (out.flags & (tcp_flag::syn | tcp_flag::rst))
     decode_tcp_options(segment.slice(20, out.header_length - 20u), out.options);
@@ -248,6 +255,10 @@ IpResult decode_ipv4(ByteReader b, IpHeader& ip) {
   ip.dont_fragment = (fragment & 0x4000) != 0;
   ip.is_fragment = (fragment & 0x3fff) != 0;
   ip.is_later_fragment = (fragment & 0x1fff) != 0;
+  ip.fragment_id = ip.ip_id;
+  ip.fragment_offset = static_cast<std::uint16_t>((fragment & 0x1fff) * 8);
+  ip.more_fragments = (fragment & 0x2000) != 0;
+  ip.fragment_data_at = ihl;
   ip.ttl = b.at(8);
   ip.protocol = b.at(9);
   ip.src = IpAddress::v4(b.bytes().data() + 12);
@@ -306,8 +317,14 @@ IpResult decode_ipv6(ByteReader b, IpHeader& ip) {
     if (next == 44) {  // fragment header: fixed 8 bytes
       const auto fragment = b.be16(offset + 2);
       if (!fragment) return IpResult{DecodeStatus::truncated, 0, 0, true};
-      ip.is_fragment = true;
+      // An atomic fragment (offset 0, no more fragments: RFC 6946) is a whole packet.
+      ip.is_fragment = (*fragment & 0xfff9) != 0;
       ip.is_later_fragment = (*fragment & 0xfff8) != 0;
+      if (ip.is_fragment) ip.fragment_id = b.be32(offset + 4).value_or(0);
+      ip.fragment_offset = static_cast<std::uint16_t>(*fragment & 0xfff8);
+      ip.more_fragments = (*fragment & 1) != 0;
+      ip.fragment_data_at = static_cast<std::uint16_t>(std::min<std::size_t>(offset + 8, 0xffff));
+      ip.fragment_next = *header_next;
       length = 8;
     } else if (next == 51) {  // AH counts 4-byte units, minus two
       length = (static_cast<std::size_t>(*length_field) + 2) * 4;
@@ -394,18 +411,87 @@ bool decode_quote(ByteReader quoted, QuotedPacket& out) {
   return true;
 }
 
-DecodeStatus decode_ip(ByteReader bytes, DecodedPacket& out) {
+namespace {
+
+constexpr int max_tunnel_depth = 4;
+constexpr std::uint16_t vxlan_port = 4789;  // IANA
+constexpr std::uint16_t ethertype_transparent_bridging = 0x6558;
+
+DecodeStatus decode_ip_at(ByteReader frame, std::size_t at, int depth, DecodedPacket& out);
+
+// The packet a tunnel carries, decoded in place of the outer one: the connection is the
+// inner packet's; the outer header is the tunnel's.
+DecodeStatus decode_inner(ByteReader frame, std::size_t at, int depth, TunnelKind kind, DecodedPacket& out) {
+  if (depth >= max_tunnel_depth) return DecodeStatus::malformed;
+  if (out.tunnel == TunnelKind::none) out.tunnel = kind;
+  out.ip = IpHeader{};
+  out.has_ip = false;
+  return decode_ip_at(frame, at, depth + 1, out);
+}
+
+// GRE (RFC 2784/2890): flags and version, protocol type, then the optional checksum, key
+// and sequence words; IPv4, IPv6 or a bridged Ethernet frame inside.
+DecodeStatus decode_gre(ByteReader frame, std::size_t at, int depth, DecodedPacket& out) {
+  const auto flags = frame.be16(at);
+  const auto protocol = frame.be16(at + 2);
+  if (!flags || !protocol) return DecodeStatus::truncated;
+  if ((*flags & 0x0007) != 0 || (*flags & 0x4000) != 0) {  // version 1 (PPTP) or source routing
+    out.transport = Transport::other;
+    return DecodeStatus::ok;
+  }
+  std::size_t inner = at + 4;
+  if (*flags & 0x8000) inner += 4;  // checksum + reserved
+  if (*flags & 0x2000) inner += 4;  // key
+  if (*flags & 0x1000) inner += 4;  // sequence number
+  if (*protocol == ethertype_ipv4 || *protocol == ethertype_ipv6)
+    return decode_inner(frame, inner, depth, TunnelKind::gre, out);
+  if (*protocol == ethertype_transparent_bridging) {
+    const LinkResult l = find_ip(link_type::ethernet, frame.from(inner));
+    if (l.status != DecodeStatus::ok) {
+      out.transport = Transport::other;
+      return l.status == DecodeStatus::not_ip ? DecodeStatus::ok : l.status;
+    }
+    return decode_inner(frame, inner + l.offset, depth, TunnelKind::gre, out);
+  }
+  out.transport = Transport::other;
+  return DecodeStatus::ok;
+}
+
+// VXLAN (RFC 7348) on its IANA port: an 8-byte header with the I flag, then Ethernet.
+DecodeStatus decode_vxlan(ByteReader frame, std::size_t udp, int depth, DecodedPacket& out) {
+  const auto flags = frame.u8(udp + 8);
+  if (!flags) return DecodeStatus::truncated;
+  if ((*flags & 0x08) == 0) {
+    out.transport = Transport::other;
+    return DecodeStatus::ok;
+  }
+  const std::size_t inner = udp + 16;
+  const LinkResult l = find_ip(link_type::ethernet, frame.from(inner));
+  if (l.status != DecodeStatus::ok) {
+    out.transport = Transport::other;
+    return l.status == DecodeStatus::not_ip ? DecodeStatus::ok : l.status;
+  }
+  return decode_inner(frame, inner + l.offset, depth, TunnelKind::vxlan, out);
+}
+
+DecodeStatus decode_ip_at(ByteReader frame, std::size_t at, int depth, DecodedPacket& out) {
+  const ByteReader bytes = frame.from(at);
   const IpResult ip = decode_ip_header(bytes, out.ip);
   out.has_ip = ip.header_valid;
+  out.ip_offset = static_cast<std::uint16_t>(std::min<std::size_t>(at, 0xffff));
   if (ip.status != DecodeStatus::ok) return ip.status;
   if (out.ip.is_later_fragment) return DecodeStatus::ok;  // no upper-layer header here
 
   const ByteReader payload = bytes.slice(ip.payload_offset, ip.payload_end - ip.payload_offset);
+  const std::size_t payload_at = at + ip.payload_offset;
   const bool v6 = !out.ip.src.is_v4();
   switch (out.ip.protocol) {
     case ip_proto::tcp: {
       const DecodeStatus s = decode_tcp(payload, out.tcp);
-      if (s == DecodeStatus::ok) out.transport = Transport::tcp;
+      // A first fragment that cuts the TCP header waits for reassembly; a snap length
+      // that cuts the options still leaves a TCP segment.
+      if (s == DecodeStatus::ok || (s == DecodeStatus::truncated && out.tcp.header_length != 0 && !out.ip.is_fragment))
+        out.transport = Transport::tcp;
       return s;
     }
     case ip_proto::icmp:
@@ -418,11 +504,32 @@ DecodeStatus decode_ip(ByteReader bytes, DecodedPacket& out) {
       if (s == DecodeStatus::ok) out.transport = Transport::icmp;
       return s;
     }
+    case ip_proto::ipv4_in_ip:
+      if (out.ip.is_fragment) break;
+      return decode_inner(frame.slice(0, payload_at + payload.size()), payload_at, depth, TunnelKind::ip_in_ip, out);
+    case ip_proto::ipv6_in_ip:
+      if (out.ip.is_fragment) break;
+      return decode_inner(frame.slice(0, payload_at + payload.size()), payload_at, depth, TunnelKind::ipv6_in_ip, out);
+    case ip_proto::gre:
+      if (out.ip.is_fragment) break;
+      return decode_gre(frame.slice(0, payload_at + payload.size()), payload_at, depth, out);
+    case ip_proto::udp: {
+      if (out.ip.is_fragment) break;
+      if (!payload.has(0, 8)) return DecodeStatus::truncated;
+      const auto dport = payload.be16(2);
+      if (dport && *dport == vxlan_port) return decode_vxlan(frame.slice(0, payload_at + payload.size()), payload_at, depth, out);
+      break;
+    }
     default:
-      out.transport = Transport::other;
-      return DecodeStatus::ok;
+      break;
   }
+  out.transport = Transport::other;
+  return DecodeStatus::ok;
 }
+
+}  // namespace
+
+DecodeStatus decode_ip(ByteReader bytes, DecodedPacket& out) { return decode_ip_at(bytes, 0, 0, out); }
 
 DecodeStatus decode_frame(std::uint16_t link, Bytes frame, DecodedPacket& out) {
   out.has_ip = false;
@@ -430,10 +537,12 @@ DecodeStatus decode_frame(std::uint16_t link, Bytes frame, DecodedPacket& out) {
   out.ip = IpHeader{};
   out.tcp = TcpHeader{};
   out.icmp = IcmpMessage{};
+  out.tunnel = TunnelKind::none;
+  out.reassembled = false;
   const ByteReader f{frame};
   const LinkResult l = find_ip(link, f);
   if (l.status != DecodeStatus::ok) return l.status;
-  return decode_ip(f.from(l.offset), out);
+  return decode_ip_at(f, l.offset, 0, out);
 }
 
 bool is_supported_link_type(std::uint16_t link) { return !link_type_name(link).empty(); }

@@ -96,6 +96,29 @@ constexpr std::array signals{
     SignalInfo{Signal::not_traced, "not-traced",
                "No TTL-limited SYNs for this target: the routers' ICMP budgets, or the packet cap, were spent on "
                "other targets."},
+    SignalInfo{Signal::network_gear_ttl, "network-gear-ttl",
+               "Decisive: the answer in the host's name starts at TTL 255, which routers and firewalls use and "
+               "general host stacks (Linux, BSD, macOS 64; Windows 128) never do, while the host's own packets, if "
+               "any, start lower. Solaris/illumos hosts (255) are the known exception, stated in the confidence."},
+    SignalInfo{Signal::client_proves_syn_ack, "client-proves-syn-ack",
+               "Decisive: with no SYN/ACK in the capture, the client still acknowledged the server, sent data or "
+               "a FIN on the SYN's sequence: a stack leaves SYN-SENT only on an acceptable SYN/ACK, so one reached it."},
+    SignalInfo{Signal::retransmission_schedule, "retransmission-schedule",
+               "The client's SYN retransmissions and the stack whose schedule they fit: a client retransmits only "
+               "while nothing acceptable (a SYN/ACK, a RST, on Linux an ICMP error) has reached it."},
+    SignalInfo{Signal::reordered_answer, "reordered-answer",
+               "The answer was written up to 1 s before the SYN it acknowledges (a capture merged from several "
+               "queues or interfaces): matched, with its round-trip time unknown."},
+    SignalInfo{Signal::signals_disagree, "signals-disagree",
+               "A decisive signal and a strong one point different ways: the verdict follows the decisive one, "
+               "with a lower confidence, and names both."},
+    SignalInfo{Signal::tunnelled, "tunnelled",
+               "The SYN travelled inside a tunnel (IP-in-IP, 6in4, 4in6, GRE, VXLAN): the verdict is on the inner "
+               "connection, hops counted on the inner header."},
+    SignalInfo{Signal::reassembled, "reassembled",
+               "The SYN arrived in IP fragments; they were reassembled as far as its TCP header."},
+    SignalInfo{Signal::fast_open, "fast-open",
+               "The SYN carried data (TCP Fast Open): a SYN/ACK may acknowledge the data too."},
 };
 
 }  // namespace

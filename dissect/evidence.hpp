@@ -57,6 +57,14 @@ enum class Signal : std::uint8_t {
   signature,             // the refusal matches a known refuser's packet shape
   trace_shared,          // located by the trace of another target of the host that got the same answer
   not_traced,            // no trace for this target (routers' ICMP budgets, packet cap)
+  network_gear_ttl,      // decisive: an initial TTL of 255 on an answer in the host's name
+  client_proves_syn_ack, // decisive: the client acted as only a SYN/ACK lets it (ACK, data, FIN)
+  retransmission_schedule, // the client's SYN retransmissions, and the stack they fit
+  reordered_answer,      // the answer was written before its SYN (multi-queue or merged capture)
+  signals_disagree,      // decisive and strong signals point different ways
+  tunnelled,             // the SYN travelled inside a tunnel (IP-in-IP, GRE, VXLAN)
+  reassembled,           // the SYN arrived in IP fragments, reassembled to read its TCP header
+  fast_open,             // the SYN carried data (TCP Fast Open)
 };
 
 struct SignalInfo {

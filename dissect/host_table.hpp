@@ -31,6 +31,8 @@ struct HostRecord {
   Timestamp last_used;                      // the newest packet that touched the record
   HostProfile profile;                      // packets() == 0 until the address sends one
   std::optional<double> fastest_syn_ack_ms; // fastest SYN/ACK answering an attempt toward it
+  std::optional<double> slowest_syn_ack_ms; // and the slowest
+  std::uint32_t syn_acks_timed = 0;         // how many SYN/ACKs those two come from
   std::vector<HopAddress> hops;             // routers that answered TTL-limited SYNs toward it
 };
 

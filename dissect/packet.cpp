@@ -16,4 +16,15 @@ std::string tcp_flags_text(std::uint8_t flags) {
   return out;
 }
 
+std::string_view tunnel_name(TunnelKind t) {
+  switch (t) {
+    case TunnelKind::none: return "none";
+    case TunnelKind::ip_in_ip: return "IPv4-in-IP (IPIP, 4in6)";
+    case TunnelKind::ipv6_in_ip: return "IPv6-in-IP (6in4, 6in6)";
+    case TunnelKind::gre: return "GRE";
+    case TunnelKind::vxlan: return "VXLAN";
+  }
+  return "unknown";
+}
+
 }  // namespace synprobe

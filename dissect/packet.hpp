@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "ip_address.hpp"
 #include "timestamp.hpp"
@@ -27,8 +28,11 @@ inline constexpr std::uint8_t cwr = 0x80;
 
 namespace ip_proto {
 inline constexpr std::uint8_t icmp = 1;
+inline constexpr std::uint8_t ipv4_in_ip = 4;
 inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
+inline constexpr std::uint8_t ipv6_in_ip = 41;
+inline constexpr std::uint8_t gre = 47;
 inline constexpr std::uint8_t icmpv6 = 58;
 }  // namespace ip_proto
 
@@ -44,6 +48,11 @@ struct IpHeader {
   bool dont_fragment = false;
   bool is_fragment = false;       // any fragment (MF set or offset > 0, or v6 fragment header)
   bool is_later_fragment = false; // offset > 0: carries no upper-layer header
+  bool more_fragments = false;     // MF / M: more fragments follow
+  std::uint16_t fragment_offset = 0;  // in bytes
+  std::uint32_t fragment_id = 0;      // IPv4 IP-ID or IPv6 fragment header identification
+  std::uint16_t fragment_data_at = 0; // where the fragment's data starts, from the IP header
+  std::uint8_t fragment_next = 0;     // IPv6: the next header the fragment header names
   std::uint32_t flow_label = 0;   // IPv6 only
   std::uint16_t header_length = 0;  // IPv4 IHL*4, or IPv6 40 + extension headers
   std::uint32_t total_length = 0;   // as the header claims it
@@ -128,6 +137,10 @@ struct IcmpMessage {
 
 enum class Transport : std::uint8_t { none, tcp, icmp, other };
 
+// The outermost tunnel a packet was found in; the decoded headers are the innermost ones.
+enum class TunnelKind : std::uint8_t { none, ip_in_ip, ipv6_in_ip, gre, vxlan };
+[[nodiscard]] std::string_view tunnel_name(TunnelKind t);
+
 struct DecodedPacket {
   Timestamp ts;
   std::uint32_t wire_length = 0;
@@ -137,6 +150,9 @@ struct DecodedPacket {
   Transport transport = Transport::none;
   TcpHeader tcp;     // valid when transport == tcp
   IcmpMessage icmp;  // valid when transport == icmp (ICMP or ICMPv6)
+  TunnelKind tunnel = TunnelKind::none;
+  std::uint16_t ip_offset = 0;  // where the IP header that `ip` describes starts in the frame
+  bool reassembled = false;     // rebuilt from IP fragments (FragmentReassembler)
 };
 
 }  // namespace synprobe

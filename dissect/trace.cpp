@@ -137,6 +137,12 @@ std::optional<int> hop_by_rtt(const Trace& t, double rtt) {
 }
 
 void add(Judgement& j, Signal s, std::string detail) { j.evidence.push_back({s, std::move(detail)}); }
+// The trace's sentence takes the place of the capture's guess on the same signal.
+void replace(Judgement& j, Signal s, std::string detail) {
+  j.evidence.erase(std::remove_if(j.evidence.begin(), j.evidence.end(), [&](const Evidence& e) { return e.signal == s; }),
+                   j.evidence.end());
+  add(j, s, std::move(detail));
+}
 
 void name_middlebox(Judgement& j, const Trace& t, int hop) {
   j.actor = Actor::middlebox;
@@ -144,6 +150,8 @@ void name_middlebox(Judgement& j, const Trace& t, int hop) {
   // same path named it already: keep that address rather than forget it.
   const std::optional<IpAddress> known = j.hop == hop ? j.responder : std::nullopt;
   j.hop = hop;
+  j.hop_range.reset();
+  j.rule = Rule::trace_located;
   j.responder = address_at(t, hop);
   if (!j.responder) j.responder = known;
 }
@@ -208,7 +216,7 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
                                       before->address ? before->address->to_string() : "?", device_hop)
                         : std::string("refuses what it would forward")));
     if (ctx.host_hop && reset->ttl.hop == *ctx.host_hop)
-      add(j, Signal::ttl_forged,
+      replace(j, Signal::ttl_forged,
           fmt::format("The RST arrives with TTL {} as if from hop {}, the host's distance, but it is sent from hop {}: "
                       "the device forges its TTL.",
                       reset->ttl.observed, reset->ttl.hop, device_hop));
@@ -228,13 +236,34 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
   // saw a host's RST delayed to hop 2's round trip by the machine's load, hop 3 answering).
   if (rtt_hop && !rtt_like_host && *rtt_hop < host_hop && !went_past_unrefused(t, *rtt_hop, host_hop)) {
     j.verdict = Verdict::refused_by_middlebox;
-    add(j, Signal::ttl_forged,
+    replace(j, Signal::ttl_forged,
         fmt::format("The RST arrives as if from hop {}, but its round-trip time places it at hop {}.", reset->ttl.hop,
                     *rtt_hop));
     name_middlebox(j, t, *rtt_hop);
     // Timing alone against the TTL and the trace, which both say host: jitter can do
     // this, so it is a lead, not a finding.
     j.confidence = 0.55;
+    return;
+  }
+  // The capture alone gave the RST to a nearer device by its timing, but the RSTs start
+  // at the host's own distance with the host's TTL and the trace went past every nearer
+  // hop unrefused: the trace measures where the RST comes from, the timing only infers it.
+  if (j.rule == Rule::reset_decisive_nearer && reset->ttl.hop == host_hop && *first_reset == host_hop) {
+    replace(j, Signal::signals_disagree,
+            fmt::format("The RST came sooner than the host's SYN/ACKs, but TTL-limited SYNs draw RSTs only from TTL {} "
+                        "(the host's distance) and every nearer TTL expired unrefused: the trace says the host sent "
+                        "it. Only a transparent device at the host's own hop would fit both.",
+                        *first_reset));
+    j.evidence.erase(std::remove_if(j.evidence.begin(), j.evidence.end(),
+                                    [](const Evidence& e) { return e.signal == Signal::ttl_forged; }),
+                     j.evidence.end());
+    j.verdict = Verdict::refused_by_host;
+    j.rule = Rule::trace_located;
+    j.actor = Actor::host;
+    j.responder = a.server;
+    j.hop = host_hop;
+    j.hop_range.reset();
+    j.confidence = 0.6;
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "icmp_names.hpp"
 #include "signatures.hpp"
+#include "syn_schedule.hpp"
 
 namespace synprobe {
 
@@ -35,27 +36,45 @@ std::string_view actor_name(Actor a) {
 
 namespace {
 
-// Weights of the signals that tell the host's own answer from a middlebox's forgery.
-// A TTL that disagrees with the host's is the strongest single tell; IP-ID and timing
-// corroborate. Confidence grows with the margin between the two sides.
+// Weights of the signals that tell the host's own answer from a middlebox's forgery when
+// no decisive signal speaks. A TTL that disagrees with the host's is the strongest single
+// tell; IP-ID and timing corroborate. Confidence grows with the margin between the sides.
 constexpr double weight_ttl_mismatch = 0.5;
 constexpr double weight_ttl_match = 0.4;
 constexpr double weight_ip_id_break = 0.2;
 constexpr double weight_ip_id_fit = 0.1;
-constexpr double weight_early = 0.3;
 constexpr double weight_rtt_match = 0.15;
 constexpr double prior_host_without_baseline = 0.1;  // most resets come from the host itself
 constexpr double max_confidence = 0.97;
 // Below this, round-trip times are a LAN's microseconds: equal timing tells nothing.
 constexpr double min_telling_rtt_ms = 1.0;
 
+// A decisive signal decides the side by itself (docs/verdicts.md, "The scoring model").
+constexpr double decisive_confidence = 0.9;
+constexpr double decisive_confidence_without_baseline = 0.75;
+constexpr double decisive_penalty_per_opposing = 0.1;  // each strong signal the other way
+constexpr double decisive_floor = 0.6;
+
 struct Scores {
   double host = 0;
   double middlebox = 0;
+  std::optional<Signal> decisive;  // a signal only a nearer device explains
+  bool baseline = false;           // the host's own packets were there to compare with
+  bool ttl_imitates_host = false;  // the answer's TTL equals the host's (forged, if decisive)
+  bool ip_id_fits_host = false;
 };
 
 double confidence_from(const Scores& s) {
   return std::clamp(0.5 + std::abs(s.host - s.middlebox) / 2, 0.5, max_confidence);
+}
+
+// A decisive verdict's confidence: what the decisive signal gives, less what still
+// speaks for the host.
+double decisive_confidence_of(const Scores& s) {
+  double c = s.baseline ? decisive_confidence : decisive_confidence_without_baseline;
+  if (s.ttl_imitates_host) c -= decisive_penalty_per_opposing;
+  if (s.ip_id_fits_host) c -= decisive_penalty_per_opposing;
+  return std::max(c, decisive_floor);
 }
 
 std::string ttl_text(const HopEstimate& e) {
@@ -65,6 +84,10 @@ std::string ttl_text(const HopEstimate& e) {
 class Reasoning {
  public:
   void add(Signal s, std::string detail) { judgement_.evidence.push_back({s, std::move(detail)}); }
+  void settle_by(std::string what) {
+    if (std::find(judgement_.to_settle.begin(), judgement_.to_settle.end(), what) == judgement_.to_settle.end())
+      judgement_.to_settle.push_back(std::move(what));
+  }
   Judgement& judgement() { return judgement_; }
 
  private:
@@ -88,17 +111,33 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
           fmt::format("The capture holds no other packet from {} to compare the {} with ({}).",
                       answer.from.to_string(), what, ttl_text(answer.ttl)));
     s.host += prior_host_without_baseline;
+    if (answer.ttl.initial == 255) {
+      s.decisive = Signal::network_gear_ttl;
+      r.add(Signal::network_gear_ttl,
+            fmt::format("The {} starts at TTL 255 ({}): routers and firewalls do; Linux, BSD and macOS hosts start "
+                        "at 64 and Windows at 128. Only a Solaris/illumos host or a device's own stack would "
+                        "answer so: the confidence says that.",
+                        what, ttl_text(answer.ttl)));
+    }
   } else {
+    s.baseline = true;
     const std::string host_text =
         fmt::format("the host's own packets ({}) arrive with initial {}, hop {}",
                     ctx.server->packets(), usual->initial, usual->hop);
-    if (ctx.server->hop_varies())
+    const bool hop_varies = ctx.server->hop_varies();
+    if (hop_varies)
       r.add(Signal::baseline_hop_varies,
             "The host's own packets arrive from more than one hop; the most common is used.");
     if (answer.ttl.initial != usual->initial) {
       s.middlebox += weight_ttl_mismatch;
+      // A stack starts every packet at one initial TTL: another class is another device.
+      if (!hop_varies) s.decisive = answer.ttl.initial == 255 ? Signal::network_gear_ttl : Signal::ttl_initial_differs;
       r.add(Signal::ttl_initial_differs,
-            fmt::format("The {} has {}; {}.", what, ttl_text(answer.ttl), host_text));
+            fmt::format("The {} has {}; {}{}.", what, ttl_text(answer.ttl), host_text,
+                        hop_varies ? "" : ": one stack starts all its packets at one TTL, so another device sent it"));
+      if (s.decisive == Signal::network_gear_ttl)
+        r.add(Signal::network_gear_ttl,
+              fmt::format("The {} starts at TTL 255, as routers and firewalls do; the host's packets do not.", what));
     } else if (answer.ttl.hop != usual->hop) {
       s.middlebox += weight_ttl_mismatch;
       r.add(Signal::ttl_hop_differs,
@@ -108,6 +147,7 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
                         answer.ttl.hop < usual->hop ? "early" : "late", host_text));
     } else {
       s.host += weight_ttl_match;
+      s.ttl_imitates_host = true;
       r.add(Signal::ttl_matches_host,
             fmt::format("The {} has {}, as {}.", what, ttl_text(answer.ttl), host_text));
     }
@@ -120,6 +160,7 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       if (syn_acks.size() > 0 && syn_acks.all_zero()) {
         if (answer.ip_id == 0) {
           s.host += weight_ip_id_fit;
+          s.ip_id_fits_host = true;
           r.add(Signal::ip_id_consistent,
                 fmt::format("The {} has IP-ID 0, like the host's SYN/ACKs.", what));
         } else {
@@ -135,6 +176,7 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
                                                                   : follows_counter(*before, answer.ip_id));
         if (before && fits) {
           s.host += weight_ip_id_fit;
+          s.ip_id_fits_host = true;
           r.add(Signal::ip_id_consistent,
                 fmt::format("The {} has IP-ID {}, which fits the host's {} IP-ID (last seen {}).",
                             what, answer.ip_id, ip_id_behaviour_name(b), *before));
@@ -148,13 +190,19 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
     }
   }
 
-  if (ctx.server_syn_ack_rtt_ms) {
+  if (ctx.server_syn_ack_rtt_ms && !answer.reordered) {
     const double host_rtt = *ctx.server_syn_ack_rtt_ms;
-    if (answer.rtt_ms < 0.5 * host_rtt && host_rtt - answer.rtt_ms >= 1.0) {
-      s.middlebox += weight_early;
+    const double margin = jitter_margin_ms(host_rtt, ctx.server_syn_ack_slowest_ms, ctx.server_syn_acks_timed);
+    if (answer.rtt_ms < host_rtt - margin) {
+      // Physics: the host's answer crosses the same path as its SYN/ACK, and a stack
+      // answers a SYN with a RST no slower than with a SYN/ACK.
+      s.middlebox += weight_ttl_mismatch;
+      if (!s.decisive) s.decisive = Signal::early_reset;
       r.add(Signal::early_reset,
-            fmt::format("The {} came {:.3f} ms after the SYN; the host's SYN/ACKs take {:.3f} ms.",
-                        what, answer.rtt_ms, host_rtt));
+            fmt::format("The {} came {:.3f} ms after the SYN; the host's fastest SYN/ACK took {:.3f} ms, and no jitter "
+                        "beyond {:.3f} ms fits the capture: the host cannot answer in {:.0f} % of its own fastest round "
+                        "trip, so a nearer device did.",
+                        what, answer.rtt_ms, host_rtt, margin, 100 * answer.rtt_ms / host_rtt));
     } else if (host_rtt >= min_telling_rtt_ms && std::abs(answer.rtt_ms - host_rtt) <= 0.25 * host_rtt) {
       s.host += weight_rtt_match;
       r.add(Signal::rtt_matches_host,
@@ -193,6 +241,7 @@ void judge_race(const Attempt& a, const Answer& reset, const Answer& syn_ack,
                 const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
   j.verdict = Verdict::injected_reset;
+  j.rule = Rule::reset_races_syn_ack;
   j.rtt_ms = reset.rtt_ms;
   r.add(Signal::reset_and_syn_ack,
         fmt::format("Both a RST ({}, {:.3f} ms) and a SYN/ACK ({}, {:.3f} ms) answered the SYN.",
@@ -210,11 +259,55 @@ void judge_race(const Attempt& a, const Answer& reset, const Answer& syn_ack,
   (void)a;
 }
 
+// The hop whose fastest time-exceeded took about as long as `rtt_ms`, from the capture's
+// own hop map: where a device that imitates the host's TTL really sits.
+std::optional<HopAddress> hop_by_rtt(const JudgeContext& ctx, double rtt_ms, int below_hop) {
+  std::optional<HopAddress> best;
+  for (const HopAddress& h : ctx.hop_addresses) {
+    if (!h.rtt_ms || h.hop >= below_hop) continue;
+    const double diff = std::abs(*h.rtt_ms - rtt_ms);
+    if (diff > std::max(min_telling_rtt_ms, 0.25 * *h.rtt_ms)) continue;
+    if (!best || diff < std::abs(*best->rtt_ms - rtt_ms)) best = h;
+  }
+  return best;
+}
+
+// A refusal that a decisive signal gives to a nearer device: at the hop its TTL names,
+// unless the TTL imitates the host's; then at the hop whose round trip it takes, or
+// somewhere before the host.
+void place_nearer_device(const Answer& answer, const Scores& s, const JudgeContext& ctx, Reasoning& r) {
+  Judgement& j = r.judgement();
+  const std::optional<HopCount> usual = ctx.server ? ctx.server->usual_hop() : std::nullopt;
+  const int host_hop = usual ? usual->hop : 0;  // 0: the host never spoke
+  if (!s.ttl_imitates_host) {
+    set_middlebox(j, ctx, answer.ttl.hop, r);
+    return;
+  }
+  j.actor = Actor::middlebox;
+  r.add(Signal::ttl_forged,
+        fmt::format("The answer carries the host's TTL ({}), yet the {} says a nearer device sent it: a "
+                    "firewall that rewrites its RSTs' TTL to the server's.",
+                    ttl_text(answer.ttl), signal_name(*s.decisive)));
+  if (const auto hop = hop_by_rtt(ctx, answer.rtt_ms, host_hop > 0 ? host_hop : INT32_MAX)) {
+    r.add(Signal::rtt_matches_hop,
+          fmt::format("Its {:.3f} ms round trip is that of hop {} ({}, {:.3f} ms in the capture's time-exceeded "
+                      "errors).",
+                      answer.rtt_ms, hop->hop, hop->address.to_string(), *hop->rtt_ms));
+    set_middlebox(j, ctx, hop->hop, r);
+    return;
+  }
+  j.hop.reset();
+  j.responder.reset();
+  if (host_hop > 1) j.hop_range = std::make_pair(1, host_hop - 1);
+  r.settle_by("TTL-limited probes from the capture point (`synprobe trace` or `traceroute -T`) to place the device "
+              "that imitates the host's TTL");
+}
+
 void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
                  const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
   const Answer& first = *resets.front();
-  j.rtt_ms = first.rtt_ms;
+  j.rtt_ms = first.reordered ? std::nullopt : std::optional<double>(first.rtt_ms);
   r.add(Signal::reset, describe_tcp_answer(first, a));
   if (!(first.tcp_flags & tcp_flag::ack))
     r.add(Signal::reset_without_ack,
@@ -225,10 +318,31 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     // No stack answers a SYN with a bare RST (RFC 9293 3.10.7.1: the reply to a segment
     // without ACK carries ACK), so a device forged it; the client ignores it anyway.
     j.verdict = Verdict::injected_reset;
+    j.rule = Rule::bare_reset;
     j.confidence = 0.8;
     set_middlebox(j, ctx, first.ttl.hop, r);
     return;
   }
+  if (s.decisive) {
+    j.verdict = Verdict::refused_by_middlebox;
+    j.rule = Rule::reset_decisive_nearer;
+    j.confidence = decisive_confidence_of(s);
+    if (s.host > prior_host_without_baseline)
+      r.add(Signal::signals_disagree,
+            fmt::format("{} says a nearer device; {} speak{} for the host. The decisive signal wins; the "
+                        "confidence ({:.2f}) is lower for the rest.",
+                        signal_name(*s.decisive),
+                        s.ttl_imitates_host && s.ip_id_fits_host ? "its TTL and IP-ID"
+                        : s.ttl_imitates_host                    ? "its TTL"
+                                                                  : "its IP-ID or timing",
+                        s.ttl_imitates_host && s.ip_id_fits_host ? "" : "s", j.confidence));
+    if (!s.baseline)
+      r.settle_by("an open port of the same host in the same capture: its SYN/ACK gives the host's own TTL and "
+                  "round trip to compare the RST with");
+    place_nearer_device(first, s, ctx, r);
+    return;
+  }
+  j.rule = Rule::reset_weighed;
   if (s.middlebox > s.host) {
     j.verdict = Verdict::refused_by_middlebox;
     set_middlebox(j, ctx, first.ttl.hop, r);
@@ -239,6 +353,15 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     j.hop = first.ttl.hop;
   }
   j.confidence = confidence_from(s);
+  if (!s.baseline)
+    r.settle_by("an open port of the same host in the same capture: its SYN/ACK gives the host's own TTL and "
+                "round trip to compare the RST with");
+  if (j.confidence < 0.75)
+    r.settle_by(fmt::format("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
+                            "from a firewall's",
+                            a.server.family() == IpFamily::v6
+                                ? fmt::format("[{}]:{}", a.server.to_string(), a.server_port)
+                                : fmt::format("{}:{}", a.server.to_string(), a.server_port)));
 }
 
 // Several RSTs that disagree on their sender (TTL or IP-ID): at least one is forged.
@@ -257,6 +380,7 @@ void judge_reset_burst(const std::vector<const Answer*>& resets, const JudgeCont
                        Reasoning& r) {
   Judgement& j = r.judgement();
   j.verdict = Verdict::injected_reset;
+  j.rule = Rule::reset_burst;
   const Answer* nearest = *std::min_element(resets.begin(), resets.end(), [](const Answer* x, const Answer* y) {
     return x->ttl.hop < y->ttl.hop;
   });
@@ -278,6 +402,7 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
   const bool size_error = is_size_error(a.family(), icmp.icmp_type, icmp.icmp_code);
   const bool unreachable = is_destination_unreachable(a.family(), icmp.icmp_type) && !size_error;
   j.verdict = unreachable ? Verdict::icmp_unreachable : Verdict::inconclusive;
+  j.rule = Rule::icmp_other;
   r.add(Signal::icmp_error,
         fmt::format("ICMP{} {} (type {}, code {}) from {} {:.3f} ms after the SYN: {}.",
                     a.family() == IpFamily::v6 ? "v6" : "", j.icmp->name, icmp.icmp_type,
@@ -296,13 +421,17 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
     if (s.middlebox > s.host) {
       r.add(Signal::icmp_spoofs_host,
             "The ICMP error carries the destination's address but does not come from the host.");
-      set_middlebox(j, ctx, icmp.ttl.hop, r);
-      j.confidence = unreachable ? confidence_from(s) : 0;
+      if (unreachable) j.rule = Rule::icmp_spoofs_host;
+      if (s.decisive) place_nearer_device(icmp, s, ctx, r);
+      else set_middlebox(j, ctx, icmp.ttl.hop, r);
+      j.confidence = !unreachable ? 0 : s.decisive ? decisive_confidence_of(s) : confidence_from(s);
       return;
     }
+    if (unreachable) j.rule = Rule::icmp_from_host;
     j.actor = Actor::host;
     r.add(Signal::icmp_from_host, "The destination itself sent the ICMP error.");
   } else {
+    if (unreachable) j.rule = Rule::icmp_from_router;
     j.actor = Actor::router;
     r.add(Signal::icmp_from_router,
           fmt::format("{} is not the destination: a device on the path sent the error.",
@@ -323,6 +452,7 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
   // a SYN sent with a normal TTL that still expires met a routing loop.
   if (sent <= 32) {
     j.verdict = Verdict::inconclusive;
+    j.rule = Rule::ttl_limited_expiry;
     j.hop = sent;
     j.confidence = 0;
     r.add(Signal::ttl_expired,
@@ -331,6 +461,7 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
                       sent, icmp.from.to_string(), sent));
   } else {
     j.verdict = Verdict::icmp_unreachable;
+    j.rule = Rule::routing_loop;
     j.hop = icmp.ttl.hop;
     j.confidence = 0.7;
     r.add(Signal::ttl_expired,
@@ -339,33 +470,127 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
   }
 }
 
+std::string target_text(const Attempt& a) {
+  return a.server.family() == IpFamily::v6 ? fmt::format("[{}]:{}", a.server.to_string(), a.server_port)
+                                            : fmt::format("{}:{}", a.server.to_string(), a.server_port);
+}
+
+void note_schedule(const Attempt& a, Reasoning& r) {
+  const std::optional<SynSchedule> schedule = syn_schedule(a);
+  if (!schedule) return;
+  const std::string_view stack = client_stack(a);
+  r.add(Signal::retransmission_schedule,
+        fmt::format("The client retransmitted its SYN after {}{}{}{}.", schedule->gaps,
+                    schedule->fits.empty() ? "" : ": ", schedule->fits,
+                    stack.empty() ? "" : fmt::format("; the SYN's TTL and options are a {} stack's", stack)));
+}
+
+// No answer in the capture. Whether that is a drop depends on what the capture can show:
+// with both directions, silence is silence; with the client's side only, the client's own
+// retransmissions say that nothing acceptable reached it.
 void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
   const double waited = ctx.capture_end.seconds_since(a.last_seen);
   if (!ctx.client_receives_packets) {
-    j.verdict = Verdict::inconclusive;
     r.add(Signal::one_direction_capture,
-          fmt::format("The capture holds no packet sent to {}: it shows one direction only, so "
-                      "any answer went unseen.",
-                      a.client.to_string()));
+          fmt::format("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
+                      "unseen{}.",
+                      a.client.to_string(), a.syn_count > 1 ? ", but the client's own acts did not" : ""));
+    r.settle_by("a capture of both directions (at the client, or `tcpdump -i any`)");
+    if (a.syn_count < 2) {
+      j.verdict = Verdict::inconclusive;
+      j.rule = Rule::silence_one_direction;
+      return;
+    }
+    // A SYN/ACK would have drawn the client's ACK and a RST would have ended its retries,
+    // and this capture sees everything the client sends: neither reached it.
+    j.verdict = Verdict::dropped;
+    j.rule = Rule::silence_one_direction_retransmitted;
+    r.add(Signal::syn_retransmitted,
+          fmt::format("The client sent the SYN {} times over {:.3f} s and never acted as after a SYN/ACK (no ACK, "
+                      "no data) nor stopped as after a RST.",
+                      a.syn_count, a.last_seen.seconds_since(a.first_seen)));
+    note_schedule(a, r);
+    // Linux ends connect() on any ICMP unreachable in SYN-SENT (tcp_v4_err); stacks that
+    // take them as soft errors keep retrying, so an unseen ICMP error cannot be ruled out.
+    const bool stops_on_icmp = client_stack(a) == "Linux";
+    j.confidence = stops_on_icmp ? 0.7 : 0.6;
+    r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find where the SYNs die", target_text(a)));
     return;
   }
   if (a.syn_count == 1 && waited < min_silence_seconds) {
     j.verdict = Verdict::inconclusive;
+    j.rule = Rule::silence_capture_ended;
     r.add(Signal::capture_ended_early,
           fmt::format("The capture ends {:.3f} s after the only SYN: too soon to call it a drop.", waited));
+    r.settle_by("a capture that goes on at least 3 s after the SYN (a client retransmits by then)");
     return;
   }
   j.verdict = Verdict::dropped;
+  j.rule = Rule::silence;
   r.add(Signal::no_answer,
         fmt::format("No answer to {} SYN{} over {:.3f} s (capture continues {:.3f} s after the last).",
                     a.syn_count, a.syn_count == 1 ? "" : "s", ctx.capture_end.seconds_since(a.first_seen),
                     waited));
-  if (a.syn_count > 1)
+  if (a.syn_count > 1) {
     r.add(Signal::syn_retransmitted,
           fmt::format("The client sent the SYN {} times.", a.syn_count));
+    note_schedule(a, r);
+  }
   j.confidence = a.syn_count >= 3 ? 0.9 : a.syn_count == 2 ? 0.8 : 0.65;
   if (a.unmatched_resets > 0) j.confidence = 0.5;
+  r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die",
+                          target_text(a)));
+}
+
+// No SYN/ACK in the capture, yet the client acted as only a SYN/ACK lets it.
+void judge_client_proof(const Attempt& a, const ClientAct& act, const JudgeContext& ctx, Reasoning& r) {
+  Judgement& j = r.judgement();
+  j.verdict = Verdict::open;
+  j.rule = Rule::client_proves_syn_ack;
+  j.actor = Actor::host;
+  j.responder = a.server;
+  if (const std::optional<HopCount> usual = ctx.server ? ctx.server->usual_hop() : std::nullopt) j.hop = usual->hop;
+  const double after_ms = act.ts.ms_since(a.transmissions.back().ts);
+  const std::string_view what = act.kind == ClientActKind::ack       ? "acknowledged the server"
+                                : act.kind == ClientActKind::data    ? "sent data"
+                                : act.kind == ClientActKind::fin     ? "sent a FIN"
+                                : act.kind == ClientActKind::reset_ack ? "reset the connection with RST/ACK"
+                                                                       : "reset the connection (bare RST)";
+  r.add(Signal::client_proves_syn_ack,
+        fmt::format("The capture holds no SYN/ACK, but {:.3f} ms after its last SYN the client {} on sequence "
+                    "ISN+1{}: {}",
+                    after_ms, what,
+                    act.kind == ClientActKind::reset ? "" : fmt::format(" (ack {}, the server's ISN + 1)", act.ack),
+                    act.kind == ClientActKind::reset
+                        ? "some stacks reset a connection they give up on, so this is weak proof."
+                        : "a stack leaves SYN-SENT only on an acceptable SYN/ACK, so one reached it."));
+  j.confidence = act.kind == ClientActKind::reset ? 0.6 : 0.9;
+  if (!ctx.client_receives_packets)
+    r.add(Signal::one_direction_capture,
+          fmt::format("The capture holds no packet sent to {}: the SYN/ACK went unseen.", a.client.to_string()));
+}
+
+// Facts about how the SYN reached the capture, said whatever the verdict.
+void note_transport_facts(const Attempt& a, Reasoning& r) {
+  if (a.syn_tunnel != TunnelKind::none)
+    r.add(Signal::tunnelled,
+          fmt::format("The SYN was captured inside a tunnel ({}); the verdict is on the inner connection.",
+                      tunnel_name(a.syn_tunnel)));
+  if (a.syn_reassembled)
+    r.add(Signal::reassembled, "The SYN arrived in IP fragments, reassembled here to read its TCP header.");
+  if (a.syn_payload > 0)
+    r.add(Signal::fast_open,
+          fmt::format("The SYN carried {} byte{} of data (TCP Fast Open).", a.syn_payload, a.syn_payload == 1 ? "" : "s"));
+  for (const Answer& answer : a.answers)
+    if (answer.reordered) {
+      r.add(Signal::reordered_answer,
+            fmt::format("A {} was written {:.3f} ms before the SYN it acknowledges (a capture merged from several "
+                        "queues or interfaces): matched, its round trip unknown.",
+                        answer.kind == AnswerKind::syn_ack ? "SYN/ACK" : answer.kind == AnswerKind::reset ? "RST" : "ICMP error",
+                        a.first_seen.ms_since(answer.ts)));
+      break;
+    }
 }
 
 // Names the packet shape of the answer that decided the verdict (a RST or ICMP error).
@@ -431,15 +656,17 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
     } else if (same_transmission != unreachables.end()) {
       judge_unreachable(a, **same_transmission, ctx, r);
       j.verdict = Verdict::injected_reset;
+      j.rule = Rule::icmp_races_syn_ack;
       j.confidence = 0.6;
       r.add(Signal::conflicting_answers,
             "The same SYN drew both a SYN/ACK and an ICMP error: one of them was not the host's.");
     } else {
       j.verdict = Verdict::open;
+      j.rule = a.handshake_completed ? Rule::syn_ack_acknowledged : Rule::syn_ack;
       j.actor = Actor::host;
       j.responder = a.server;
       j.hop = syn_ack.ttl.hop;
-      j.rtt_ms = syn_ack.rtt_ms;
+      if (!syn_ack.reordered) j.rtt_ms = syn_ack.rtt_ms;
       j.confidence = a.handshake_completed ? 0.99 : 0.95;
       r.add(Signal::syn_ack, describe_tcp_answer(syn_ack, a));
       if (a.handshake_completed)
@@ -456,6 +683,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
     } else if (!unreachables.empty()) {
       judge_reset(a, resets, ctx, r);
       j.verdict = Verdict::injected_reset;
+      j.rule = Rule::reset_and_icmp;
       j.confidence = 0.6;
       r.add(Signal::conflicting_answers,
             fmt::format("The SYN drew both a RST and ICMP {} from {}.",
@@ -469,6 +697,8 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
     judge_unreachable(a, *unreachables.front(), ctx, r);
   } else if (!expiries.empty()) {
     judge_expired(a, *expiries.back(), r);
+  } else if (a.client_act) {
+    judge_client_proof(a, *a.client_act, ctx, r);
   } else if (!other_icmp.empty()) {
     judge_unreachable(a, *other_icmp.front(), ctx, r);
   } else {
@@ -480,7 +710,14 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
                                                                       : nullptr;
   if (j.verdict != Verdict::open) note_signature(deciding, r);
   note_side_facts(a, r);
+  note_transport_facts(a, r);
   return std::move(r.judgement());
+}
+
+double jitter_margin_ms(double fastest_ms, std::optional<double> slowest_ms, std::uint32_t samples) {
+  const double spread = slowest_ms ? *slowest_ms - fastest_ms : 0;
+  const double queueing = (samples <= 1 ? 0.5 : 0.25) * fastest_ms;
+  return std::max({min_telling_rtt_ms, queueing, spread});
 }
 
 }  // namespace synprobe

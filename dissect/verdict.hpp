@@ -13,6 +13,7 @@
 #include "evidence.hpp"
 #include "host_profile.hpp"
 #include "trace_model.hpp"
+#include "verdict_rules.hpp"
 
 namespace synprobe {
 
@@ -35,6 +36,7 @@ enum class Actor : std::uint8_t { host, middlebox, router, unknown };
 
 struct Judgement {
   Verdict verdict = Verdict::inconclusive;
+  Rule rule = Rule::silence;  // which entry of the rule table decided (docs/verdicts.md)
   Actor actor = Actor::unknown;
   std::optional<IpAddress> responder;
   std::optional<int> hop;
@@ -43,18 +45,23 @@ struct Judgement {
   double confidence = 0;
   std::optional<double> rtt_ms;
   std::vector<Evidence> evidence;
+  // When the capture cannot decide: what to capture or run next, in words.
+  std::vector<std::string> to_settle;
 };
 
 // Addresses that time-exceeded errors revealed for hops toward one destination.
 struct HopAddress {
   int hop = 0;
   IpAddress address;
+  std::optional<double> rtt_ms;  // its fastest time-exceeded, from the capture point
 };
 
 // Everything outside the attempt that the engine may weigh.
 struct JudgeContext {
   const HostProfile* server = nullptr;       // the destination's baseline, if it ever spoke
   std::optional<double> server_syn_ack_rtt_ms;  // fastest SYN/ACK of the destination elsewhere
+  std::optional<double> server_syn_ack_slowest_ms;  // and its slowest: their spread is the jitter
+  std::uint32_t server_syn_acks_timed = 0;        // how many SYN/ACKs those come from
   bool client_receives_packets = true;       // the capture holds packets sent to the client
   Timestamp capture_end;
   std::vector<HopAddress> hop_addresses;     // toward this destination
@@ -63,6 +70,15 @@ struct JudgeContext {
 // A capture that ends sooner than this after an unanswered, unretransmitted SYN cannot
 // tell a drop from an answer still on its way.
 inline constexpr double min_silence_seconds = 1.0;
+
+// How much sooner than the host's fastest SYN/ACK an answer must come before no path
+// jitter can explain it: the larger of 1 ms (NIC interrupt moderation and capture
+// timestamps move packets by up to a few hundred µs), the spread the host's own SYN/ACKs
+// showed in this capture, and a share of the fastest round trip for the queueing that a
+// few samples cannot rule out: half of it when one SYN/ACK was timed (it may have queued
+// as long as it travelled), a quarter from two on (the fastest of several is near the
+// path's floor).
+[[nodiscard]] double jitter_margin_ms(double fastest_ms, std::optional<double> slowest_ms, std::uint32_t samples);
 
 [[nodiscard]] Judgement judge(const Attempt& attempt, const JudgeContext& context);
 

@@ -204,6 +204,13 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
     // out rather than refused: its sentence is still in "detail" for people.
     if (const auto s = signal_from_name(r.str(e, "signal"))) g.evidence.push_back({*s, r.str(e, "detail")});
   }
+  if (const auto data = r.opt_integer(j, "syn_data")) a.syn_payload = static_cast<std::uint32_t>(*data);
+  // Added in schema 1.x: absent from older files, and a newer rule name is left out.
+  if (const auto rule = r.opt_str(j, "rule"))
+    if (const auto known = rule_from_name(*rule)) g.rule = *known;
+  if (j.contains("to_settle"))
+    for (const json& step : r.array(j, "to_settle"))
+      if (step.is_string()) g.to_settle.push_back(step.get<std::string>());
   if (j.contains("hops"))
     for (const json& h : r.array(j, "hops")) result.trace.hops.push_back(read_hop(r, h));
 

@@ -87,6 +87,7 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.field("family", static_cast<int>(a.family()));
   w.field("isn", std::uint64_t{a.isn});
   w.field("syn_count", std::uint64_t{a.syn_count});
+  w.field("syn_data", std::uint64_t{a.syn_payload});
   w.field("first_seen", iso8601(a.first_seen));
   w.field("last_seen", iso8601(a.last_seen));
   w.field("verdict", verdict_name(j.verdict));
@@ -106,6 +107,10 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.key("evidence").begin_array();
   for (const Evidence& e : j.evidence)
     w.begin_object().field("signal", signal_name(e.signal)).field("detail", e.detail).end_object();
+  w.end_array();
+  w.field("rule", rule_name(j.rule));
+  w.key("to_settle").begin_array();
+  for (const std::string& step : j.to_settle) w.value(step);
   w.end_array();
   w.key("syns").begin_array();
   for (const SynTransmission& t : a.transmissions) {

@@ -102,7 +102,30 @@ std::string finding(const AttemptResult& r) {
   return {};
 }
 
+namespace {
+
+// What would settle a verdict the capture could not make sure of, as one sentence.
+std::string settle_text(const Judgement& j) {
+  std::string out;
+  for (const std::string& step : j.to_settle) out += (out.empty() ? "" : "; ") + step;
+  return out.empty() ? out : "To settle it: " + out + ".";
+}
+
+std::string verdict_step(const AttemptResult& r);
+
+}  // namespace
+
 std::string next_step(const AttemptResult& r) {
+  const std::string step = verdict_step(r);
+  const Judgement& j = r.judgement;
+  if (j.to_settle.empty() || (j.verdict != Verdict::inconclusive && j.confidence >= 0.75)) return step;
+  if (j.verdict == Verdict::inconclusive) return settle_text(j);
+  return step + " " + settle_text(j);
+}
+
+namespace {
+
+std::string verdict_step(const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
   const std::string target = target_text(a);
@@ -148,6 +171,8 @@ std::string next_step(const AttemptResult& r) {
   }
   return {};
 }
+
+}  // namespace
 
 std::string hop_answers_text(const TraceHop& h, bool with_changes) {
   std::string out;

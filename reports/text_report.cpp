@@ -114,9 +114,10 @@ std::string details_of(const AttemptResult& r, const RenderOptions& options) {
   std::string out = hop_table(r, options.color);
   if (!options.verbose) return out;
   const Judgement& j = r.judgement;
-  out += fmt::format("    confidence {:.2f}; {} SYN{}\n", j.confidence, r.attempt.syn_count,
-                     r.attempt.syn_count == 1 ? "" : "s");
+  out += fmt::format("    confidence {:.2f} (rule {}); {} SYN{}\n", j.confidence, rule_name(j.rule),
+                     r.attempt.syn_count, r.attempt.syn_count == 1 ? "" : "s");
   for (const Evidence& e : j.evidence) out += fmt::format("    - {}: {}\n", signal_name(e.signal), e.detail);
+  for (const std::string& step : j.to_settle) out += fmt::format("    to settle: {}\n", step);
   return out;
 }
 

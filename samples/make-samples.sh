@@ -68,7 +68,7 @@ declare -A CASE_ROW=(
     [router-drop]="94 dropped unknown - - -"
     [router-ttl255-reject-rst]="96 refused-by-middlebox middlebox - - 3"
     [injected-reset]="95 injected-reset middlebox - - 2"
-    [one-direction]="80 inconclusive unknown - - -"
+    [one-direction]="80 open host $SERVER4 $SERVER6 -"
 )
 
 declare -A CASE_TRUTH=(
@@ -85,7 +85,7 @@ declare -A CASE_TRUTH=(
     [router-drop]="r2 (hop 2) silently drops port 94 in its FORWARD chain"
     [router-ttl255-reject-rst]="r3 (hop 3, initial TTL 255) rejects port 96 in its FORWARD chain with a TCP reset carrying the server's address"
     [injected-reset]="the server listens on port 95, but an on-path injector on r2 (hop 2) answers each SYN first with a forged RST|ACK carrying the server's address; the server's real SYN|ACK arrives later and the client resets it"
-    [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets, so it cannot show who answered"
+    [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets: its ACK of the server's sequence number, its GET and its FIN prove a SYN/ACK reached it"
 )
 
 # What the capture must show as the answer to the tested port, per family:
@@ -554,9 +554,12 @@ the wrong side of an asymmetric path or with a direction filter would.
 **What the packets show.** For each family: the client's SYN, then its ACK,
 its HTTP GET, its ACKs and its FIN. Nothing from the server.
 
-**Why the verdict.** The client's later packets suggest the handshake
-completed, but the capture holds no answer at all: who answered, from where,
-cannot be shown. `inconclusive`, actor `unknown`, responder and hop null.
+**Why the verdict.** The capture holds no answer, but the client's own acts
+prove one: a stack leaves SYN-SENT only on an acceptable SYN/ACK (RFC 9293
+3.10.7.3), and this client then acknowledged the server's sequence number,
+sent its GET on ISN+1 and closed with a FIN. So the port is `open`, actor
+`host`, responder the server's address; the hop is null, because no packet
+of the server is in the capture to give its TTL.
 EOF
         ;;
     esac

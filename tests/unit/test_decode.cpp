@@ -337,7 +337,8 @@ TEST_CASE("IPv6 extension headers are walked to TCP", "[decode][ipv6]") {
   const auto d = pb::decode(link_type::raw, ip);
   require_syn(d, true);
   CHECK(d.packet.ip.header_length == 40 + 32);
-  CHECK(d.packet.ip.is_fragment);
+  // An atomic fragment (offset 0, M clear: RFC 6946) is a whole packet, not a fragment.
+  CHECK_FALSE(d.packet.ip.is_fragment);
   CHECK_FALSE(d.packet.ip.is_later_fragment);
 
   SECTION("an authentication header counts 4-byte units") {
@@ -428,10 +429,12 @@ TEST_CASE("TCP option damage", "[decode][tcp][malformed]") {
     CHECK(d.packet.tcp.sport == 40000);  // what came before the bad field
     CHECK(d.packet.tcp.seq == isn);
   }
-  SECTION("data offset past the segment") {
+  SECTION("data offset past the segment: cut inside the options, still a TCP segment") {
     const auto d = pb::decode(link_type::raw, ip_with_tcp_bytes(15, {1, 1, 1, 1}));
     CHECK(d.status == DecodeStatus::truncated);
-    CHECK(d.packet.transport != Transport::tcp);
+    CHECK(d.packet.transport == Transport::tcp);
+    CHECK(d.packet.tcp.options.malformed);
+    CHECK(d.packet.tcp.payload_length == 0);
   }
 }
 
@@ -611,7 +614,15 @@ void every_cut(std::uint16_t link, const ByteVec& f, std::size_t link_header, bo
     } else {
       CHECK(d.status == DecodeStatus::truncated);
     }
-    CHECK(d.packet.transport != Transport::tcp);
+    // Cut inside the TCP options, a segment is still one (its fixed header is whole).
+    if (n >= link_header + full.packet.ip.header_length + 20u) {
+      CHECK(d.packet.transport == Transport::tcp);
+      CHECK(d.packet.tcp.options.malformed);
+      CHECK(d.packet.tcp.seq == full.packet.tcp.seq);
+      CHECK(d.packet.tcp.flags == full.packet.tcp.flags);
+    } else {
+      CHECK(d.packet.transport != Transport::tcp);
+    }
     if (n >= link_header + ip_fixed) {
       CHECK(d.packet.has_ip);
       CHECK(d.packet.ip.src == full.packet.ip.src);

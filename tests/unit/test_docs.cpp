@@ -51,3 +51,34 @@ TEST_CASE("docs: the signal table lists every signal once, in enum order", "[doc
     for (std::size_t k = 0; k < i; ++k) CHECK(table[k].name != table[i].name);
   }
 }
+
+TEST_CASE("docs: every verdict rule is a row of docs/verdicts.md with its verdicts", "[docs]") {
+  const std::string whole = doc("verdicts.md");
+  const std::size_t section = whole.find("## The rule table");
+  REQUIRE(section != std::string::npos);
+  const std::string verdicts = whole.substr(section);
+  REQUIRE_FALSE(rule_table().empty());
+  for (std::size_t i = 0; i < rule_table().size(); ++i) {
+    const RuleInfo& r = rule_table()[i];
+    INFO(r.name);
+    CHECK(static_cast<std::size_t>(r.rule) == i);
+    CHECK(rule_name(r.rule) == r.name);
+    CHECK(rule_from_name(r.name) == r.rule);
+    const std::size_t row = verdicts.find("| `" + std::string(r.name) + "` |");
+    REQUIRE(row != std::string::npos);
+    const std::string line = verdicts.substr(row, verdicts.find('\n', row) - row);
+    // Each verdict the rule can give is named in its row ("any" for the trace's).
+    std::size_t from = 0;
+    while (from < r.verdicts.size()) {
+      const std::size_t end = std::min(r.verdicts.find(' ', from), r.verdicts.size());
+      const std::string v(r.verdicts.substr(from, end - from));
+      CHECK(line.find("`" + v + "`") != std::string::npos);
+      if (v != "any") {
+        bool known = false;
+        for (std::size_t k = 0; k < verdict_count; ++k) known |= verdict_name(static_cast<Verdict>(k)) == v;
+        CHECK(known);
+      }
+      from = end + 1;
+    }
+  }
+}

@@ -241,9 +241,14 @@ TEST_CASE("trace (b): a middlebox forging the host's TTL is placed by the trace"
   }
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
-  // The premise: without the trace the forgery passes for the host on TTL and IP-ID.
+  // Without the trace's reading the forgery passes for the host on TTL and IP-ID, but not
+  // on time: a RST in a quarter of the host's fastest round trip is a nearer device's, and
+  // the time-exceeded errors in the same capture place it at hop 2 by its round trip.
   CHECK(has_signal(l.before, "ttl-matches-host"));
-  CHECK(l.before.hop == host_hop);
+  CHECK(has_signal(l.before, "early-reset"));
+  CHECK(has_signal(l.before, "rtt-matches-hop"));
+  CHECK(l.before.verdict == Verdict::refused_by_middlebox);
+  CHECK(l.before.hop == filter_hop);
 
   CHECK(l.after.verdict == Verdict::refused_by_middlebox);
   CHECK(l.after.actor == Actor::middlebox);
@@ -293,6 +298,11 @@ TEST_CASE("trace (c): an RTT that points at a hop the trace went past unrefused 
   CHECK(l.after.verdict == Verdict::refused_by_host);
   CHECK(l.after.actor == Actor::host);
   CHECK_FALSE(has_signal(l.after, "ttl-forged"));
+  // The capture alone said "nearer" by the timing; the trace's measurement wins, and the
+  // disagreement is said, with a confidence that shows it.
+  CHECK(l.before.verdict == Verdict::refused_by_middlebox);
+  CHECK(has_signal(l.after, "signals-disagree"));
+  CHECK(l.after.confidence <= 0.6);
 }
 
 TEST_CASE("trace (c): the RST's RTT is hop 3's, not the host's", "[trace][locate]") {
