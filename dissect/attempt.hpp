@@ -99,7 +99,6 @@ struct Attempt {
   bool handshake_completed = false;     // the client acknowledged a SYN/ACK
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
   std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
-  bool client_watched = false;              // counted in the tracker's ClientWatch (internal)
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;
@@ -113,6 +112,11 @@ struct Attempt {
   }
   // Whether a client segment's `seq` is the first one after the handshake.
   [[nodiscard]] bool follows_handshake(std::uint32_t seq) const { return acknowledged_by(seq); }
+  // Whether a segment of the client may still tell something: the ACK of a captured
+  // SYN/ACK, or the act that proves a lost one.
+  [[nodiscard]] bool waits_for_client() const {
+    return !handshake_completed && !client_reset_after_syn_ack && !client_act;
+  }
 };
 
 }  // namespace synprobe

@@ -74,36 +74,26 @@ bool AttemptTracker::within_answer_window(const Attempt& a, Timestamp ts) {
   return ts.ns - a.last_seen.ns <= retransmission_window_ns && a.first_seen.ns - ts.ns <= reorder_window_ns;
 }
 
-void AttemptTracker::unwatch(Attempt& a) {
-  if (!a.client_watched) return;
-  a.client_watched = false;
-  client_watch_.unwatch(a.client, a.client_port);
-}
-
 // A SYN/ACK or RST/ACK of a flow that has no attempt: kept a while, in case its SYN was
 // written after it.
 void AttemptTracker::keep_early_answer(const DecodedPacket& p) {
-  if (!early_answers_.empty() && p.ts.ns - early_answers_.front().answer.ts.ns > reorder_window_ns)
-    early_answers_.erase(std::remove_if(early_answers_.begin(), early_answers_.end(),
-                                        [&](const EarlyAnswer& e) { return p.ts.ns - e.answer.ts.ns > reorder_window_ns; }),
-                         early_answers_.end());
-  if (early_answers_.size() == early_answers_kept) early_answers_.erase(early_answers_.begin());
   const AnswerKind kind = p.tcp.has(tcp_flag::rst) ? AnswerKind::reset : AnswerKind::syn_ack;
-  early_answers_.push_back(EarlyAnswer{FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport}, answer_from(p, kind)});
+  early_answers_[next_early_] =
+      EarlyAnswer{FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport}, answer_from(p, kind), true};
+  next_early_ = (next_early_ + 1) % early_answers_kept;
+  newest_early_ns_ = std::max(newest_early_ns_, p.ts.ns);
 }
 
 // The new attempt `index` takes the early answers that acknowledge its SYN.
 void AttemptTracker::match_early_answers(std::uint32_t index) {
-  Attempt& a = at(index);
+  const Attempt& a = at(index);
+  if (a.first_seen.ns > newest_early_ns_ + reorder_window_ns) return;  // all too old, or none
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
-  for (auto it = early_answers_.begin(); it != early_answers_.end();) {
-    const Answer& e = it->answer;
-    if (it->flow == key && a.acknowledged_by(e.ack) && a.first_seen.ns - e.ts.ns <= reorder_window_ns) {
-      add_answer(index, e);  // a SYN/ACK's client ACK comes later and is watched for as usual
-      it = early_answers_.erase(it);
-    } else {
-      ++it;
-    }
+  for (EarlyAnswer& e : early_answers_) {
+    if (!e.live || !(e.flow == key) || !a.acknowledged_by(e.answer.ack) || !within_answer_window(a, e.answer.ts))
+      continue;
+    e.live = false;
+    add_answer(index, e.answer);  // a SYN/ACK's client ACK comes later and is watched for as usual
   }
 }
 
@@ -136,13 +126,12 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.syn_payload = syn_payload_of(p);
   a.syn_tunnel = p.tunnel;
   a.syn_reassembled = p.reassembled;
-  a.client_watched = true;
-  client_watch_.watch(a.client, a.client_port);
+  client_watch_.watch(a.client, a.client_port);  // it waits_for_client() from its SYN on
   const auto index = static_cast<std::uint32_t>(a.id - 1);
   attempts_.push_back(std::move(a));
   previous_in_flow_.push_back(newest);
   newest_by_flow_[key] = index;
-  if (!early_answers_.empty()) match_early_answers(index);
+  match_early_answers(index);
 }
 
 Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
@@ -232,11 +221,11 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   const std::uint32_t i = find_in_flow(newest, [&](const Attempt& a) { return a.follows_handshake(t.seq); });
   if (i == none) return;
   Attempt& a = at(i);
-  if (!a.client_watched) return;
+  if (!a.waits_for_client()) return;
   if (a.has_answer(AnswerKind::syn_ack)) {
     if (t.has(tcp_flag::rst)) a.client_reset_after_syn_ack = true;
     else if (t.has(tcp_flag::ack)) a.handshake_completed = true;
-    if (a.handshake_completed || a.client_reset_after_syn_ack) unwatch(a);
+    if (!a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
     return;
   }
   // No SYN/ACK captured: the client's own segment says whether one reached it. Only an
@@ -249,7 +238,7 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   else if (t.has(tcp_flag::fin)) act.kind = ClientActKind::fin;
   else if (t.payload_length > 0) act.kind = ClientActKind::data;
   a.client_act = act;
-  unwatch(a);
+  client_watch_.unwatch(a.client, a.client_port);
 }
 
 void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
@@ -301,7 +290,7 @@ Attempt AttemptTracker::release_oldest() {
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
   if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
     newest_by_flow_.erase(it);
-  unwatch(a);
+  if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
   Attempt released = std::move(a);
   a = Attempt{};  // a moved-from vector may keep its buffer
   ++head_;

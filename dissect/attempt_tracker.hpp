@@ -4,6 +4,7 @@
 // answer to the attempt it answers: SYN/ACK and RST by acknowledgement number,
 // ICMP errors by the TCP header they quote.
 
+#include <array>
 #include <cstdint>
 #include <unordered_map>
 #include <vector>
@@ -100,7 +101,6 @@ class AttemptTracker {
   void on_reset(const DecodedPacket& p, std::uint32_t newest);
   void keep_early_answer(const DecodedPacket& p);
   void match_early_answers(std::uint32_t index);
-  void unwatch(Attempt& a);
   [[nodiscard]] static bool within_answer_window(const Attempt& a, Timestamp ts);
 
   // Walks the attempts of one flow, newest first, until `f` returns true; returns that index.
@@ -121,14 +121,18 @@ class AttemptTracker {
   std::uint32_t head_ = 0;
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
   std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
-  ClientWatch client_watch_;  // attempts waiting for a segment of their client
+  ClientWatch client_watch_;  // the attempts that waits_for_client(), counted
 
-  // SYN/ACKs and RSTs of flows with no attempt yet: perhaps written before their SYN.
+  // SYN/ACKs and RSTs of flows with no attempt yet: perhaps written before their SYN. A
+  // ring: a capture full of RSTs for flows it never saw open costs one slot write each.
   struct EarlyAnswer {
     FlowKey flow;  // as the attempt will key it (client first)
     Answer answer;
+    bool live = false;  // not yet matched, not overwritten
   };
-  std::vector<EarlyAnswer> early_answers_;  // oldest first, at most early_answers_kept
+  std::array<EarlyAnswer, early_answers_kept> early_answers_{};
+  std::size_t next_early_ = 0;                 // the slot the next one overwrites
+  std::int64_t newest_early_ns_ = INT64_MIN / 2;  // the newest kept; INT64_MIN / 2: none (no overflow adding the window)
 };
 
 }  // namespace synprobe

@@ -429,6 +429,16 @@ DecodeStatus decode_inner(ByteReader frame, std::size_t at, int depth, TunnelKin
   return decode_ip_at(frame, at, depth + 1, out);
 }
 
+// An Ethernet frame inside a tunnel (GRE's transparent bridging, VXLAN): its IP packet.
+DecodeStatus decode_bridged(ByteReader frame, std::size_t at, int depth, TunnelKind kind, DecodedPacket& out) {
+  const LinkResult l = find_ip(link_type::ethernet, frame.from(at));
+  if (l.status != DecodeStatus::ok) {
+    out.transport = Transport::other;
+    return l.status == DecodeStatus::not_ip ? DecodeStatus::ok : l.status;
+  }
+  return decode_inner(frame, at + l.offset, depth, kind, out);
+}
+
 // GRE (RFC 2784/2890): flags and version, protocol type, then the optional checksum, key
 // and sequence words; IPv4, IPv6 or a bridged Ethernet frame inside.
 DecodeStatus decode_gre(ByteReader frame, std::size_t at, int depth, DecodedPacket& out) {
@@ -445,14 +455,7 @@ DecodeStatus decode_gre(ByteReader frame, std::size_t at, int depth, DecodedPack
   if (*flags & 0x1000) inner += 4;  // sequence number
   if (*protocol == ethertype_ipv4 || *protocol == ethertype_ipv6)
     return decode_inner(frame, inner, depth, TunnelKind::gre, out);
-  if (*protocol == ethertype_transparent_bridging) {
-    const LinkResult l = find_ip(link_type::ethernet, frame.from(inner));
-    if (l.status != DecodeStatus::ok) {
-      out.transport = Transport::other;
-      return l.status == DecodeStatus::not_ip ? DecodeStatus::ok : l.status;
-    }
-    return decode_inner(frame, inner + l.offset, depth, TunnelKind::gre, out);
-  }
+  if (*protocol == ethertype_transparent_bridging) return decode_bridged(frame, inner, depth, TunnelKind::gre, out);
   out.transport = Transport::other;
   return DecodeStatus::ok;
 }
@@ -465,13 +468,25 @@ DecodeStatus decode_vxlan(ByteReader frame, std::size_t udp, int depth, DecodedP
     out.transport = Transport::other;
     return DecodeStatus::ok;
   }
-  const std::size_t inner = udp + 16;
-  const LinkResult l = find_ip(link_type::ethernet, frame.from(inner));
-  if (l.status != DecodeStatus::ok) {
-    out.transport = Transport::other;
-    return l.status == DecodeStatus::not_ip ? DecodeStatus::ok : l.status;
+  return decode_bridged(frame, udp + 16, depth, TunnelKind::vxlan, out);
+}
+
+// What a non-fragment carries other than TCP or ICMP: a tunnel's inner packet, or nothing
+// of ours. `outer` ends where the outer packet does, and so does the inner one.
+DecodeStatus decode_carried(ByteReader outer, ByteReader payload, std::size_t payload_at, int depth,
+                            DecodedPacket& out) {
+  switch (out.ip.protocol) {
+    case ip_proto::ipv4_in_ip: return decode_inner(outer, payload_at, depth, TunnelKind::ip_in_ip, out);
+    case ip_proto::ipv6_in_ip: return decode_inner(outer, payload_at, depth, TunnelKind::ipv6_in_ip, out);
+    case ip_proto::gre: return decode_gre(outer, payload_at, depth, out);
+    case ip_proto::udp:
+      if (!payload.has(0, 8)) return DecodeStatus::truncated;
+      if (payload.load_be16(2) == vxlan_port) return decode_vxlan(outer, payload_at, depth, out);
+      break;
+    default: break;
   }
-  return decode_inner(frame, inner + l.offset, depth, TunnelKind::vxlan, out);
+  out.transport = Transport::other;
+  return DecodeStatus::ok;
 }
 
 DecodeStatus decode_ip_at(ByteReader frame, std::size_t at, int depth, DecodedPacket& out) {
@@ -504,24 +519,9 @@ DecodeStatus decode_ip_at(ByteReader frame, std::size_t at, int depth, DecodedPa
       if (s == DecodeStatus::ok) out.transport = Transport::icmp;
       return s;
     }
-    case ip_proto::ipv4_in_ip:
-      if (out.ip.is_fragment) break;
-      return decode_inner(frame.slice(0, payload_at + payload.size()), payload_at, depth, TunnelKind::ip_in_ip, out);
-    case ip_proto::ipv6_in_ip:
-      if (out.ip.is_fragment) break;
-      return decode_inner(frame.slice(0, payload_at + payload.size()), payload_at, depth, TunnelKind::ipv6_in_ip, out);
-    case ip_proto::gre:
-      if (out.ip.is_fragment) break;
-      return decode_gre(frame.slice(0, payload_at + payload.size()), payload_at, depth, out);
-    case ip_proto::udp: {
-      if (out.ip.is_fragment) break;
-      if (!payload.has(0, 8)) return DecodeStatus::truncated;
-      const auto dport = payload.be16(2);
-      if (dport && *dport == vxlan_port) return decode_vxlan(frame.slice(0, payload_at + payload.size()), payload_at, depth, out);
-      break;
-    }
     default:
-      break;
+      if (out.ip.is_fragment) break;  // a first fragment holds no whole tunnel
+      return decode_carried(frame.slice(0, payload_at + payload.size()), payload, payload_at, depth, out);
   }
   out.transport = Transport::other;
   return DecodeStatus::ok;

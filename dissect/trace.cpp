@@ -137,10 +137,13 @@ std::optional<int> hop_by_rtt(const Trace& t, double rtt) {
 }
 
 void add(Judgement& j, Signal s, std::string detail) { j.evidence.push_back({s, std::move(detail)}); }
-// The trace's sentence takes the place of the capture's guess on the same signal.
-void replace(Judgement& j, Signal s, std::string detail) {
+void drop(Judgement& j, Signal s) {
   j.evidence.erase(std::remove_if(j.evidence.begin(), j.evidence.end(), [&](const Evidence& e) { return e.signal == s; }),
                    j.evidence.end());
+}
+// The trace's sentence takes the place of the capture's guess on the same signal.
+void replace(Judgement& j, Signal s, std::string detail) {
+  drop(j, s);
   add(j, s, std::move(detail));
 }
 
@@ -254,9 +257,7 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
                         "(the host's distance) and every nearer TTL expired unrefused: the trace says the host sent "
                         "it. Only a transparent device at the host's own hop would fit both.",
                         *first_reset));
-    j.evidence.erase(std::remove_if(j.evidence.begin(), j.evidence.end(),
-                                    [](const Evidence& e) { return e.signal == Signal::ttl_forged; }),
-                     j.evidence.end());
+    drop(j, Signal::ttl_forged);
     j.verdict = Verdict::refused_by_host;
     j.rule = Rule::trace_located;
     j.actor = Actor::host;

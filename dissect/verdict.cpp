@@ -303,6 +303,11 @@ void place_nearer_device(const Answer& answer, const Scores& s, const JudgeConte
               "that imitates the host's TTL");
 }
 
+// What settles a RST judged without the host's own packets to compare it with.
+constexpr std::string_view settle_by_baseline =
+    "an open port of the same host in the same capture: its SYN/ACK gives the host's own TTL and round trip to "
+    "compare the RST with";
+
 void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
                  const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
@@ -336,9 +341,7 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
                         : s.ttl_imitates_host                    ? "its TTL"
                                                                   : "its IP-ID or timing",
                         s.ttl_imitates_host && s.ip_id_fits_host ? "" : "s", j.confidence));
-    if (!s.baseline)
-      r.settle_by("an open port of the same host in the same capture: its SYN/ACK gives the host's own TTL and "
-                  "round trip to compare the RST with");
+    if (!s.baseline) r.settle_by(std::string(settle_by_baseline));
     place_nearer_device(first, s, ctx, r);
     return;
   }
@@ -353,15 +356,11 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     j.hop = first.ttl.hop;
   }
   j.confidence = confidence_from(s);
-  if (!s.baseline)
-    r.settle_by("an open port of the same host in the same capture: its SYN/ACK gives the host's own TTL and "
-                "round trip to compare the RST with");
+  if (!s.baseline) r.settle_by(std::string(settle_by_baseline));
   if (j.confidence < 0.75)
     r.settle_by(fmt::format("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
                             "from a firewall's",
-                            a.server.family() == IpFamily::v6
-                                ? fmt::format("[{}]:{}", a.server.to_string(), a.server_port)
-                                : fmt::format("{}:{}", a.server.to_string(), a.server_port)));
+                            endpoint_text(a.server, a.server_port)));
 }
 
 // Several RSTs that disagree on their sender (TTL or IP-ID): at least one is forged.
@@ -470,11 +469,6 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
   }
 }
 
-std::string target_text(const Attempt& a) {
-  return a.server.family() == IpFamily::v6 ? fmt::format("[{}]:{}", a.server.to_string(), a.server_port)
-                                            : fmt::format("{}:{}", a.server.to_string(), a.server_port);
-}
-
 void note_schedule(const Attempt& a, Reasoning& r) {
   const std::optional<SynSchedule> schedule = syn_schedule(a);
   if (!schedule) return;
@@ -515,7 +509,7 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     // take them as soft errors keep retrying, so an unseen ICMP error cannot be ruled out.
     const bool stops_on_icmp = client_stack(a) == "Linux";
     j.confidence = stops_on_icmp ? 0.7 : 0.6;
-    r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find where the SYNs die", target_text(a)));
+    r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find where the SYNs die", endpoint_text(a.server, a.server_port)));
     return;
   }
   if (a.syn_count == 1 && waited < min_silence_seconds) {
@@ -540,7 +534,7 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   j.confidence = a.syn_count >= 3 ? 0.9 : a.syn_count == 2 ? 0.8 : 0.65;
   if (a.unmatched_resets > 0) j.confidence = 0.5;
   r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die",
-                          target_text(a)));
+                          endpoint_text(a.server, a.server_port)));
 }
 
 // No SYN/ACK in the capture, yet the client acted as only a SYN/ACK lets it.

@@ -111,20 +111,7 @@ std::string settle_text(const Judgement& j) {
   return out.empty() ? out : "To settle it: " + out + ".";
 }
 
-std::string verdict_step(const AttemptResult& r);
-
-}  // namespace
-
-std::string next_step(const AttemptResult& r) {
-  const std::string step = verdict_step(r);
-  const Judgement& j = r.judgement;
-  if (j.to_settle.empty() || (j.verdict != Verdict::inconclusive && j.confidence >= 0.75)) return step;
-  if (j.verdict == Verdict::inconclusive) return settle_text(j);
-  return step + " " + settle_text(j);
-}
-
-namespace {
-
+// What to ask for, by the verdict alone.
 std::string verdict_step(const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
@@ -173,6 +160,14 @@ std::string verdict_step(const AttemptResult& r) {
 }
 
 }  // namespace
+
+std::string next_step(const AttemptResult& r) {
+  const std::string step = verdict_step(r);
+  const Judgement& j = r.judgement;
+  if (j.to_settle.empty() || (j.verdict != Verdict::inconclusive && j.confidence >= 0.75)) return step;
+  if (j.verdict == Verdict::inconclusive) return settle_text(j);
+  return step + " " + settle_text(j);
+}
 
 std::string hop_answers_text(const TraceHop& h, bool with_changes) {
   std::string out;

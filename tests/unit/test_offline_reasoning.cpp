@@ -43,6 +43,12 @@ struct Capture {
     at(ts + rtt, pb::make_syn_ack(s, c, 443, cport, 77'000, isn + 1, {.ttl = 60, .id = 0}));
     at(ts + rtt + ms, pb::make_ack(c, s, cport, 443, isn + 1, 77'001));
   }
+  // Three connections the host answers itself, a second apart, each `spread_ms` slower:
+  // the fastest SYN/ACK takes `fastest_ms`.
+  void host_baseline(double fastest_ms, double spread_ms) {
+    for (std::uint16_t i = 0; i < 3; ++i)
+      host_answers(t0 + i * sec, static_cast<std::uint16_t>(41000 + i), fastest_ms + i * spread_ms);
+  }
 };
 
 bool has_signal(const Judgement& j, std::string_view name) {
@@ -106,7 +112,7 @@ TEST_CASE("offline: a RST in less time than the host can answer is a nearer devi
   // The issue's capture: the host's SYN/ACKs take 71.4 ms; a RST with the host's exact TTL
   // and IP-ID 0 comes after 30.7 ms. TTL and IP-ID both say host; physics says otherwise.
   Capture cap;
-  for (std::uint16_t i = 0; i < 3; ++i) cap.host_answers(t0 + i * sec, static_cast<std::uint16_t>(41000 + i), 71.4 + i);
+  cap.host_baseline(71.4, 1.0);
   cap.at(t0 + 5 * sec, pb::make_syn(client, server, 40000, 81, 5000));
   cap.at(t0 + 5 * sec + 30'700'000, pb::make_rst(server, client, 81, 40000, 0, 5001, true, {.ttl = 60, .id = 0}));
   const Judgement& j = cap.of(40000);
@@ -125,7 +131,7 @@ TEST_CASE("offline: a RST in less time than the host can answer is a nearer devi
 
   SECTION("within the jitter margin it is not decisive") {
     Capture near;
-    for (std::uint16_t i = 0; i < 3; ++i) near.host_answers(t0 + i * sec, static_cast<std::uint16_t>(41000 + i), 71.4 + i);
+    near.host_baseline(71.4, 1.0);
     near.at(t0 + 5 * sec, pb::make_syn(client, server, 40000, 81, 5000));
     // 60 ms: 16 % sooner than the fastest SYN/ACK, inside max(1 ms, 2 ms spread, 25 %).
     near.at(t0 + 5 * sec + 60 * ms, pb::make_rst(server, client, 81, 40000, 0, 5001, true, {.ttl = 60, .id = 0}));
@@ -138,7 +144,7 @@ TEST_CASE("offline: a RST in less time than the host can answer is a nearer devi
 
 TEST_CASE("offline: the capture's own time-exceeded errors place a TTL-imitating device", "[offline][hopmap]") {
   Capture cap;
-  for (std::uint16_t i = 0; i < 3; ++i) cap.host_answers(t0 + i * sec, static_cast<std::uint16_t>(41000 + i), 71.4);
+  cap.host_baseline(71.4, 0.0);
   // A traceroute -T in the same capture: hop 1 answers in 2 ms, hop 2 in 30 ms.
   const std::string routers[] = {"198.51.100.1", "198.51.100.2"};
   for (std::uint8_t ttl = 1; ttl <= 2; ++ttl) {
