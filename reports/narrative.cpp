@@ -13,6 +13,7 @@ namespace {
 std::string at_hop(const Judgement& j) {
   if (j.hop && j.responder) return fmt::format("hop {} ({})", *j.hop, j.responder->to_string());
   if (j.hop) return fmt::format("hop {}", *j.hop);
+  if (j.hop_range) return fmt::format("a hop between {} and {}", j.hop_range->first, j.hop_range->second);
   return "an unknown hop";
 }
 
@@ -64,6 +65,13 @@ std::string finding(const AttemptResult& r) {
                          "this connection.",
                          conn, j.hop ? fmt::format(" from hop {}", *j.hop) : "");
     case Verdict::refused_by_host:
+      // Without the server's own packets there is nothing to match: say what the reset
+      // shows and what it cannot, rather than a comparison that was never made.
+      if (!host_hop)
+        return fmt::format("{} appear to be refused by the server itself ({}, hop {}): the TCP reset carries its "
+                           "address and a host's initial TTL, but the capture holds no other packet of the server, "
+                           "so it cannot tell the server's reset from a firewall's at that distance.",
+                           conn, a.server.to_string(), j.hop.value_or(0));
       return fmt::format("{} are refused by the server itself ({}, hop {}): it answers the SYN with a TCP reset whose "
                          "TTL{} match its own packets. Nothing on the network path refuses them.",
                          conn, a.server.to_string(), j.hop.value_or(0),

@@ -52,7 +52,32 @@ ALL_CASES=(open host-closed host-reject-rst host-icmp-port-unreachable
     host-icmp-admin-prohibited host-drop router-reject-rst
     router-icmp-admin-prohibited router-icmp-host-unreachable
     router-icmp-net-unreachable router-drop router-ttl255-reject-rst
-    injected-reset one-direction)
+    injected-reset one-direction
+    alone-host-closed alone-host-icmp-port-unreachable alone-host-drop
+    alone-router-reject-rst alone-router-icmp-admin-prohibited
+    alone-router-ttl255-reject-rst alone-injected-reset
+    ttl-forging-firewall ttl-forging-firewall-traced one-direction-drop reordered)
+
+# How each case is captured and what the client runs besides its one attempt per
+# family to the tested port (default: baseline):
+#   baseline  one curl to port 80 per family first: the host's own TTL, IP-ID, RTT
+#   plain     no baseline: the attempt is the curl to port 80 itself
+#   alone     no baseline: the one attempt per family is the only packet exchange
+#             with the server in the file (the poorest capture: one failing nc)
+#   outbound  like alone (or plain for port 80), captured with tcpdump -Q out
+#   split     like baseline, captured by two tcpdumps (-Q in, -Q out) whose files are
+#             concatenated with mergecap -a, inbound first: every answer is written
+#             before the SYN it answers
+#   traced    like baseline, then traceroute -T -N 1 -q 1 to the tested port before
+#             the attempt: the routers' time-exceeded errors are in the file
+declare -A CASE_MODE=(
+    [open]=plain [one-direction]=outbound [one-direction-drop]=outbound
+    [alone-host-closed]=alone [alone-host-icmp-port-unreachable]=alone [alone-host-drop]=alone
+    [alone-router-reject-rst]=alone [alone-router-icmp-admin-prohibited]=alone
+    [alone-router-ttl255-reject-rst]=alone [alone-injected-reset]=alone
+    [reordered]=split [ttl-forging-firewall-traced]=traced
+)
+case_mode() { printf '%s' "${CASE_MODE[$1]:-baseline}"; }
 
 declare -A CASE_ROW=(
     [open]="80 open host $SERVER4 $SERVER6 4"
@@ -69,6 +94,31 @@ declare -A CASE_ROW=(
     [router-ttl255-reject-rst]="96 refused-by-middlebox middlebox - - 3"
     [injected-reset]="95 injected-reset middlebox - - 2"
     [one-direction]="80 open host $SERVER4 $SERVER6 -"
+    [alone-host-closed]="81 refused-by-host host $SERVER4 $SERVER6 4"
+    [alone-host-icmp-port-unreachable]="83 icmp-unreachable host $SERVER4 $SERVER6 4"
+    [alone-host-drop]="85 dropped unknown - - -"
+    [alone-router-reject-rst]="90 refused-by-middlebox middlebox - - 2"
+    [alone-router-icmp-admin-prohibited]="91 icmp-unreachable router 198.18.2.2 2001:db8:2::2 2"
+    [alone-router-ttl255-reject-rst]="96 refused-by-middlebox middlebox - - 3"
+    [alone-injected-reset]="95 injected-reset middlebox - - 2"
+    [ttl-forging-firewall]="97 refused-by-middlebox middlebox - - 2"
+    [ttl-forging-firewall-traced]="97 refused-by-middlebox middlebox 198.18.2.2 2001:db8:2::2 2"
+    [one-direction-drop]="85 dropped unknown - - -"
+    [reordered]="81 refused-by-host host $SERVER4 $SERVER6 4"
+)
+
+# What the packets of a case cannot show, whatever the tool: the fields of the tested
+# attempt's truth that the capture does not determine, and why. expected.json lists
+# them ("capture_cannot_tell", "why"); tests/e2e/check_samples.py then accepts another
+# value for them only when synprobe says it cannot be sure (confidence <= 0.6 and a
+# "to_settle"; for the hop: null with a hop_range holding the true hop).
+declare -A CASE_CANNOT_TELL=(
+    [alone-router-reject-rst]="verdict actor responder"
+    [ttl-forging-firewall]="hop"
+)
+declare -A CASE_WHY=(
+    [alone-router-reject-rst]="a lone Linux-shaped RST/ACK from the destination's address, initial TTL 64, hop 2: a host 2 hops away would send exactly this; nothing in the file gives the host's own distance"
+    [ttl-forging-firewall]="the RST's timing proves a nearer device, but its TTL is forged and the file holds no time-exceeded error to map round trips to hops: only the range 1..3 is known"
 )
 
 declare -A CASE_TRUTH=(
@@ -85,6 +135,17 @@ declare -A CASE_TRUTH=(
     [router-drop]="r2 (hop 2) silently drops port 94 in its FORWARD chain"
     [router-ttl255-reject-rst]="r3 (hop 3, initial TTL 255) rejects port 96 in its FORWARD chain with a TCP reset carrying the server's address"
     [injected-reset]="the server listens on port 95, but an on-path injector on r2 (hop 2) answers each SYN first with a forged RST|ACK carrying the server's address; the server's real SYN|ACK arrives later and the client resets it"
+    [alone-host-closed]="as host-closed (nothing listens on port 81, the server's stack resets), but the file holds nothing else of the server: no baseline"
+    [alone-host-icmp-port-unreachable]="as host-icmp-port-unreachable (the server's INPUT rejects port 83 with ICMP port unreachable), with no baseline"
+    [alone-host-drop]="as host-drop (the server's INPUT drops port 85), with no baseline: three SYNs and silence"
+    [alone-router-reject-rst]="as router-reject-rst (r2, hop 2, resets port 90 in FORWARD with the server's address), with no baseline: the capture alone cannot tell this RST from a host's 2 hops away"
+    [alone-router-icmp-admin-prohibited]="as router-icmp-admin-prohibited (r2, hop 2, answers port 91 with ICMP administratively prohibited), with no baseline"
+    [alone-router-ttl255-reject-rst]="as router-ttl255-reject-rst (r3, hop 3, initial TTL 255, resets port 96), with no baseline: the TTL class alone names network gear"
+    [alone-injected-reset]="as injected-reset (an injector on r2 races a forged RST|ACK against the server's SYN|ACK on port 95), with no baseline"
+    [ttl-forging-firewall]="r2 (hop 2) resets port 97 in FORWARD with the server's address and rewrites its RSTs' TTL so that they arrive with the server's 61; only their timing gives them away"
+    [ttl-forging-firewall-traced]="as ttl-forging-firewall, and the client ran traceroute -T to port 97 first: r1 and r2 answer time-exceeded, the probe with TTL 3 gets r2's forged RST"
+    [one-direction-drop]="the server's INPUT drops port 85, and the capture (tcpdump -Q out) holds only the client's packets: three SYNs, no baseline"
+    [reordered]="as host-closed (port 81, after the port-80 baseline), captured by two tcpdumps, one per direction, whose files were concatenated inbound first (mergecap -a): every answer is written before its SYN"
     [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets: its ACK of the server's sequence number, its GET and its FIN prove a SYN/ACK reached it"
 )
 
@@ -107,6 +168,17 @@ declare -A CASE_ANSWER4=(
     [router-ttl255-reject-rst]="$SERVER4 253 RA"
     [injected-reset]="$SERVER4 61 SA,$SERVER4 63 RA"
     [one-direction]="none"
+    [alone-host-closed]="$SERVER4 61 RA"
+    [alone-host-icmp-port-unreachable]="$SERVER4 61 icmp:3/3"
+    [alone-host-drop]="none"
+    [alone-router-reject-rst]="$SERVER4 63 RA"
+    [alone-router-icmp-admin-prohibited]="198.18.2.2 63 icmp:3/13"
+    [alone-router-ttl255-reject-rst]="$SERVER4 253 RA"
+    [alone-injected-reset]="$SERVER4 61 SA,$SERVER4 63 RA"
+    [ttl-forging-firewall]="$SERVER4 61 RA"
+    [ttl-forging-firewall-traced]="198.18.1.2 64 icmp:11/0,198.18.2.2 63 icmp:11/0,$SERVER4 61 RA"
+    [one-direction-drop]="none"
+    [reordered]="$SERVER4 61 RA"
 )
 declare -A CASE_ANSWER6=(
     [open]="$SERVER6 61 SA"
@@ -123,6 +195,17 @@ declare -A CASE_ANSWER6=(
     [router-ttl255-reject-rst]="$SERVER6 253 RA"
     [injected-reset]="$SERVER6 61 SA,$SERVER6 63 RA"
     [one-direction]="none"
+    [alone-host-closed]="$SERVER6 61 RA"
+    [alone-host-icmp-port-unreachable]="$SERVER6 61 icmp6:1/4"
+    [alone-host-drop]="none"
+    [alone-router-reject-rst]="$SERVER6 63 RA"
+    [alone-router-icmp-admin-prohibited]="2001:db8:2::2 63 icmp6:1/1"
+    [alone-router-ttl255-reject-rst]="$SERVER6 253 RA"
+    [alone-injected-reset]="$SERVER6 61 SA,$SERVER6 63 RA"
+    [ttl-forging-firewall]="$SERVER6 61 RA"
+    [ttl-forging-firewall-traced]="2001:db8:1::2 64 icmp6:3/0,2001:db8:2::2 63 icmp6:3/0,$SERVER6 61 RA"
+    [one-direction-drop]="none"
+    [reordered]="$SERVER6 61 RA"
 )
 
 # ---------------------------------------------------------------------------
@@ -159,7 +242,7 @@ parse_args() {
 check_tools() {
     local t
     [[ $EUID -eq 0 ]] || die "needs root (network namespaces, iptables, tcpdump)"
-    for t in ip iptables ip6tables tcpdump editcap tshark curl nc socat setsid; do
+    for t in ip iptables ip6tables tcpdump editcap mergecap tshark curl nc socat setsid traceroute; do
         command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
     done
 }
@@ -198,21 +281,28 @@ cleanup() {
 # Capture and client actions
 # ---------------------------------------------------------------------------
 
-# start_capture FILE [TCPDUMP-ARGS...] — tcpdump on the client's interface.
+CAPTURE_PIDS=()
+
+# start_capture FILE [TCPDUMP-ARGS...] — one more tcpdump on the client's interface.
 start_capture() {
-    local file=$1
+    local file=$1 name=tcpdump${#CAPTURE_PIDS[@]}
     shift
     # -Z root: write the file as root (no privilege drop to the tcpdump user).
-    lab_spawn client tcpdump tcpdump -i "$CLIENT_IF" -n -U --immediate-mode \
+    lab_spawn client "$name" tcpdump -i "$CLIENT_IF" -n -U --immediate-mode \
         -s "$SNAPLEN" -Z root "$@" -w "$file"
-    CAPTURE_PID=$LAB_SPAWNED_PID
-    lab_wait_for_line "$SPLAB_STATE/tcpdump.log" 'listening on' "$CAPTURE_PID" 100 ||
-        { cat "$SPLAB_STATE/tcpdump.log" >&2; die "tcpdump did not start"; }
+    CAPTURE_PIDS+=("$LAB_SPAWNED_PID")
+    lab_wait_for_line "$SPLAB_STATE/$name.log" 'listening on' "$LAB_SPAWNED_PID" 100 ||
+        { cat "$SPLAB_STATE/$name.log" >&2; die "tcpdump did not start"; }
 }
 
+# Stops every tcpdump start_capture started (SIGINT: each flushes and closes its file).
 stop_capture() {
-    lab_kill_pid "$CAPTURE_PID" "$(lab_pid_start "$CAPTURE_PID")" INT
-    wait "$CAPTURE_PID" 2>/dev/null || true
+    local pid
+    for pid in "${CAPTURE_PIDS[@]}"; do
+        lab_kill_pid "$pid" "$(lab_pid_start "$pid")" INT
+        wait "$pid" 2>/dev/null || true
+    done
+    CAPTURE_PIDS=()
 }
 
 CLIENT_CMDS=()   # what the client ran, for the README
@@ -224,6 +314,16 @@ client_curl() {   # client_curl 4|6
     CLIENT_CMDS+=("curl -$1 --noproxy '*' -sS -g --max-time 5 -o /dev/null $url")
     lab_in client curl "-$1" --noproxy '*' -sS -g --max-time 5 -o /dev/null "$url" ||
         die "curl to $url failed"
+}
+
+# traceroute -T to the tested port, one probe per TTL, one TTL at a time (-N 1), so
+# that it stops at the first hop whose answer claims the destination's address.
+client_traceroute() {   # client_traceroute 4|6 PORT
+    local dst=$SERVER4
+    [[ $1 == 6 ]] && dst=$SERVER6
+    CLIENT_CMDS+=("traceroute -$1 -n -T -N 1 -q 1 -m 6 -p $2 $dst")
+    lab_in client traceroute "-$1" -n -T -N 1 -q 1 -m 6 -p "$2" "$dst" >/dev/null ||
+        die "traceroute to [$dst]:$2 failed"
 }
 
 # One connection attempt with nc (a single connect(), given up after 4 s).
@@ -283,8 +383,8 @@ answers() {   # answers DUMP FAMILY PORT
     [[ $2 == 6 ]] && client=$CLIENT6
     awk "$AWK_LIB"'
         (fam == 4 && $3 == "") || (fam == 6 && $4 == "") || src() == client { next }
-        $13 == "3" && $10 == port { print src(), ttl(), "icmp:" $13 "/" $14; next }
-        $15 == "1" && $10 == port { print src(), ttl(), "icmp6:" $15 "/" $16; next }
+        ($13 == "3" || $13 == "11") && $10 == port { print src(), ttl(), "icmp:" $13 "/" $14; next }
+        ($15 == "1" || $15 == "3") && $10 == port { print src(), ttl(), "icmp6:" $15 "/" $16; next }
         !is_icmp() && $9 == port && $11 != "" {
             f = hex($11)
             if (!bit(f, 2) && !bit(f, 4)) next
@@ -294,11 +394,23 @@ answers() {   # answers DUMP FAMILY PORT
         }' fam="$2" port="$3" client="$client" "$1" | sort -u
 }
 
+# Has the case a port-80 baseline in its capture?
+has_baseline() { [[ $(case_mode "$1") == baseline || $(case_mode "$1") == split || $(case_mode "$1") == traced ]]; }
+
+# Connection attempts a case's capture holds: per family, the tested attempt, the
+# baseline's, and traceroute's three probes (TTL 1 and 2 expire at r1 and r2; TTL 3
+# gets the answer that claims the destination's address, and traceroute stops).
+expected_attempts() {   # expected_attempts CASE
+    local per_family=1
+    has_baseline "$1" && per_family=$((per_family + 1))
+    [[ $(case_mode "$1") == traced ]] && per_family=$((per_family + 3))
+    printf '%s' $((2 * per_family))
+}
+
 check_capture() {   # check_capture CASE DUMP
     local name=$1 file=$2 port expected got want f spec
     read -r port _ <<<"${CASE_ROW[$name]}"
-    want=2
-    [[ $name == open || $name == one-direction ]] || want=4
+    want=$(expected_attempts "$name")
     got=$(count_attempts "$file")
     ((got == want)) || die "$name: capture holds $got connection attempts, expected $want"
     for f in 4 6; do
@@ -307,7 +419,7 @@ check_capture() {   # check_capture CASE DUMP
         got=$(answers "$file" "$f" "$port")
         [[ $got == "$expected" ]] ||
             die "$name: IPv$f answers to port $port are [${got//$'\n'/; }], expected [${expected//$'\n'/; }]"
-        if [[ $name != open && $name != one-direction ]]; then
+        if has_baseline "$name"; then
             # The baseline: the server itself, 3 routers away.
             if [[ $f == 4 ]]; then expected="$SERVER4 61 SA"; else expected="$SERVER6 61 SA"; fi
             got=$(answers "$file" "$f" 80)
@@ -323,20 +435,40 @@ check_capture() {   # check_capture CASE DUMP
 json_str() { [[ $1 == - ]] && printf 'null' || printf '"%s"' "$1"; }
 json_num() { [[ $1 == - ]] && printf 'null' || printf '%s' "$1"; }
 
-attempt_json() {   # attempt_json FAMILY DST PORT VERDICT ACTOR RESPONDER HOP
-    printf '    {"family": %s, "dst": "%s", "dport": %s, "verdict": "%s", "actor": "%s", "responder": %s, "hop": %s}' \
-        "$1" "$2" "$3" "$4" "$5" "$(json_str "$6")" "$(json_num "$7")"
+# attempt_json FAMILY DST PORT VERDICT ACTOR RESPONDER HOP [EXTRA-JSON-MEMBERS]
+attempt_json() {
+    printf '    {"family": %s, "dst": "%s", "dport": %s, "verdict": "%s", "actor": "%s", "responder": %s, "hop": %s%s}' \
+        "$1" "$2" "$3" "$4" "$5" "$(json_str "$6")" "$(json_num "$7")" "${8:+, $8}"
+}
+
+# The fields of the tested attempt that the capture cannot show (CASE_CANNOT_TELL).
+cannot_tell_json() {   # cannot_tell_json CASE
+    local fields=${CASE_CANNOT_TELL[$1]:-} f list=()
+    [[ -n $fields ]] || return 0
+    for f in $fields; do list+=("\"$f\""); done
+    printf '"capture_cannot_tell": [%s], "why": "%s"' "$(printf '%s, ' "${list[@]}" | sed 's/, $//')" \
+        "${CASE_WHY[$1]}"
 }
 
 write_expected() {   # write_expected CASE FILE
     local name=$1 out=$2 port verdict actor r4 r6 hop lines=() f dst resp
     read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
+    local r1 r2 count=""
     for f in 4 6; do
-        if [[ $f == 4 ]]; then dst=$SERVER4 resp=$r4; else dst=$SERVER6 resp=$r6; fi
-        if [[ $name != open && $name != one-direction ]]; then
+        if [[ $f == 4 ]]; then dst=$SERVER4 resp=$r4 r1=198.18.1.2 r2=198.18.2.2
+        else dst=$SERVER6 resp=$r6 r1=2001:db8:1::2 r2=2001:db8:2::2; fi
+        if has_baseline "$name"; then
             lines+=("$(attempt_json "$f" "$dst" 80 open host "$dst" 4)")
         fi
-        lines+=("$(attempt_json "$f" "$dst" "$port" "$verdict" "$actor" "$resp" "$hop")")
+        if [[ $(case_mode "$name") == traced ]]; then
+            # traceroute's probes: TTL 1 and 2 expire (nothing refused them; the router
+            # that said so is the hop); TTL 3 meets r2's reset like the attempt after it.
+            lines+=("$(attempt_json "$f" "$dst" "$port" inconclusive router "$r1" 1 '"probe": "traceroute -T, TTL 1"')")
+            lines+=("$(attempt_json "$f" "$dst" "$port" inconclusive router "$r2" 2 '"probe": "traceroute -T, TTL 2"')")
+            count='"count": 2, "probe": "traceroute -T TTL 3, then nc"'
+        fi
+        lines+=("$(attempt_json "$f" "$dst" "$port" "$verdict" "$actor" "$resp" "$hop" \
+            "$(cannot_tell_json "$name")${count:+${CASE_CANNOT_TELL[$name]:+, }$count}")")
     done
     {
         printf '{\n  "case": "%s",\n  "truth": "%s",\n  "attempts": [\n' "$name" "${CASE_TRUTH[$name]}"
@@ -402,10 +534,10 @@ error: `REJECT --reject-with icmp-port-unreachable` (IPv6:
 
 **What the packets show.** ICMP type 3 code 3 (ICMPv6 type 1 code 4) from
 198.18.4.10 / 2001:db8:4::10 with TTL / hop limit 61, quoting the client's SYN
-(quoted TTL 61: decremented by the three routers on the way in). The IPv4
-client gives up at the first error. The IPv6 client retransmits the SYN once
-after 1 s and gets a second identical error before connect() fails (Linux
-treats the first ICMPv6 error as soft here; same attempt, same ISN).
+(quoted TTL 61: decremented by the three routers on the way in). The client gives up at the first
+error. (Linux takes an ICMP error that arrives while connect() still holds the
+socket as soft and retransmits once: without link delays, SPLAB_DELAYS=0, the
+IPv6 client did so and got a second identical error, the same attempt.)
 
 **Why the verdict.** An ICMP destination-unreachable sent by the destination
 itself, from hop 4: `icmp-unreachable`, actor `host`, responder the server.
@@ -417,8 +549,8 @@ EOF
 as firewalld does by default.
 
 **What the packets show.** ICMP type 3 code 13 (ICMPv6 type 1 code 1) from
-198.18.4.10 / 2001:db8:4::10, TTL / hop limit 61. As for port 83 the IPv6
-client retransmits its SYN once and gets a second identical error.
+198.18.4.10 / 2001:db8:4::10, TTL / hop limit 61. As for port 83, the
+client gives up at the first error.
 
 **Why the verdict.** Administratively prohibited, sent by the destination
 itself from hop 4: `icmp-unreachable`, actor `host`.
@@ -462,8 +594,8 @@ EOF
 **What the packets show.** ICMP type 3 code 13 (ICMPv6 type 1 code 1) from
 198.18.2.2 / 2001:db8:2::2 (r2's address on the link toward the client, chosen
 by the route back to the client), TTL / hop limit 63. The quoted SYN has TTL
-62: decremented by r1 and by r2 itself before its FORWARD hook. The IPv6 client
-retransmits its SYN once and gets a second identical error.
+62: decremented by r1 and by r2 itself before its FORWARD hook. The client gives up at the
+first error.
 
 **Why the verdict.** An ICMP error from a router: `icmp-unreachable`, actor
 `router`, responder r2's address, hop 64 - 63 + 1 = 2.
@@ -476,8 +608,8 @@ port 92 in FORWARD with `REJECT --reject-with icmp-host-unreachable` (IPv6:
 
 **What the packets show.** ICMP type 3 code 1 (ICMPv6 type 1 code 3) from
 198.18.3.2 / 2001:db8:3::2 with TTL / hop limit 253: sent with 255, decremented
-by r2 and r1. The IPv6 client retransmits its SYN once and gets a second
-identical error.
+by r2 and r1. The client gives
+up at the first error.
 
 **Why the verdict.** `icmp-unreachable` from a router, hop 255 - 253 + 1 = 3
 (the initial TTL is inferred as 255 by rounding 253 up; 64 would be impossible).
@@ -489,8 +621,8 @@ EOF
 
 **What the packets show.** ICMP type 3 code 0 (ICMPv6 type 1 code 0) from
 198.18.1.2 / 2001:db8:1::2 with TTL / hop limit 64: r1 is the client's own
-gateway, nothing decrements in between. The IPv6 client retransmits its SYN
-once and gets a second identical error.
+gateway, nothing decrements in between. The client gives up at
+the first error.
 
 **Why the verdict.** `icmp-unreachable` from a router, hop 64 - 64 + 1 = 1.
 EOF
@@ -521,29 +653,162 @@ assumed the server's initial TTL (64) for every packet "from the server" would
 get this one wrong.
 EOF
         ;;
-    injected-reset) cat <<'EOF'
+    injected-reset | alone-injected-reset) cat <<'EOF'
 **Scenario.** The server listens on port 95 (socat, like port 80). An on-path
 injector (tests/lab/injector.cpp, `splab-injector`) runs in r2's namespace,
 sniffs client SYNs to port 95 on r2's client-facing interface, and answers
 each with a forged RST|ACK from the server's address: seq 0, ack = ISN+1,
 window 0, TTL / hop limit 64, sent through a raw socket (so not decremented on
-r2). It cannot block anything: the SYN still reaches the server. In a real
-network the injector, nearer to the client, wins the race; the lab has no
-delay emulation, so r3 drops the first SYN|ACK of each port-95 flow (hashlimit
-on the 4-tuple, lab.sh `lab_fw_r3`) and the server's retransmitted SYN|ACK,
-~1 s later, is its real answer arriving late.
+r2). It cannot block anything: the SYN still reaches the server. It wins the
+race by distance, as a real injector near the client does: with the lab's link
+delays its reset reaches the client about 6 ms after the SYN, the server's
+SYN|ACK about 20 ms after it.
 
-**What the packets show.** SYN (TTL 64); within a fraction of a millisecond a
-RST|ACK "from the server" with TTL / hop limit 63, on IPv4 with IP-ID 1 and DF
-clear (the server's own packets: IP-ID 0, DF set); about 1 s later the
-server's real SYN|ACK with TTL 61, to which the client, whose connect() has
-already failed, answers with a bare RST. The baseline SYN|ACK on port 80 also
-has TTL 61.
+**What the packets show.** SYN (TTL 64); about 6 ms later a RST|ACK "from the
+server" with TTL / hop limit 63, on IPv4 with IP-ID 1 and DF clear (the
+server's own packets: IP-ID 0, DF set); about 20 ms after the SYN the server's
+real SYN|ACK with TTL 61, to which the client, whose connect() has already
+failed, answers with a bare RST.
 
 **Why the verdict.** Two contradictory answers from "the server" for one
 attempt: a reset from 2 hops away and a SYN|ACK from 4 hops away. The reset
 was injected on the path: `injected-reset`, actor `middlebox`, hop
-64 - 63 + 1 = 2, responder unknown (null).
+64 - 63 + 1 = 2, responder unknown (null). The attempt needs no baseline: its
+own SYN|ACK is the host's distance (the `alone-` case has none).
+EOF
+        ;;
+    alone-host-closed) cat <<'EOF'
+**Scenario.** As `host-closed`: nothing listens on port 81, the server's own
+stack resets. The client makes no other connection: the file holds one
+attempt per family and its answer, the poorest capture there is.
+
+**What the packets show.** SYN, then about 20 ms later a RST|ACK from the
+server's address with TTL / hop limit 61 (seq 0, ack ISN+1, window 0; IPv4
+IP-ID 0, DF).
+
+**Why the verdict.** `refused-by-host`, hop 4. Nothing contradicts the
+destination's address: initial TTL 64 is a host's, and nothing in the file is
+nearer or faster. The capture cannot prove it either (a firewall 4 hops away
+with a Linux stack would look the same), so the confidence is low and the tool
+should say what would settle it.
+EOF
+        ;;
+    alone-host-icmp-port-unreachable) cat <<'EOF'
+**Scenario.** As `host-icmp-port-unreachable`: the server's INPUT rejects
+port 83 with ICMP port unreachable (ICMPv6 port unreachable). No baseline.
+
+**What the packets show.** The SYN, the ICMP error from the server's own
+address with TTL / hop limit 61, quoting the SYN.
+
+**Why the verdict.** `icmp-unreachable` sent by the destination itself (its
+address is the ICMP source): actor `host`, hop 4.
+EOF
+        ;;
+    alone-host-drop) cat <<'EOF'
+**Scenario.** As `host-drop`: the server's INPUT drops port 85. No baseline.
+
+**What the packets show.** Three SYNs per family (0, 1, 3 s) and nothing back.
+
+**Why the verdict.** `dropped`; nobody to name: actor `unknown`, responder
+and hop null.
+EOF
+        ;;
+    alone-router-reject-rst) cat <<'EOF'
+**Scenario.** As `router-reject-rst`: r2 (hop 2) resets port 90 in FORWARD
+with the server's address and its own TTL (64, so 63 at the client). No
+baseline.
+
+**What the packets show.** The SYN and, about 6 ms later, a RST|ACK from the
+server's address with TTL / hop limit 63, shaped as Linux builds it (seq 0,
+window 0, IPv4 IP-ID 0, DF).
+
+**Why the verdict.** The truth is `refused-by-middlebox` at hop 2. The capture
+cannot show it: a host two hops away with a Linux stack sends exactly this
+RST, and the file holds nothing of the real server (its TTL, its round trip)
+to compare with. expected.json marks verdict, actor and responder as what the
+capture cannot tell: the tool may say `refused-by-host` only with a confidence
+of at most 0.6 and a `to_settle` (an open port of the same host, or a live
+probe). Only the hop, 2, is certain: whoever sent it is two hops away.
+EOF
+        ;;
+    alone-router-icmp-admin-prohibited) cat <<'EOF'
+**Scenario.** As `router-icmp-admin-prohibited`: r2 answers port 91 with ICMP
+administratively prohibited (ICMPv6 administratively prohibited) from its
+client-side address. No baseline.
+
+**What the packets show.** The SYN and the ICMP error from 198.18.2.2 /
+2001:db8:2::2, TTL / hop limit 63.
+
+**Why the verdict.** The error's source is not the destination: a router on
+the path refused. `icmp-unreachable`, actor `router`, hop 2, responder r2.
+EOF
+        ;;
+    alone-router-ttl255-reject-rst) cat <<'EOF'
+**Scenario.** As `router-ttl255-reject-rst`: r3 (hop 3, initial TTL 255)
+resets port 96 with the server's address. No baseline.
+
+**What the packets show.** The SYN and a RST|ACK "from the server" with TTL /
+hop limit 253, about 12 ms later.
+
+**Why the verdict.** Initial TTL 255 is network gear's (Linux, BSD and macOS
+hosts start at 64, Windows at 128; only Solaris/illumos hosts use 255), so the
+RST is a middlebox's even without a baseline: `refused-by-middlebox`, hop
+255 - 253 + 1 = 3, responder null (its own address never appears).
+EOF
+        ;;
+    ttl-forging-firewall | ttl-forging-firewall-traced) cat <<'EOF'
+**Scenario.** r2 (hop 2) rejects port 97 in FORWARD with a TCP reset carrying
+the server's address (`REJECT --reject-with tcp-reset`) and rewrites the TTL /
+hop limit of those resets in its mangle OUTPUT chain to 62
+(`-j TTL --ttl-set 62`, `-j HL --hl-set 62`, lab.sh `lab_ttl_forging`), so
+that after r1 they arrive with 61, exactly the server's own TTL.
+
+**What the packets show.** The baseline SYN|ACK from the server takes about
+20 ms (TTL 61). The RST|ACK for port 97 also has TTL 61, IP-ID 0 and DF like
+the server's packets, but comes about 6 ms after its SYN: r2's round trip.
+In the `-traced` case the client first ran `traceroute -T -p 97` (one probe per
+TTL): the TTL-1 probe gets time-exceeded from r1 (about 2 ms), the TTL-2
+probe from r2 (about 6 ms), the TTL-3 probe r2's forged RST (about 6 ms:
+the "destination" answers at hop 3 with hop 2's round trip), and traceroute
+stops.
+
+**Why the verdict.** The host cannot answer in 30 % of its own fastest round
+trip, whatever the TTL says: a nearer device forged the reset,
+`refused-by-middlebox`. Without the trace the capture says only that it is
+nearer than the host (hops 1 to 3; expected.json marks the hop as what the
+capture cannot tell). With the trace, the RST's round trip is the one of the
+hop 2 that answered time-exceeded from 198.18.2.2 / 2001:db8:2::2: hop 2, and
+that address. traceroute's own TTL-1 and TTL-2 probes were refused by nobody:
+they expired at r1 and r2 (`inconclusive`, the router that said so).
+EOF
+        ;;
+    one-direction-drop) cat <<'EOF'
+**Scenario.** As `alone-host-drop` (the server's INPUT drops port 85, no
+baseline), captured with `tcpdump -Q out`: only the client's own packets.
+
+**What the packets show.** Three SYNs per family, at 0, 1 and 3 s: a Linux
+client's schedule (initial timeout 1 s, doubling; `tcp_syn_retries=2`).
+
+**Why the verdict.** A stack retransmits its SYN only while nothing
+acceptable came back: a SYN/ACK makes it ACK, a RST or an ICMP hard error ends
+connect(). Three SYNs and then nothing (no ACK, no data) say that no answer
+reached the client: `dropped`, actor `unknown`. That the capture shows one
+direction only is the caveat, and lowers the confidence.
+EOF
+        ;;
+    reordered) cat <<'EOF'
+**Scenario.** As `host-closed` with its port-80 baseline, captured by two
+tcpdumps on the client's interface, one per direction (`-Q in`, `-Q out`),
+whose files were concatenated with `mergecap -a`, inbound first: what one
+gets by joining per-direction captures without re-sorting them.
+
+**What the packets show.** Every packet the server sent (its SYN|ACKs, data,
+FINs, the RST|ACKs for port 81), then every packet the client sent. Each
+packet keeps its own timestamp; only their order in the file is wrong.
+
+**Why the verdict.** The same as in `host-closed`: the answers are matched to
+their SYNs by the flow, the ISN and the timestamps, not by their place in the
+file. Port 80 `open`, port 81 `refused-by-host`, hop 4.
 EOF
         ;;
     one-direction) cat <<'EOF'
@@ -598,7 +863,7 @@ write_readme() {   # write_readme CASE DIR
         printf '\n## Client commands (in this order, in the client namespace)\n\n```\n'
         for cmd in "${CLIENT_CMDS[@]}"; do printf '%s\n' "$cmd"; done
         printf '```\n\n## Expected verdicts (expected.json)\n\n'
-        printf '| family | dst | dport | verdict | actor | responder | hop |\n|---|---|---|---|---|---|---|\n'
+        printf '| family | dst | dport | verdict | actor | responder | hop | note |\n|---|---|---|---|---|---|---|---|\n'
         jq_free_table "$dir/expected.json"
         printf '\n## Packets in capture.pcapng\n\n'
         packet_table "$DUMP"
@@ -607,7 +872,7 @@ write_readme() {   # write_readme CASE DIR
 
 # expected.json -> markdown rows, without needing jq (one attempt per line).
 jq_free_table() {
-    sed -n 's/^ *{"family": \([46]\), "dst": "\([^"]*\)", "dport": \([0-9]*\), "verdict": "\([^"]*\)", "actor": "\([^"]*\)", "responder": \([^,]*\), "hop": \([^}]*\)}.*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 |/p' "$1" |
+    sed -n 's/^ *{"family": \([46]\), "dst": "\([^"]*\)", "dport": \([0-9]*\), "verdict": "\([^"]*\)", "actor": "\([^"]*\)", "responder": \([^,]*\), "hop": \([^,}]*\),* *\(.*\)}.*/| \1 | \2 | \3 | \4 | \5 | \6 | \7 | \8 |/p' "$1" |
         tr -d '"'
 }
 
@@ -624,41 +889,49 @@ run_case() {
     t0=$SECONDS
     mkdir -p "$dir"
 
-    if [[ $name == one-direction ]]; then
-        start_capture "$raw" -Q out
-    else
-        start_capture "$raw"
+    local mode
+    mode=$(case_mode "$name")
+    case $mode in
+    outbound) start_capture "$raw" -Q out ;;
+    split) start_capture "$raw.in" -Q in; start_capture "$raw.out" -Q out ;;
+    *) start_capture "$raw" ;;
+    esac
+    if has_baseline "$name"; then
+        client_curl 4          # the baseline: the host's own TTL / IP-ID / RTT
+        client_curl 6
     fi
-    case $name in
-    open | one-direction)
+    if [[ $mode == traced ]]; then
+        client_traceroute 4 "$port"
+        client_traceroute 6 "$port"
+    fi
+    if [[ $verdict == open ]]; then
         client_curl 4
         client_curl 6
-        ;;
-    *)
-        client_curl 4          # the baseline: the host's own TTL / IP-ID
-        client_curl 6
-        if [[ $verdict == dropped ]]; then
-            # Silence costs 4 s per attempt: run both families at once.
-            CLIENT_CMDS+=("nc -4 -z -w 4 $SERVER4 $port &  nc -6 -z -w 4 $SERVER6 $port  (in parallel)")
-            local p4 p6
-            lab_in client nc -4 -z -w 4 "$SERVER4" "$port" 2>/dev/null & p4=$!
-            lab_in client nc -6 -z -w 4 "$SERVER6" "$port" 2>/dev/null & p6=$!
-            ! wait "$p4" || die "nc to $SERVER4:$port unexpectedly connected"
-            ! wait "$p6" || die "nc to [$SERVER6]:$port unexpectedly connected"
-        else
-            [[ $name == injected-reset ]] && lab_start_injector "$INJECTOR" 20 2
-            client_nc 4 "$port"
-            client_nc 6 "$port"
-            # Wait for the server's late SYN|ACK (~1 s) and the client's RST.
-            [[ $name == injected-reset ]] && settle=1.6
-        fi
-        ;;
-    esac
+    elif [[ $verdict == dropped ]]; then
+        # Silence costs 4 s per attempt: run both families at once.
+        CLIENT_CMDS+=("nc -4 -z -w 4 $SERVER4 $port &  nc -6 -z -w 4 $SERVER6 $port  (in parallel)")
+        local p4 p6
+        lab_in client nc -4 -z -w 4 "$SERVER4" "$port" 2>/dev/null & p4=$!
+        lab_in client nc -6 -z -w 4 "$SERVER6" "$port" 2>/dev/null & p6=$!
+        ! wait "$p4" || die "nc to $SERVER4:$port unexpectedly connected"
+        ! wait "$p6" || die "nc to [$SERVER6]:$port unexpectedly connected"
+    else
+        [[ $verdict == injected-reset ]] && lab_start_injector "$INJECTOR" 20 2
+        client_nc 4 "$port"
+        client_nc 6 "$port"
+        # Wait for the server's SYN|ACK, which comes after the forged reset, and the
+        # client's RST in answer to it.
+        [[ $verdict == injected-reset ]] && settle=1.6
+    fi
     # Give tcpdump time to read the last answers out of the kernel before SIGINT ends it:
     # on a loaded 2-core CI machine 0.3 s once lost a whole attempt.
     sleep "$settle"
     stop_capture
-    if [[ $name == injected-reset ]]; then
+    if [[ $mode == split ]]; then
+        # Inbound first: each answer lands in the file before the SYN it answers.
+        mergecap -a -F pcap -w "$raw" "$raw.in" "$raw.out"
+    fi
+    if [[ $verdict == injected-reset ]]; then
         lab_kill_pid "$LAB_INJECTOR_PID" "$(lab_pid_start "$LAB_INJECTOR_PID")"
         cp "$SPLAB_STATE/injector.log" "$SPLAB_STATE/injector-$name.log"
     fi
@@ -685,7 +958,7 @@ main() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     lab_up
-    if wants_case injected-reset; then find_injector; fi
+    if wants_case injected-reset || wants_case alone-injected-reset; then find_injector; fi
     for c in "${ALL_CASES[@]}"; do
         wants_case "$c" && run_case "$c"
     done

@@ -9,6 +9,8 @@ packages=(
   libpcap-dev libtins-dev libcli11-dev libfmt-dev catch2 nlohmann-json3-dev
   # the namespace lab and sample recipes (tests/lab, samples/)
   iproute2 iptables nftables tcpdump socat netcat-openbsd curl procps
+  # samples/make-samples.sh: a capture of traceroute -T (ttl-forging-firewall-traced)
+  traceroute
   # the lab's link-delay shim (tests/lab/delay.cpp, NFQUEUE) and measuring its RTTs
   libnetfilter-queue-dev iputils-ping
   # tests: tshark checks the captures we write; python3-jsonschema checks the JSON contract

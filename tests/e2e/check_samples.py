@@ -4,7 +4,9 @@
 The expected files are written from how each sample was made (samples/*/README.md), not
 from synprobe's output. Every attempt the sample lists must be found with the expected
 verdict, actor, responder and hop, and synprobe must find no attempt the sample does not
-list. The JSON is also validated against docs/schema/synprobe.schema.json.
+list. Several attempts to one destination port (a traceroute's probes) are matched as a
+multiset; a field the capture cannot show is accepted otherwise only where synprobe says
+it is unsure (see field_problem). The JSON is also validated against docs/schema/synprobe.schema.json.
 """
 import argparse
 import json
@@ -14,7 +16,54 @@ import sys
 
 import jsonschema
 
+import decisive
+
 FIELDS = ("verdict", "actor", "responder", "hop")
+
+# A field the capture cannot show (expected.json "capture_cannot_tell"; the sample's
+# README says why) may differ from the truth only where synprobe says it cannot be
+# sure: for the verdict, actor and responder a confidence of at most this and a
+# "to_settle"; for the hop, null with a hop_range that holds the true hop.
+UNSURE_CONFIDENCE = 0.6
+
+
+def field_problem(want, got, field):
+    """Why synprobe's attempt `got` fails the expected `want` on `field`, or None."""
+    if field not in want or got[field] == want[field]:
+        return None
+    if field in want.get("capture_cannot_tell", []):
+        if field == "hop":
+            lo_hi = got.get("hop_range")
+            if got["hop"] is None and lo_hi and lo_hi[0] <= want["hop"] <= lo_hi[1]:
+                return None
+        elif got["confidence"] <= UNSURE_CONFIDENCE and got.get("to_settle"):
+            return None
+        return (f"{field} is {got[field]!r}, expected {want[field]!r}, which the capture cannot "
+                f"show, but synprobe does not say it is unsure (confidence {got['confidence']}, "
+                f"hop_range {got.get('hop_range')}, to_settle {bool(got.get('to_settle'))})")
+    return (f"{field} is {got[field]!r}, expected {want[field]!r} "
+            f"(evidence: {[e['signal'] for e in got['evidence']]})")
+
+
+def match_key(key, wants, gots):
+    """Problems matching synprobe's attempts to one (family, dst, dport) against the
+    expected ones: as many of each, and each attempt meets one expected entry (an entry
+    with "count": N stands for N attempts)."""
+    pool = [w for w in wants for _ in range(w.get("count", 1))]
+    if len(gots) != len(pool):
+        return [f"{key}: expected {len(pool)} attempt(s), found {len(gots)}"]
+    problems = []
+    for got in sorted(gots, key=lambda a: a["first_seen"]):
+        fits = [w for w in pool if not any(field_problem(w, got, f) for f in FIELDS)]
+        if fits:
+            pool.remove(fits[0])
+            continue
+        # No entry fits: report against the nearest one (fewest failing fields).
+        nearest = min(pool, key=lambda w: sum(bool(field_problem(w, got, f)) for f in FIELDS))
+        pool.remove(nearest)
+        problems += [f"{key} sport {got['sport']}: {p}"
+                     for p in (field_problem(nearest, got, f) for f in FIELDS) if p]
+    return problems
 
 
 def check_case(synprobe, case_dir, validator):
@@ -28,21 +77,17 @@ def check_case(synprobe, case_dir, validator):
     problems = [f"schema: {e.message} at {list(e.absolute_path)}"
                 for e in validator.iter_errors(result)]
 
-    found = {}
+    found, wanted = {}, {}
     for a in result["attempts"]:
         found.setdefault((a["family"], a["dst"], a["dport"]), []).append(a)
     for want in expected["attempts"]:
-        key = (want["family"], want["dst"], want["dport"])
-        got = found.pop(key, [])
-        if len(got) != 1:
-            problems.append(f"{key}: expected one attempt, found {len(got)}")
-            continue
-        for field in FIELDS:
-            if field in want and got[0][field] != want[field]:
-                problems.append(f"{key}: {field} is {got[0][field]!r}, expected {want[field]!r} "
-                                f"(evidence: {[e['signal'] for e in got[0]['evidence']]})")
+        wanted.setdefault((want["family"], want["dst"], want["dport"]), []).append(want)
+    for key, wants in wanted.items():
+        problems += match_key(key, wants, found.pop(key, []))
     for key, extra in found.items():
         problems.append(f"{key}: {len(extra)} attempt(s) not listed in expected.json")
+    for a in result["attempts"]:
+        problems += decisive.contradictions(a)
     return problems
 
 

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "dissect/evidence.hpp"
+#include "dissect/signatures.hpp"
 #include "dissect/verdict.hpp"
 
 using namespace synprobe;
@@ -80,5 +81,25 @@ TEST_CASE("docs: every verdict rule is a row of docs/verdicts.md with its verdic
       }
       from = end + 1;
     }
+  }
+}
+
+TEST_CASE("docs: every refusal signature is a row of docs/verdicts.md with its sources", "[docs]") {
+  const std::string whole = doc("verdicts.md");
+  const std::size_t section = whole.find("## Refusal signatures");
+  REQUIRE(section != std::string::npos);
+  const std::string signatures = whole.substr(section, whole.find("\n## ", section + 1) - section);
+  REQUIRE_FALSE(signature_table().empty());
+  for (const RefusalSignature& s : signature_table()) {
+    INFO(s.name);
+    const std::size_t row = signatures.find("| `" + std::string(s.name) + "` |");
+    REQUIRE(row != std::string::npos);
+    const std::string line = signatures.substr(row, signatures.find('\n', row) - row);
+    // name | shape | who builds it | sources: four cells, the last one written.
+    std::size_t cells = 0;
+    for (char c : line) cells += c == '|';
+    CHECK(cells == 5);
+    const std::size_t last = line.rfind('|', line.size() - 2);
+    CHECK(line.size() - last > 20);
   }
 }
