@@ -4,8 +4,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "dissect/evidence.hpp"
-#include "dissect/verdict.hpp"
+#include "dissect/infer/evidence.hpp"
+#include "dissect/verdict/verdict.hpp"
 
 using namespace synprobe;
 
