@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "dissect/decode.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "dissect/timestamp.hpp"
+#include "dissect/decode/timestamp.hpp"
 
 namespace synprobe {
 

@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

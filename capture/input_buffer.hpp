@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "dissect/sha256.hpp"
+#include "dissect/decode/sha256.hpp"
 
 namespace synprobe {
 

@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "capture/privileges.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 

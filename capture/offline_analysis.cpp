@@ -10,11 +10,11 @@
 
 #include "capture/bpf_filter.hpp"
 #include "capture/capture_file.hpp"
-#include "dissect/analyzer.hpp"
-#include "dissect/reassembly.hpp"
-#include "dissect/decode.hpp"
-#include "dissect/error.hpp"
-#include "dissect/plain_tcp.hpp"
+#include "dissect/verdict/analyzer.hpp"
+#include "dissect/decode/reassembly.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/decode/plain_tcp.hpp"
 
 namespace synprobe {
 namespace {

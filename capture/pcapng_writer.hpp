@@ -8,8 +8,8 @@
 #include <string_view>
 #include <vector>
 
-#include "dissect/byte_reader.hpp"
-#include "dissect/timestamp.hpp"
+#include "dissect/decode/byte_reader.hpp"
+#include "dissect/decode/timestamp.hpp"
 
 namespace synprobe {
 

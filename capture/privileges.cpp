@@ -15,7 +15,7 @@
 #include <fstream>
 #include <string>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "dissect/ip_address.hpp"
+#include "dissect/decode/ip_address.hpp"
 
 namespace synprobe {
 

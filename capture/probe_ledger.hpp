@@ -14,7 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dissect/planned_probe.hpp"
+#include "dissect/trace/planned_probe.hpp"
 
 namespace synprobe {
 

@@ -22,13 +22,13 @@
 #include "capture/raw_sender.hpp"
 #include "capture/route.hpp"
 #include "capture/trace_planner.hpp"
-#include "dissect/analyzer.hpp"
-#include "dissect/combine.hpp"
-#include "dissect/decode.hpp"
-#include "dissect/error.hpp"
-#include "dissect/icmp_names.hpp"
-#include "dissect/probe_group.hpp"
-#include "dissect/router_budget.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/decode/icmp_names.hpp"
+#include "dissect/trace/probe_group.hpp"
+#include "dissect/trace/router_budget.hpp"
+#include "dissect/verdict/analyzer.hpp"
+#include "dissect/verdict/combine.hpp"
 
 namespace synprobe {
 namespace {
@@ -159,7 +159,7 @@ void ProbeRun::open_listeners() {
   sender_ = std::make_unique<RawSender>(v4, v6, options_.interface, options_.limits);
 }
 
-// The routers' ICMP budgets (dissect/router_budget.hpp) decide when a TTL-limited SYN may
+// The routers' ICMP budgets (dissect/trace/router_budget.hpp) decide when a TTL-limited SYN may
 // leave. A probe surely reached its router when its flow was answered at a larger TTL, or
 // when it went on the control port's flow (which reaches the host). And a TTL whose router
 // already answered `--repeat` times toward that host is not repeated on a flow that has

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "capture/privileges.hpp"
-#include "dissect/report_model.hpp"
-#include "dissect/send_policy.hpp"
+#include "dissect/trace/send_policy.hpp"
+#include "dissect/verdict/report_model.hpp"
 
 namespace synprobe {
 

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "dissect/byte_reader.hpp"
-#include "dissect/timestamp.hpp"
+#include "dissect/decode/byte_reader.hpp"
+#include "dissect/decode/timestamp.hpp"
 
 namespace synprobe {
 

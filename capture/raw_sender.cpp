@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "capture/privileges.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

@@ -1,16 +1,16 @@
 #pragma once
 // Sends complete IP packets (headers built by the prober) through raw sockets. Every
 // packet synprobe sends goes through RawSender::send, which enforces the send policy:
-// refused destinations, the per-run packet cap and the rate limit (dissect/send_policy.hpp).
+// refused destinations, the per-run packet cap and the rate limit (dissect/trace/send_policy.hpp).
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
 #include "capture/clock.hpp"
-#include "dissect/byte_reader.hpp"
-#include "dissect/ip_address.hpp"
-#include "dissect/send_policy.hpp"
+#include "dissect/decode/byte_reader.hpp"
+#include "dissect/decode/ip_address.hpp"
+#include "dissect/trace/send_policy.hpp"
 
 namespace synprobe {
 

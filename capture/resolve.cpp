@@ -17,7 +17,7 @@
 #include <optional>
 #include <string_view>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "capture/privileges.hpp"
-#include "dissect/ip_address.hpp"
+#include "dissect/decode/ip_address.hpp"
 
 namespace synprobe {
 

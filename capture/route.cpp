@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 // The kernel's rtnetlink macros (NLMSG_DATA, RTA_NEXT…) are C casts; allow them here only.
 #pragma GCC diagnostic ignored "-Wold-style-cast"

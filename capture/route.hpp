@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "dissect/ip_address.hpp"
+#include "dissect/decode/ip_address.hpp"
 
 namespace synprobe {
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "dissect/trace.hpp"
-#include "dissect/trace_plan.hpp"
+#include "dissect/trace/trace.hpp"
+#include "dissect/trace/trace_plan.hpp"
 
 namespace synprobe {
 

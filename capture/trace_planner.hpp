@@ -1,7 +1,7 @@
 #pragma once
 // The traces of a live run, carried out. The prober's scheduling loop (capture/prober.cpp)
 // hands this planner every target's answer so far; the planner decides, by the pure rules
-// of dissect/trace_plan.hpp, which targets to trace now and which share a trace, plans
+// of dissect/trace/trace_plan.hpp, which targets to trace now and which share a trace, plans
 // their TTL-limited SYNs into the run's ProbeLedger (on the target's own flow; on a
 // control port's flow beside a silent target; its silent TTLs again, with witnesses, once
 // the routers' budgets refilled), says when its traces are settled, and at the end gives
@@ -18,8 +18,8 @@
 #include "capture/probe_ledger.hpp"
 #include "capture/prober.hpp"
 #include "capture/route.hpp"
-#include "dissect/analyzer.hpp"
-#include "dissect/probe_group.hpp"
+#include "dissect/trace/probe_group.hpp"
+#include "dissect/verdict/analyzer.hpp"
 
 namespace synprobe {
 

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 namespace synprobe {
 namespace {

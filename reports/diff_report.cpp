@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "json_writer.hpp"
 
 namespace synprobe {

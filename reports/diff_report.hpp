@@ -1,11 +1,11 @@
 #pragma once
-// Renders a before/after comparison (dissect/report_diff.hpp) as text, Markdown or JSON.
+// Renders a before/after comparison (dissect/verdict/report_diff.hpp) as text, Markdown or JSON.
 
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "dissect/report_diff.hpp"
+#include "dissect/verdict/report_diff.hpp"
 
 namespace synprobe {
 

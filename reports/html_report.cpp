@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "dissect/trace_model.hpp"
+#include "dissect/verdict/trace_model.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
 

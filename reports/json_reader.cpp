@@ -10,8 +10,8 @@
 #include <cstring>
 #include <sstream>
 
-#include "dissect/error.hpp"
-#include "dissect/trace_model.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/verdict/trace_model.hpp"
 
 namespace synprobe {
 namespace {

@@ -2,8 +2,8 @@
 // docs/schema/synprobe.schema.json). Field names here are a promise to other tools.
 #include <fmt/format.h>
 
-#include "dissect/icmp_names.hpp"
-#include "dissect/trace_model.hpp"
+#include "dissect/decode/icmp_names.hpp"
+#include "dissect/verdict/trace_model.hpp"
 #include "json_writer.hpp"
 #include "renderer.hpp"
 

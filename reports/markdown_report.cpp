@@ -3,7 +3,7 @@
 // spans only, so it renders the same on the common forges.
 #include <fmt/format.h>
 
-#include "dissect/trace_model.hpp"
+#include "dissect/verdict/trace_model.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
 

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 
-#include "dissect/icmp_names.hpp"
-#include "dissect/trace_model.hpp"
+#include "dissect/decode/icmp_names.hpp"
+#include "dissect/verdict/trace_model.hpp"
 
 namespace synprobe {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "dissect/report_model.hpp"
+#include "dissect/verdict/report_model.hpp"
 
 namespace synprobe {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "dissect/report_model.hpp"
+#include "dissect/verdict/report_model.hpp"
 
 namespace synprobe {
 

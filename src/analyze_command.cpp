@@ -8,7 +8,7 @@
 
 #include "capture/clock.hpp"
 #include "capture/offline_analysis.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "reports/atomic_file.hpp"
 #include "version.hpp"
 

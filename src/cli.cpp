@@ -10,7 +10,7 @@
 #include "analyze_command.hpp"
 #include "probe_command.hpp"
 #include "report_command.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "version.hpp"
 
 namespace synprobe {

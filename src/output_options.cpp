@@ -4,7 +4,7 @@
 
 #include <ostream>
 
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "reports/atomic_file.hpp"
 
 namespace synprobe {

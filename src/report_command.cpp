@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "dissect/report_diff.hpp"
+#include "dissect/verdict/report_diff.hpp"
 #include "output_options.hpp"
 #include "reports/diff_report.hpp"
 #include "reports/json_reader.hpp"

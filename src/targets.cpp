@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <charconv>
 
-#include "dissect/error.hpp"
-#include "dissect/ip_address.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/decode/ip_address.hpp"
 
 namespace synprobe {
 namespace {

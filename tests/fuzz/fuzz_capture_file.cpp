@@ -16,7 +16,7 @@
 #include <string>
 
 #include "capture/offline_analysis.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "reports/json_reader.hpp"
 #include "reports/renderer.hpp"
 

@@ -14,8 +14,8 @@
 #include <memory>
 #include <span>
 
-#include "dissect/analyzer.hpp"
-#include "dissect/decode.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/verdict/analyzer.hpp"
 
 namespace {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "dissect/error.hpp"
-#include "dissect/report_diff.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/verdict/report_diff.hpp"
 #include "reports/diff_report.hpp"
 #include "reports/json_reader.hpp"
 #include "reports/renderer.hpp"

@@ -2,7 +2,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "dissect/decode.hpp"
+#include "dissect/decode/decode.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   synprobe::QuotedPacket quote;

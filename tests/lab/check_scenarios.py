@@ -467,7 +467,7 @@ def cmd_timing(args, validator):
 
 SHARED_RESETS = list(range(9000, 9012))
 SHARED_DROPS = list(range(9100, 9112))
-MAX_TRACES_PER_SOURCE = 8  # dissect/trace_plan.hpp: per source address (here one host per family)
+MAX_TRACES_PER_SOURCE = 8  # dissect/trace/trace_plan.hpp: per source address (here one host per family)
 
 
 def add_shared_rules(lab):

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "dissect/decode.hpp"
-#include "dissect/packet.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/packet.hpp"
 
 namespace pb {
 

@@ -6,8 +6,8 @@
 #include "capture/bpf_filter.hpp"
 #include "capture/capture_file.hpp"
 #include "capture_writer.hpp"
-#include "dissect/decode.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/error.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

@@ -8,7 +8,7 @@
 
 #include "capture_writer.hpp"
 #include "cli.hpp"
-#include "dissect/decode.hpp"
+#include "dissect/decode/decode.hpp"
 #include "packet_builder.hpp"
 #include "python_json.hpp"
 

@@ -3,7 +3,7 @@
 
 #include <cstdint>
 
-#include "dissect/timestamp.hpp"
+#include "dissect/decode/timestamp.hpp"
 
 namespace synprobe::test {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "dissect/combine.hpp"
+#include "dissect/verdict/combine.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

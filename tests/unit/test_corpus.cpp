@@ -12,7 +12,7 @@
 #include <iterator>
 
 #include "capture/offline_analysis.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 using namespace synprobe;
 namespace fs = std::filesystem;

@@ -2,7 +2,7 @@
 // extension headers, TCP options, ICMP quotes, and what survives truncation and damage.
 #include <catch2/catch.hpp>
 
-#include "dissect/decode.hpp"
+#include "dissect/decode/decode.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

@@ -4,9 +4,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "dissect/evidence.hpp"
-#include "dissect/signatures.hpp"
-#include "dissect/verdict.hpp"
+#include "dissect/infer/evidence.hpp"
+#include "dissect/infer/signatures.hpp"
+#include "dissect/verdict/verdict.hpp"
 
 using namespace synprobe;
 

@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "dissect/analyzer.hpp"
-#include "dissect/host_table.hpp"
+#include "dissect/verdict/analyzer.hpp"
+#include "dissect/verdict/host_table.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

@@ -3,7 +3,7 @@
 
 #include <unordered_set>
 
-#include "dissect/ip_address.hpp"
+#include "dissect/decode/ip_address.hpp"
 
 using synprobe::IpAddress;
 using synprobe::IpFamily;

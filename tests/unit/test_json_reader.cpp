@@ -7,8 +7,8 @@
 #include <limits>
 #include <string>
 
-#include "dissect/error.hpp"
-#include "dissect/timestamp.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/decode/timestamp.hpp"
 #include "reports/json_reader.hpp"
 
 using namespace synprobe;

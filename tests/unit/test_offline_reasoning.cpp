@@ -5,9 +5,9 @@
 
 #include <algorithm>
 
-#include "dissect/analyzer.hpp"
-#include "dissect/reassembly.hpp"
-#include "dissect/syn_schedule.hpp"
+#include "dissect/decode/reassembly.hpp"
+#include "dissect/infer/syn_schedule.hpp"
+#include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

@@ -1,8 +1,8 @@
 // packet_note(): the pcapng comment beside each packet of a live run.
 #include <catch2/catch.hpp>
 
-#include "dissect/icmp_names.hpp"
-#include "dissect/packet_notes.hpp"
+#include "dissect/decode/icmp_names.hpp"
+#include "dissect/verdict/packet_notes.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

@@ -10,7 +10,7 @@
 #include "capture/capture_file.hpp"
 #include "capture/pcapng_writer.hpp"
 #include "capture_writer.hpp"
-#include "dissect/decode.hpp"
+#include "dissect/decode/decode.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

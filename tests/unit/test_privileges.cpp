@@ -12,7 +12,7 @@
 #include <string>
 
 #include "capture/privileges.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 
 using namespace synprobe;
 

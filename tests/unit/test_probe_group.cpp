@@ -1,10 +1,10 @@
-// Probes waited for together (dissect/probe_group.hpp): when the run stops waiting for a
+// Probes waited for together (dissect/trace/probe_group.hpp): when the run stops waiting for a
 // group, which TTLs of it drew answers, and what the first phase tells of each target.
 #include <catch2/catch.hpp>
 
 #include <deque>
 
-#include "dissect/probe_group.hpp"
+#include "dissect/trace/probe_group.hpp"
 
 #include "test_clock.hpp"
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "dissect/attempt_tracker.hpp"
-#include "dissect/quote_diff.hpp"
+#include "dissect/infer/attempt_tracker.hpp"
+#include "dissect/infer/quote_diff.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

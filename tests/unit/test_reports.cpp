@@ -10,8 +10,8 @@
 #include <sstream>
 
 #include "capture_writer.hpp"
-#include "dissect/analyzer.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
+#include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 #include "python_json.hpp"
 #include "reports/atomic_file.hpp"

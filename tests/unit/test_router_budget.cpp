@@ -1,7 +1,7 @@
-// The model of the routers' ICMP budgets that paces TTL-limited probes (dissect/router_budget.hpp).
+// The model of the routers' ICMP budgets that paces TTL-limited probes (dissect/trace/router_budget.hpp).
 #include <catch2/catch.hpp>
 
-#include "dissect/router_budget.hpp"
+#include "dissect/trace/router_budget.hpp"
 
 using namespace synprobe;
 

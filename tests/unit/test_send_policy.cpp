@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "dissect/send_policy.hpp"
+#include "dissect/trace/send_policy.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

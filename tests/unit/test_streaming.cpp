@@ -11,9 +11,9 @@
 
 #include "analyze_command.hpp"
 #include "capture/capture_file.hpp"
-#include "dissect/analyzer.hpp"
-#include "dissect/decode.hpp"
-#include "dissect/plain_tcp.hpp"
+#include "dissect/decode/decode.hpp"
+#include "dissect/decode/plain_tcp.hpp"
+#include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 #include "reports/renderer.hpp"
 

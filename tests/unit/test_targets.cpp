@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "capture/resolve.hpp"
-#include "dissect/error.hpp"
+#include "dissect/decode/error.hpp"
 #include "targets.hpp"
 
 using namespace synprobe;

@@ -13,8 +13,8 @@
 #include <algorithm>
 #include <set>
 
-#include "dissect/analyzer.hpp"
-#include "dissect/trace.hpp"
+#include "dissect/trace/trace.hpp"
+#include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

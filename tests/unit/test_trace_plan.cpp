@@ -1,11 +1,11 @@
-// The decisions of tracing (dissect/trace_plan.hpp): which answers are traced, how deep,
+// The decisions of tracing (dissect/trace/trace_plan.hpp): which answers are traced, how deep,
 // who shares a trace within the per-source budget, the waits, which silent TTLs are asked
 // again and when, and how a "dropped" verdict is revised. Values in, values out.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
-#include "dissect/trace_plan.hpp"
+#include "dissect/trace/trace_plan.hpp"
 
 #include "test_clock.hpp"
 

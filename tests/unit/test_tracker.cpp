@@ -2,7 +2,7 @@
 // fed with DecodedPackets decoded from libtins-built bytes.
 #include <catch2/catch.hpp>
 
-#include "dissect/attempt_tracker.hpp"
+#include "dissect/infer/attempt_tracker.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

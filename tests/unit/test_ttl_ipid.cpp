@@ -1,8 +1,8 @@
 // TTL → initial value and hop; IP-ID behaviour classification.
 #include <catch2/catch.hpp>
 
-#include "dissect/ip_id.hpp"
-#include "dissect/ttl.hpp"
+#include "dissect/decode/ttl.hpp"
+#include "dissect/infer/ip_id.hpp"
 
 using namespace synprobe;
 

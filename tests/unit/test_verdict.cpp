@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "dissect/analyzer.hpp"
+#include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 
 using namespace synprobe;

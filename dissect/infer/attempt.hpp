@@ -1,0 +1,122 @@
+#pragma once
+// A connection attempt (one SYN, with its retransmissions) and the answers
+// matched to it. Plain data: the tracker fills it, the verdict engine reads it.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "dissect/decode/ip_address.hpp"
+#include "dissect/decode/packet.hpp"
+#include "dissect/decode/timestamp.hpp"
+#include "dissect/decode/ttl.hpp"
+
+namespace synprobe {
+
+// One transmission of the attempt's SYN (the first, or a retransmission).
+struct SynTransmission {
+  Timestamp ts;
+  std::uint8_t ttl = 0;
+  bool has_ip_id = false;
+  std::uint16_t ip_id = 0;
+};
+
+enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error };
+
+// A packet that answers the attempt, with what the verdict needs to know of it.
+struct Answer {
+  AnswerKind kind = AnswerKind::reset;
+  Timestamp ts;
+  IpAddress from;
+  HopEstimate ttl;
+  bool has_ip_id = false;
+  std::uint16_t ip_id = 0;
+  bool dont_fragment = false;
+  std::uint8_t tos = 0;
+  // TCP answers
+  std::uint8_t tcp_flags = 0;
+  std::uint32_t seq = 0;
+  std::uint32_t ack = 0;
+  std::uint16_t window = 0;
+  TcpOptions options;
+  // ICMP answers
+  std::uint8_t icmp_type = 0;
+  std::uint8_t icmp_code = 0;
+  bool matched_by_seq = false;  // the quote held the sequence number, not just the ports
+  std::optional<std::uint8_t> quoted_ttl;
+  std::optional<QuotedPacket> quote;  // what the ICMP sender quoted of our SYN
+  // Which SYN transmission it answers (the newest sent before it) and the time since.
+  std::size_t transmission = 0;
+  double rtt_ms = 0;
+  // Written before the SYN it answers (a multi-queue or merged capture): its round trip
+  // is unknown and rtt_ms is 0; it never sets a host's fastest answer.
+  bool reordered = false;
+};
+
+// What the client itself did on the flow after its SYN, when no SYN/ACK was captured: a
+// stack leaves SYN-SENT only on an acceptable SYN/ACK (RFC 9293 3.10.7.3), so each of
+// these but a bare RST proves that one reached it.
+enum class ClientActKind : std::uint8_t {
+  ack,        // a pure ACK of the handshake (seq ISN+1, ACK set)
+  data,       // data with ACK set
+  fin,        // a FIN with ACK set
+  reset_ack,  // a RST/ACK: it acknowledges the server's sequence number, so it saw it
+  reset,      // a bare RST with seq ISN+1: some stacks send one when they give up
+};
+
+struct ClientAct {
+  ClientActKind kind = ClientActKind::ack;
+  Timestamp ts;
+  std::uint32_t ack = 0;  // what it acknowledged: the server's ISN + 1
+};
+
+struct Attempt {
+  std::uint64_t id = 0;  // order of first appearance, from 1
+  IpAddress client;
+  IpAddress server;
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = 0;
+  std::uint32_t isn = 0;
+  TcpOptions syn_options;
+  std::uint8_t syn_tos = 0;  // DSCP/ECN as the SYN left (or was captured)
+  // Data on the SYN (TCP Fast Open, RFC 7413): a SYN/ACK may acknowledge up to
+  // ISN + 1 + syn_payload, and the client's next segment starts anywhere in that range.
+  std::uint32_t syn_payload = 0;
+  TunnelKind syn_tunnel = TunnelKind::none;  // the SYN travelled in a tunnel
+  bool syn_reassembled = false;              // the SYN came in IP fragments
+
+  Timestamp first_seen;
+  Timestamp last_seen;  // the newest SYN transmission
+  std::uint32_t syn_count = 0;
+  std::vector<SynTransmission> transmissions;  // the first max_transmissions of them
+
+  std::vector<Answer> answers;  // the first max_answers of them
+  std::uint32_t answers_not_kept = 0;
+  std::uint32_t unmatched_resets = 0;   // RSTs for this flow whose ack is not ISN+1
+  std::optional<Answer> first_unmatched_reset;
+  std::uint32_t unmatched_syn_acks = 0;
+  std::uint32_t teardown_resets = 0;    // the server's RSTs after the handshake (not answers)
+  bool handshake_completed = false;     // the client acknowledged a SYN/ACK
+  bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
+  std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
+
+  static constexpr std::size_t max_transmissions = 16;
+  static constexpr std::size_t max_answers = 32;
+
+  [[nodiscard]] IpFamily family() const { return client.family(); }
+  [[nodiscard]] bool has_answer(AnswerKind kind) const;
+  [[nodiscard]] const Answer* first_answer(AnswerKind kind) const;
+  // Whether `ack` acknowledges this SYN: ISN+1, or up to ISN+1+syn_payload (Fast Open).
+  [[nodiscard]] bool acknowledged_by(std::uint32_t ack) const {
+    return ack - (isn + 1u) <= syn_payload;  // modulo 2^32
+  }
+  // Whether a client segment's `seq` is the first one after the handshake.
+  [[nodiscard]] bool follows_handshake(std::uint32_t seq) const { return acknowledged_by(seq); }
+  // Whether a segment of the client may still tell something: the ACK of a captured
+  // SYN/ACK, or the act that proves a lost one.
+  [[nodiscard]] bool waits_for_client() const {
+    return !handshake_completed && !client_reset_after_syn_ack && !client_act;
+  }
+};
+
+}  // namespace synprobe

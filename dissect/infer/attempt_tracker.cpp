@@ -1,0 +1,311 @@
+#include "dissect/infer/attempt_tracker.hpp"
+
+#include <algorithm>
+
+namespace synprobe {
+namespace {
+
+bool is_syn_only(const TcpHeader& t) {
+  return t.has(tcp_flag::syn) && !t.has(tcp_flag::ack) && !t.has(tcp_flag::rst);
+}
+
+// Whether `seq` lies in the server's own sequence space after its SYN/ACK: a RST there is
+// the server tearing down an established connection, not an answer to the SYN.
+bool in_server_sequence_space(const Attempt& a, std::uint32_t seq) {
+  for (const Answer& answer : a.answers) {
+    if (answer.kind != AnswerKind::syn_ack) continue;
+    const std::uint32_t offset = seq - (answer.seq + 1);  // modulo 2^32
+    if (offset < (1u << 30)) return true;
+  }
+  return false;
+}
+
+// The data a SYN carries (TCP Fast Open), by the IP header's claim: a capture cut by its
+// snap length still says how much the SYN held.
+std::uint32_t syn_payload_of(const DecodedPacket& p) {
+  const std::uint32_t headers = std::uint32_t{p.ip.header_length} + p.tcp.header_length;
+  if (p.ip.total_length > headers) return p.ip.total_length - headers;
+  return p.tcp.payload_length;
+}
+
+}  // namespace
+
+template <typename F>
+std::uint32_t AttemptTracker::find_in_flow(std::uint32_t newest, F&& f) const {
+  // Attempts before head_ were released: the chain ends there.
+  for (std::uint32_t i = newest; i != none && i >= head_; i = previous_in_flow_[i - base_])
+    if (f(at(i))) return i;
+  return none;
+}
+
+std::uint32_t AttemptTracker::newest_of(const FlowKey& key) const {
+  const auto it = newest_by_flow_.find(key);
+  return it == newest_by_flow_.end() ? none : it->second;
+}
+
+const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
+  if (!p.has_ip) return nullptr;
+  answered_ = none;
+  if (p.transport == Transport::tcp) {
+    if (is_syn_only(p.tcp)) {
+      on_syn(p);
+      return answered_ == none ? nullptr : &at(answered_);
+    }
+    // Most segments belong to established flows and need no look-up at all: only RSTs and
+    // SYN/ACKs can answer an attempt, and a client's segment matters only while some
+    // attempt of that client address and port waits for it.
+    if (p.tcp.has(tcp_flag::rst) || p.tcp.has(tcp_flag::syn)) {
+      const std::uint32_t as_server = newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
+      if (as_server != none) on_server_segment(p, as_server);
+      else if (p.tcp.has(tcp_flag::ack)) keep_early_answer(p);
+    }
+    if (client_watch_.may_watch(p.ip.src, p.tcp.sport)) {
+      const std::uint32_t as_client = newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
+      if (as_client != none) on_client_segment(p, as_client);
+    }
+  } else if (p.transport == Transport::icmp && p.icmp.is_error && p.icmp.has_quote &&
+             p.icmp.quote.has_tcp) {
+    on_icmp_error(p);
+  }
+  return answered_ == none ? nullptr : &at(answered_);
+}
+
+bool AttemptTracker::within_answer_window(const Attempt& a, Timestamp ts) {
+  return ts.ns - a.last_seen.ns <= retransmission_window_ns && a.first_seen.ns - ts.ns <= reorder_window_ns;
+}
+
+// A SYN/ACK or RST/ACK of a flow that has no attempt: kept a while, in case its SYN was
+// written after it.
+void AttemptTracker::keep_early_answer(const DecodedPacket& p) {
+  const AnswerKind kind = p.tcp.has(tcp_flag::rst) ? AnswerKind::reset : AnswerKind::syn_ack;
+  early_answers_[next_early_] =
+      EarlyAnswer{FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport}, answer_from(p, kind), true};
+  next_early_ = (next_early_ + 1) % early_answers_kept;
+  newest_early_ns_ = std::max(newest_early_ns_, p.ts.ns);
+}
+
+// The new attempt `index` takes the early answers that acknowledge its SYN.
+void AttemptTracker::match_early_answers(std::uint32_t index) {
+  const Attempt& a = at(index);
+  if (a.first_seen.ns > newest_early_ns_ + reorder_window_ns) return;  // all too old, or none
+  const FlowKey key{a.client, a.server, a.client_port, a.server_port};
+  for (EarlyAnswer& e : early_answers_) {
+    if (!e.live || !(e.flow == key) || !a.acknowledged_by(e.answer.ack) || !within_answer_window(a, e.answer.ts))
+      continue;
+    e.live = false;
+    add_answer(index, e.answer);  // a SYN/ACK's client ACK comes later and is watched for as usual
+  }
+}
+
+void AttemptTracker::on_syn(const DecodedPacket& p) {
+  const FlowKey key{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport};
+  const std::uint32_t newest = newest_of(key);
+  const std::uint32_t same = find_in_flow(newest, [&](const Attempt& a) {
+    return a.isn == p.tcp.seq && p.ts.ns - a.last_seen.ns <= retransmission_window_ns;
+  });
+  const SynTransmission tx{p.ts, p.ip.ttl, p.ip.has_ip_id, p.ip.ip_id};
+  if (same != none) {
+    Attempt& a = at(same);
+    ++a.syn_count;
+    if (p.ts > a.last_seen) a.last_seen = p.ts;
+    if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
+    return;
+  }
+  Attempt a;
+  a.id = std::uint64_t{base_} + attempts_.size() + 1;
+  a.client = p.ip.src;
+  a.server = p.ip.dst;
+  a.client_port = p.tcp.sport;
+  a.server_port = p.tcp.dport;
+  a.isn = p.tcp.seq;
+  a.syn_options = p.tcp.options;
+  a.syn_tos = p.ip.tos;
+  a.first_seen = a.last_seen = p.ts;
+  a.syn_count = 1;
+  a.transmissions.push_back(tx);
+  a.syn_payload = syn_payload_of(p);
+  a.syn_tunnel = p.tunnel;
+  a.syn_reassembled = p.reassembled;
+  client_watch_.watch(a.client, a.client_port);  // it waits_for_client() from its SYN on
+  const auto index = static_cast<std::uint32_t>(a.id - 1);
+  attempts_.push_back(std::move(a));
+  previous_in_flow_.push_back(newest);
+  newest_by_flow_[key] = index;
+  match_early_answers(index);
+}
+
+Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
+  Answer a;
+  a.kind = kind;
+  a.ts = p.ts;
+  a.from = p.ip.src;
+  a.ttl = estimate_hop(p.ip.ttl);
+  a.has_ip_id = p.ip.has_ip_id;
+  a.ip_id = p.ip.ip_id;
+  a.dont_fragment = p.ip.dont_fragment;
+  a.tos = p.ip.tos;
+  if (p.transport == Transport::tcp) {
+    a.tcp_flags = p.tcp.flags;
+    a.seq = p.tcp.seq;
+    a.ack = p.tcp.ack;
+    a.window = p.tcp.window;
+    a.options = p.tcp.options;
+  } else {
+    a.icmp_type = p.icmp.type;
+    a.icmp_code = p.icmp.code;
+  }
+  return a;
+}
+
+// Links the answer to the newest SYN transmission sent before it (for ICMP, the one
+// whose IP-ID the router quoted, when it can tell) and times it from there.
+void AttemptTracker::add_answer(std::uint32_t index, Answer answer) {
+  Attempt& a = at(index);
+  std::size_t chosen = 0;
+  for (std::size_t i = 0; i < a.transmissions.size(); ++i)
+    if (a.transmissions[i].ts <= answer.ts) chosen = i;
+  answer.transmission = chosen;
+  answer.reordered = answer.ts < a.transmissions[chosen].ts;
+  answer.rtt_ms = answer.reordered ? 0 : answer.ts.ms_since(a.transmissions[chosen].ts);
+  if (a.answers.size() < Attempt::max_answers) {
+    a.answers.push_back(answer);
+    answered_ = index;
+  } else {
+    ++a.answers_not_kept;
+  }
+}
+
+void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  if (t.has(tcp_flag::rst)) {
+    on_reset(p, newest);
+    return;
+  }
+  if (t.has(tcp_flag::syn) && t.has(tcp_flag::ack)) {
+    const std::uint32_t i = find_in_flow(
+        newest, [&](const Attempt& a) { return a.acknowledged_by(t.ack) && within_answer_window(a, p.ts); });
+    if (i == none) {
+      ++at(newest).unmatched_syn_acks;
+      return;
+    }
+    add_answer(i, answer_from(p, AnswerKind::syn_ack));
+  }
+}
+
+void AttemptTracker::on_reset(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  const bool has_ack = t.has(tcp_flag::ack);
+  std::uint32_t i = has_ack ? find_in_flow(newest, [&](const Attempt& a) {
+                               return a.acknowledged_by(t.ack) && within_answer_window(a, p.ts);
+                             })
+                            : newest;
+  // A RST in the server's own sequence space after the handshake is the server closing
+  // the connection, whatever it acknowledges.
+  const std::uint32_t established = i != none ? i : newest;
+  Attempt& e = at(established);
+  if (e.handshake_completed && in_server_sequence_space(e, t.seq)) {
+    ++e.teardown_resets;
+    return;
+  }
+  if (i == none) {
+    Attempt& a = at(newest);
+    ++a.unmatched_resets;
+    if (!a.first_unmatched_reset) a.first_unmatched_reset = answer_from(p, AnswerKind::reset);
+    return;
+  }
+  add_answer(i, answer_from(p, AnswerKind::reset));
+}
+
+void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const TcpHeader& t = p.tcp;
+  const std::uint32_t i = find_in_flow(newest, [&](const Attempt& a) { return a.follows_handshake(t.seq); });
+  if (i == none) return;
+  Attempt& a = at(i);
+  if (!a.waits_for_client()) return;
+  if (a.has_answer(AnswerKind::syn_ack)) {
+    if (t.has(tcp_flag::rst)) a.client_reset_after_syn_ack = true;
+    else if (t.has(tcp_flag::ack)) a.handshake_completed = true;
+    if (!a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
+    return;
+  }
+  // No SYN/ACK captured: the client's own segment says whether one reached it. Only an
+  // ACK-bearing segment or a RST counts; anything else is not a synchronized state's.
+  // An ACK field of 0 is what crafted segments carry, not a server's ISN + 1 (a 2^-32 chance).
+  ClientAct act{ClientActKind::ack, p.ts, t.ack};
+  const bool acknowledges = t.has(tcp_flag::ack) && t.ack != 0;
+  if (t.has(tcp_flag::rst)) act.kind = acknowledges ? ClientActKind::reset_ack : ClientActKind::reset;
+  else if (!acknowledges) return;
+  else if (t.has(tcp_flag::fin)) act.kind = ClientActKind::fin;
+  else if (t.payload_length > 0) act.kind = ClientActKind::data;
+  a.client_act = act;
+  client_watch_.unwatch(a.client, a.client_port);
+}
+
+void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
+  const QuotedPacket& q = p.icmp.quote;
+  if (q.ip.protocol != ip_proto::tcp) return;
+  const FlowKey key{q.ip.src, q.ip.dst, q.tcp.sport, q.tcp.dport};
+  const std::uint32_t i = find_in_flow(
+      newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq && within_answer_window(a, p.ts); });
+  if (i == none) return;  // it quotes some other segment of the flow (data, an ACK…)
+  Answer answer = answer_from(p, AnswerKind::icmp_error);
+  answer.matched_by_seq = true;
+  if (q.ip.ttl != 0 || q.quoted_bytes >= 20) answer.quoted_ttl = q.ip.ttl;
+  answer.quote = q;
+  add_answer(i, answer);
+  Attempt& a = at(i);
+  // Prefer the transmission whose IP-ID the router quoted (TTL-limited probes share an ISN).
+  if (q.ip.has_ip_id && !a.answers.empty() && a.answers.back().ts == p.ts) {
+    for (std::size_t t = 0; t < a.transmissions.size(); ++t) {
+      if (a.transmissions[t].has_ip_id && a.transmissions[t].ip_id == q.ip.ip_id &&
+          a.transmissions[t].ts <= p.ts) {
+        a.answers.back().transmission = t;
+        a.answers.back().rtt_ms = p.ts.ms_since(a.transmissions[t].ts);
+      }
+    }
+  }
+}
+
+bool AttemptTracker::settled(const Attempt& a, Timestamp now) {
+  const bool refused_or_open = a.has_answer(AnswerKind::syn_ack) || a.has_answer(AnswerKind::reset);
+  Timestamp last = a.last_seen;
+  if (!a.answers.empty() && a.answers.back().ts > last) last = a.answers.back().ts;
+  const std::int64_t quiet = now.ns - last.ns;
+  if (refused_or_open) return quiet > answered_quiet_ns;
+  // Unanswered, or answered by ICMP errors (soft errors keep the client retrying): the
+  // client backs off exponentially, so its next SYN comes about (last - first) + its
+  // initial timeout after the last one. Twice that plus 10 s, and never more than the
+  // retransmission window.
+  const std::int64_t span = a.last_seen.ns - a.first_seen.ns;
+  const std::int64_t wait = std::min(retransmission_window_ns, 2 * span + answered_quiet_ns);
+  return quiet > wait;
+}
+
+const Attempt* AttemptTracker::oldest() const {
+  return head_ - base_ < attempts_.size() ? &at(head_) : nullptr;
+}
+
+Attempt AttemptTracker::release_oldest() {
+  Attempt& a = at(head_);
+  const FlowKey key{a.client, a.server, a.client_port, a.server_port};
+  if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
+    newest_by_flow_.erase(it);
+  if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
+  Attempt released = std::move(a);
+  a = Attempt{};  // a moved-from vector may keep its buffer
+  ++head_;
+  drop_released();
+  return released;
+}
+
+// Erases released husks from the front once they are half the table: amortised O(1).
+void AttemptTracker::drop_released() {
+  const std::size_t released = head_ - base_;
+  if (released < 1024 || released < attempts_.size() / 2) return;
+  const auto n = static_cast<std::ptrdiff_t>(released);
+  attempts_.erase(attempts_.begin(), attempts_.begin() + n);
+  previous_in_flow_.erase(previous_in_flow_.begin(), previous_in_flow_.begin() + n);
+  base_ = head_;
+}
+
+}  // namespace synprobe

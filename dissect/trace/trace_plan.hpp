@@ -1,0 +1,134 @@
+#pragma once
+// The decisions of tracing, as values in and values out: which answers are worth a trace,
+// how deep it goes, which targets share one within the per-source budget, when silence is
+// overdue, how long a trace waits, which silent TTLs are asked again and when, and how a
+// "dropped" verdict is revised by what the trace reached. The live prober carries them
+// out with real probes (capture/trace_planner.cpp); here they are pure, so the unit tests
+// pin them without a network. docs/probing.md tells the schedule they make.
+
+#include <cstddef>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "dissect/decode/timestamp.hpp"
+#include "dissect/verdict/analyzer.hpp"
+
+namespace synprobe {
+
+// Routers answer TTL-limited SYNs about once a second after a short burst, and they budget
+// per destination: our address. So a run traces at most this many targets from each of
+// its source addresses, whatever the hosts (past that, targets share a trace of the same
+// answer, or go untraced).
+inline constexpr std::size_t max_traces_per_source = 8;
+// Linux refills a router's ICMP budget toward one destination at one message a second.
+inline constexpr double icmp_budget_refill_s = 1.2;
+// The repeated rounds of a trace leave this far apart, so one burst of loss cannot take
+// all the probes of a TTL; every TTL of a round leaves at once.
+inline constexpr double trace_round_gap_s = 0.05;
+
+// --- Whether a target is traced, and when.
+
+// An answer is plainly the host's when it is a SYN/ACK, or a refusal whose TTL, IP-ID and
+// timing all fit the host's own packets: tracing it would only cost the routers' ICMP budget.
+[[nodiscard]] bool plainly_the_hosts(const AttemptResult& r);
+
+// When silence becomes telling: four times the host's fastest answer to any probe of the
+// run (at least 0.25 s), else half the timeout.
+[[nodiscard]] double overdue_after_s(std::optional<double> fastest_answer_s, double timeout_s);
+
+// What makes two answers of one host the same for locating purposes: the verdict, who
+// and from which hop, the ICMP code, and whether it is a host's refusal its own probes
+// doubt (see may_share_trace()). Targets of a host with the same shape share one trace:
+// their refusals come from the same device. (A doubted one's trace locates only its own
+// flow: the host's own RST once shared the trace of a forger that copies its TTL, judged
+// alike before the forger's early RSTs showed.)
+[[nodiscard]] std::string answer_shape(const Judgement& j);
+
+// What the run's budget of traces gives a target that is to be traced.
+enum class TraceChoice {
+  own_trace,   // traced on its own flow
+  share,       // located by the trace of a target of the same host with the same answer
+  not_traced,  // the budget of its source address is spent
+};
+
+// A target is traced on its own flow while fewer than max_traces_per_source targets
+// from its source address are. Once half of that is spent, a target that may share
+// (may_share_trace) and whose answer has the same shape as a traced one's shares that
+// trace instead (its own trace could show more, an injector beside a filter, but the
+// routers' budgets are better spent on answers not yet traced). (Answered targets are
+// considered first, so theirs are the traces that can be shared.)
+[[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source);
+
+// Whether a target may be located by another target's trace. Not silence: two ports may be
+// dropped at different hops. Not a refusal judged the host's whose own probes disagree
+// with that (a RST sooner than the host answers, or probes with different verdicts): the
+// doubt is about its own flow (a forger copies the host's TTL, and loss can hide the RST
+// that told), which no other flow's trace settles. (A host's refusal judged before the
+// host's baseline arrived may share: its doubt is the missing baseline, not its flow.)
+[[nodiscard]] bool may_share_trace(bool answered, const Judgement& j);
+
+// --- How far a trace goes.
+
+// How far to trace: to the ICMP sender (its own time-exceeded names it), one past a RST's
+// hop (a forwarding filter at hop k resets TTL k+1), and for silence to the host's own hop
+// (a SYN with a larger TTL meets the same fate), or the whole budget when the host never
+// spoke.
+[[nodiscard]] int trace_depth(const Judgement& j, const AttemptResult& r);
+
+// The depth of a target's trace: trace_depth() for an answered target, the host's hop
+// (else `max_ttl`) for a silent one; between 1 and `max_ttl`.
+[[nodiscard]] int sweep_depth(const AttemptResult& r, bool answered, int max_ttl);
+
+// The TTLs `first` to `last`.
+[[nodiscard]] std::vector<int> ttl_range(int first, int last);
+
+// --- How long a trace waits for its last answers.
+
+// Four times the slowest answer of the run so far (a router's time-exceeded comes sooner
+// than the host's answer), at least 0.3 s, never more than the timeout; the whole timeout
+// while nothing answered at all.
+[[nodiscard]] double trace_wait_s(double slowest_answer_s, double timeout_s);
+
+// --- Silent TTLs, asked again.
+
+// Routers rate-limit their ICMP, so a silent TTL is not yet a finding. The TTLs of a
+// trace's first pass to probe again: those that drew nothing although a later TTL of the
+// same trace (`answered_by_ttl`), or the same TTL on another flow to the same host
+// (`answered_elsewhere`), was answered.
+[[nodiscard]] std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl,
+                                               const std::set<int>& answered_elsewhere);
+
+// The router that may refuse a silent TTL when it is asked again: a TTL just past the
+// deepest TTL that answered on its flow (`answered_by_ttl`) may reach a filter at that
+// hop that refuses what it forwards with an ICMP error of its own (Linux REJECT in
+// FORWARD). That error draws on the same per-destination budget as the router's
+// time-exceeded, which the other traces of the run spend as fast as it refills: sent
+// blind, every such SYN can meet an empty budget and a refusal reads as a drop. Its TTL
+// (the re-probe then waits for that router's budget too), or 0 when `ttl` is not there.
+[[nodiscard]] int filtering_router_ttl(const std::map<int, bool>& answered_by_ttl, int ttl);
+
+// How long such a re-probe holds the filtering router's budget: its refusal would be back
+// within the router's round trip (`router_rtt_s`, from its time-exceeded on the same
+// flow); four times that, at least 50 ms. Silence past the last hop is most often a drop,
+// which costs the router nothing: held for a whole trace wait, the re-probes of many
+// dropped targets took the router's budget in turn (12 drops at r2 in the lab: 2.5 s more).
+[[nodiscard]] double filtering_router_hold_s(double router_rtt_s);
+
+// When they are asked again: once the routers' budgets refilled since the trace was
+// planned, and never before `now`.
+[[nodiscard]] Timestamp reprobe_at(Timestamp trace_planned_at, Timestamp now);
+
+// Traces re-probed together (within half a second) share the witness SYN of a TTL.
+[[nodiscard]] bool witness_serves(Timestamp witness_at, Timestamp reprobe_time);
+
+// --- What the trace tells the verdict.
+
+// A target judged "dropped" whose TTL-limited SYNs then reach the host (or a refuser) was
+// not dropped by policy: its first SYNs were lost. Judge it again from every SYN that got
+// a final answer, and say so.
+[[nodiscard]] AttemptResult rejudge_if_reached(const AttemptResult& dropped, const std::vector<AttemptResult>& trace);
+
+}  // namespace synprobe

@@ -1,0 +1,80 @@
+#include "dissect/verdict/verdict_rules.hpp"
+
+#include <array>
+
+namespace synprobe {
+namespace {
+
+// In the order judge() tries them: the first that applies decides.
+constexpr std::array rules{
+    RuleInfo{Rule::syn_ack_acknowledged, "syn-ack-acknowledged", "open", "0.99",
+             "a SYN/ACK acknowledged the SYN (ack = ISN+1, up to ISN+1+data for Fast Open) and the client "
+             "acknowledged it"},
+    RuleInfo{Rule::syn_ack, "syn-ack", "open", "0.95", "a SYN/ACK acknowledged the SYN; no client ACK in the capture"},
+    RuleInfo{Rule::client_proves_syn_ack, "client-proves-syn-ack", "open",
+             "0.9 (ACK, data, FIN or RST/ACK on the SYN's sequence); 0.6 for a bare RST",
+             "no SYN/ACK in the capture, no refusal, but the client acted as only a SYN/ACK lets it"},
+    RuleInfo{Rule::reset_races_syn_ack, "reset-races-syn-ack", "injected-reset",
+             "0.9 when the two differ in TTL, else 0.75", "a RST and a SYN/ACK both answered the SYN"},
+    RuleInfo{Rule::icmp_races_syn_ack, "icmp-races-syn-ack", "injected-reset", "0.6",
+             "one transmission of the SYN drew both a SYN/ACK and an ICMP unreachable"},
+    RuleInfo{Rule::bare_reset, "bare-reset", "injected-reset", "0.8",
+             "a RST without ACK answered the SYN: no stack answers so (RFC 9293 3.10.7.1)"},
+    RuleInfo{Rule::reset_burst, "reset-burst", "injected-reset", "0.8",
+             "several RSTs that disagree on TTL or IP-ID answered the SYN"},
+    RuleInfo{Rule::reset_and_icmp, "reset-and-icmp", "injected-reset", "0.6",
+             "the SYN drew both a RST and an ICMP unreachable"},
+    RuleInfo{Rule::reset_decisive_nearer, "reset-decisive-nearer", "refused-by-middlebox",
+             "0.9 with a baseline, 0.75 without; 0.1 less for each strong signal the other way (the host's "
+             "TTL imitated, its IP-ID fitting), never below 0.6",
+             "a decisive signal says a nearer device sent the RST: it came sooner than the host's fastest own "
+             "answer by more than the jitter margin (early-reset), its initial TTL class is not the host's "
+             "(ttl-initial-differs), or it starts at 255 (network-gear-ttl)"},
+    RuleInfo{Rule::reset_weighed, "reset-weighed", "refused-by-host refused-by-middlebox",
+             "0.5 + |host - middlebox| / 2, at most 0.97",
+             "no decisive signal: the weights of TTL hop, IP-ID and timing against the host's baseline decide"},
+    RuleInfo{Rule::icmp_from_router, "icmp-from-router", "icmp-unreachable", "0.9",
+             "an ICMP destination-unreachable quoting the SYN, from another address than the destination"},
+    RuleInfo{Rule::icmp_from_host, "icmp-from-host", "icmp-unreachable", "0.9",
+             "an ICMP destination-unreachable from the destination's address that fits the host's baseline"},
+    RuleInfo{Rule::icmp_spoofs_host, "icmp-spoofs-host", "icmp-unreachable", "as reset-decisive-nearer or reset-weighed",
+             "an ICMP unreachable in the destination's name that the baseline places nearer (actor middlebox)"},
+    RuleInfo{Rule::icmp_other, "icmp-other", "inconclusive", "0",
+             "only another ICMP error quoted the SYN (too big, parameter problem, redirect…)"},
+    RuleInfo{Rule::ttl_limited_expiry, "ttl-limited-expiry", "inconclusive", "0",
+             "time exceeded for a SYN sent with TTL at most 32: a TTL-limited probe that did its job"},
+    RuleInfo{Rule::routing_loop, "routing-loop", "icmp-unreachable", "0.7",
+             "time exceeded for a SYN sent with an ordinary TTL"},
+    RuleInfo{Rule::silence, "silence", "dropped",
+             "0.65 / 0.8 / 0.9 for 1 / 2 / 3+ SYNs; 0.5 with unmatched RSTs for the flow",
+             "no answer, and the capture shows packets sent to the client"},
+    RuleInfo{Rule::silence_one_direction_retransmitted, "silence-one-direction-retransmitted", "dropped",
+             "0.6; 0.7 when the SYN is a Linux stack's (which stops retrying on an ICMP error)",
+             "the capture holds no packet sent to the client, but the client retransmitted its SYN and never "
+             "acted as after a SYN/ACK: nothing acceptable reached it"},
+    RuleInfo{Rule::silence_one_direction, "silence-one-direction", "inconclusive", "0",
+             "the capture holds no packet sent to the client and the client sent its SYN once"},
+    RuleInfo{Rule::silence_capture_ended, "silence-capture-ended", "inconclusive", "0",
+             "the capture ends less than a second after a single unanswered SYN"},
+    RuleInfo{Rule::trace_located, "trace-located", "any",
+             "as the trace's evidence says (docs/probing.md)",
+             "live runs: TTL-limited SYNs moved or located the verdict (dissect/trace/trace.cpp)"},
+};
+
+}  // namespace
+
+std::span<const RuleInfo> rule_table() { return rules; }
+
+std::string_view rule_name(Rule r) {
+  for (const RuleInfo& info : rules)
+    if (info.rule == r) return info.name;
+  return "unknown";
+}
+
+std::optional<Rule> rule_from_name(std::string_view name) {
+  for (const RuleInfo& info : rules)
+    if (info.name == name) return info.rule;
+  return std::nullopt;
+}
+
+}  // namespace synprobe
