@@ -14,11 +14,20 @@
 namespace synprobe {
 
 // One transmission of the attempt's SYN (the first, or a retransmission).
+// A SYN sent with a TTL up to this is a TTL-limited probe (traceroute -T, a sweep); stacks
+// send 64, 128 or 255, and no path has more than 32 hops in practice (RFC 1812 on TTLs).
+inline constexpr std::uint8_t max_probe_ttl = 32;
+
 struct SynTransmission {
   Timestamp ts;
   std::uint8_t ttl = 0;
   bool has_ip_id = false;
   std::uint16_t ip_id = 0;
+  // The TCP timestamp (RFC 7323) the SYN carried: a retransmission has a new one, so a
+  // SYN/ACK's echo or an ICMP error's quotation names the very SYN it answers, where IPv6
+  // has no IP-ID to tell them apart.
+  bool has_tsval = false;
+  std::uint32_t tsval = 0;
 };
 
 enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error };
@@ -89,6 +98,8 @@ struct Attempt {
   Timestamp last_seen;  // the newest SYN transmission
   std::uint32_t syn_count = 0;
   std::vector<SynTransmission> transmissions;  // the first max_transmissions of them
+  // Counted over every transmission, kept or not: a TTL sweep sends 30 to 64 of them.
+  std::uint32_t normal_ttl_syns = 0;  // sent with a TTL above any TTL-limited probe's (> 32)
 
   std::vector<Answer> answers;  // the first max_answers of them
   std::uint32_t answers_not_kept = 0;
@@ -99,6 +110,7 @@ struct Attempt {
   bool handshake_completed = false;     // the client acknowledged a SYN/ACK
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
   std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
+  std::optional<Timestamp> client_unproven_act;  // a FIN or data on ISN+1 with ACK field 0
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;

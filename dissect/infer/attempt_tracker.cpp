@@ -103,10 +103,12 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   const std::uint32_t same = find_in_flow(newest, [&](const Attempt& a) {
     return a.isn == p.tcp.seq && p.ts.ns - a.last_seen.ns <= retransmission_window_ns;
   });
-  const SynTransmission tx{p.ts, p.ip.ttl, p.ip.has_ip_id, p.ip.ip_id};
+  const SynTransmission tx{p.ts, p.ip.ttl, p.ip.has_ip_id, p.ip.ip_id, p.tcp.options.has_timestamps,
+                           p.tcp.options.ts_value};
   if (same != none) {
     Attempt& a = at(same);
     ++a.syn_count;
+    if (p.ip.ttl > max_probe_ttl) ++a.normal_ttl_syns;
     if (p.ts > a.last_seen) a.last_seen = p.ts;
     if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
     return;
@@ -122,6 +124,7 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.syn_tos = p.ip.tos;
   a.first_seen = a.last_seen = p.ts;
   a.syn_count = 1;
+  a.normal_ttl_syns = p.ip.ttl > max_probe_ttl ? 1 : 0;
   a.transmissions.push_back(tx);
   a.syn_payload = syn_payload_of(p);
   a.syn_tunnel = p.tunnel;
@@ -157,13 +160,31 @@ Answer AttemptTracker::answer_from(const DecodedPacket& p, AnswerKind kind) {
   return a;
 }
 
-// Links the answer to the newest SYN transmission sent before it (for ICMP, the one
-// whose IP-ID the router quoted, when it can tell) and times it from there.
+namespace {
+
+// The newest transmission whose TCP timestamp is `tsval`, sent no later than `by` (a
+// sender that does not advance its clock between retransmissions leaves them alike).
+std::optional<std::size_t> transmission_with_tsval(const Attempt& a, std::uint32_t tsval, Timestamp by) {
+  std::optional<std::size_t> found;
+  for (std::size_t t = 0; t < a.transmissions.size(); ++t)
+    if (a.transmissions[t].has_tsval && a.transmissions[t].tsval == tsval && a.transmissions[t].ts <= by) found = t;
+  return found;
+}
+
+}  // namespace
+
+// Links the answer to the SYN transmission it answers and times it from there: for a
+// SYN/ACK the one whose timestamp it echoes (RFC 7323 3.2: the echo is of the segment
+// that drew it, so a late answer to the first SYN is not timed from a retransmission,
+// Karn's ambiguity), else the newest sent before it. ICMP errors refine it from their
+// quotation (on_icmp_error).
 void AttemptTracker::add_answer(std::uint32_t index, Answer answer) {
   Attempt& a = at(index);
   std::size_t chosen = 0;
   for (std::size_t i = 0; i < a.transmissions.size(); ++i)
     if (a.transmissions[i].ts <= answer.ts) chosen = i;
+  if (answer.kind == AnswerKind::syn_ack && answer.options.has_timestamps)
+    chosen = transmission_with_tsval(a, answer.options.ts_echo, answer.ts).value_or(chosen);
   answer.transmission = chosen;
   answer.reordered = answer.ts < a.transmissions[chosen].ts;
   answer.rtt_ms = answer.reordered ? 0 : answer.ts.ms_since(a.transmissions[chosen].ts);
@@ -234,7 +255,12 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   ClientAct act{ClientActKind::ack, p.ts, t.ack};
   const bool acknowledges = t.has(tcp_flag::ack) && t.ack != 0;
   if (t.has(tcp_flag::rst)) act.kind = acknowledges ? ClientActKind::reset_ack : ClientActKind::reset;
-  else if (!acknowledges) return;
+  else if (!acknowledges) {
+    // A FIN or data with no acknowledgement: no stack in SYN-SENT sends it, and it proves
+    // nothing of a SYN/ACK; kept so that the verdict does not call the flow silent.
+    if ((t.has(tcp_flag::fin) || t.payload_length > 0) && !a.client_unproven_act) a.client_unproven_act = p.ts;
+    return;
+  }
   else if (t.has(tcp_flag::fin)) act.kind = ClientActKind::fin;
   else if (t.payload_length > 0) act.kind = ClientActKind::data;
   a.client_act = act;
@@ -254,16 +280,19 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   answer.quote = q;
   add_answer(i, answer);
   Attempt& a = at(i);
-  // Prefer the transmission whose IP-ID the router quoted (TTL-limited probes share an ISN).
-  if (q.ip.has_ip_id && !a.answers.empty() && a.answers.back().ts == p.ts) {
-    for (std::size_t t = 0; t < a.transmissions.size(); ++t) {
-      if (a.transmissions[t].has_ip_id && a.transmissions[t].ip_id == q.ip.ip_id &&
-          a.transmissions[t].ts <= p.ts) {
-        a.answers.back().transmission = t;
-        a.answers.back().rtt_ms = p.ts.ms_since(a.transmissions[t].ts);
-      }
-    }
-  }
+  if (a.answers.empty() || a.answers.back().ts != p.ts) return;
+  // Prefer the transmission the router quoted (TTL-limited probes and retransmissions
+  // share an ISN): by its IP-ID, else by its TCP timestamp when the quotation reaches the
+  // options (ICMPv6 quotes up to 1232 bytes; IPv4 routers after RFC 1812 quote as much as fits).
+  std::optional<std::size_t> quoted;
+  for (std::size_t t = 0; q.ip.has_ip_id && t < a.transmissions.size(); ++t)
+    if (a.transmissions[t].has_ip_id && a.transmissions[t].ip_id == q.ip.ip_id && a.transmissions[t].ts <= p.ts)
+      quoted = t;
+  if (!quoted && q.tcp.has_options && q.tcp.options.has_timestamps)
+    quoted = transmission_with_tsval(a, q.tcp.options.ts_value, p.ts);
+  if (!quoted) return;
+  a.answers.back().transmission = *quoted;
+  a.answers.back().rtt_ms = p.ts.ms_since(a.transmissions[*quoted].ts);
 }
 
 bool AttemptTracker::settled(const Attempt& a, Timestamp now) {

@@ -119,6 +119,14 @@ constexpr std::array signals{
                "The SYN arrived in IP fragments; they were reassembled as far as its TCP header."},
     SignalInfo{Signal::fast_open, "fast-open",
                "The SYN carried data (TCP Fast Open): a SYN/ACK may acknowledge the data too."},
+    SignalInfo{Signal::client_acts_unproven, "client-acts-unproven",
+               "With no answer in the capture, the client still sent a FIN or data on ISN+1 with an ACK field of 0, "
+               "which no stack waiting in SYN-SENT sends: not proof of a SYN/ACK (a crafted segment), but not the "
+               "silence of a drop either."},
+    SignalInfo{Signal::ttl_sweep_silent, "ttl-sweep-silent",
+               "The SYN was sent with rising TTLs (a traceroute -T or tracebox sweep in the capture): routers "
+               "answered time-exceeded up to a hop, and the transmissions with larger TTLs, up to the normal one, "
+               "got nothing: the SYNs die after that hop."},
 };
 
 }  // namespace

@@ -65,6 +65,8 @@ enum class Signal : std::uint8_t {
   tunnelled,             // the SYN travelled inside a tunnel (IP-in-IP, GRE, VXLAN)
   reassembled,           // the SYN arrived in IP fragments, reassembled to read its TCP header
   fast_open,             // the SYN carried data (TCP Fast Open)
+  client_acts_unproven,  // the client sent on ISN+1 what no stack in SYN-SENT sends (ACK field 0)
+  ttl_sweep_silent,      // a TTL-limited sweep: time-exceeded up to a hop, nothing beyond it
 };
 
 struct SignalInfo {

@@ -449,7 +449,7 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
   const std::uint8_t sent = a.transmissions[icmp.transmission].ttl;
   // A SYN sent with a small TTL is a TTL-limited probe that did what it was meant to;
   // a SYN sent with a normal TTL that still expires met a routing loop.
-  if (sent <= 32) {
+  if (sent <= max_probe_ttl) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::ttl_limited_expiry;
     j.hop = sent;
@@ -469,6 +469,47 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
   }
 }
 
+// The SYN swept with rising TTLs (traceroute -T, tracebox, pathspider): the last hop
+// that answered time-exceeded, when transmissions with larger TTLs, up to a normal one
+// (> 32, which no sweep's probe needs), got nothing while the capture went on.
+struct SweepEnd {
+  const Answer* last_expiry = nullptr;
+  std::uint8_t last_ttl = 0;
+  bool normal_retransmitted = false;
+};
+
+std::optional<SweepEnd> silent_sweep_end(const Attempt& a, const std::vector<const Answer*>& expiries,
+                                         const JudgeContext& ctx) {
+  SweepEnd end;
+  for (const Answer* e : expiries) {
+    const std::uint8_t sent = a.transmissions[e->transmission].ttl;
+    if (sent > max_probe_ttl) return std::nullopt;  // a normal SYN that expired: a loop, judged as such
+    if (sent >= end.last_ttl) end = {e, sent, false};
+  }
+  std::vector<bool> answered(a.transmissions.size(), false);
+  for (const Answer& x : a.answers) answered[x.transmission] = true;
+  for (std::size_t t = 0; t < a.transmissions.size(); ++t)
+    if (a.transmissions[t].ttl > end.last_ttl && answered[t]) return std::nullopt;
+  end.normal_retransmitted = a.normal_ttl_syns > 1;
+  if (a.normal_ttl_syns == 0 || ctx.capture_end.seconds_since(a.last_seen) < min_silence_seconds)
+    return std::nullopt;
+  return end;
+}
+
+void judge_sweep_drop(const Attempt& a, const SweepEnd& end, Reasoning& r) {
+  Judgement& j = r.judgement();
+  j.verdict = Verdict::dropped;
+  j.rule = Rule::ttl_sweep_dropped;
+  j.hop = end.last_ttl;
+  j.hop_range = std::pair<int, int>{end.last_ttl, end.last_ttl + 1};
+  j.responder = end.last_expiry->from;
+  j.confidence = end.normal_retransmitted ? 0.8 : 0.7;
+  r.add(Signal::ttl_sweep_silent,
+        fmt::format("The SYN was sent {} times with rising TTLs: time-exceeded came back up to TTL {} ({}), and "
+                    "nothing for the larger TTLs up to the normal one: the SYNs die after hop {}.",
+                    a.transmissions.size(), end.last_ttl, end.last_expiry->from.to_string(), end.last_ttl));
+}
+
 void note_schedule(const Attempt& a, Reasoning& r) {
   const std::optional<SynSchedule> schedule = syn_schedule(a);
   if (!schedule) return;
@@ -485,6 +526,17 @@ void note_schedule(const Attempt& a, Reasoning& r) {
 void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
   const double waited = ctx.capture_end.seconds_since(a.last_seen);
+  if (a.client_unproven_act) {
+    j.verdict = Verdict::inconclusive;
+    j.rule = Rule::silence_client_acted;
+    r.add(Signal::client_acts_unproven,
+          fmt::format("No answer in the capture, but {:.3f} s after its SYN the client sent a FIN or data on "
+                      "ISN+1 with an ACK field of 0: a stack waiting in SYN-SENT would retransmit instead, and an "
+                      "ACK of 0 proves no SYN/ACK (a crafted or replayed segment).",
+                      a.client_unproven_act->seconds_since(a.first_seen)));
+    r.settle_by("a capture of both directions at the client");
+    return;
+  }
   if (!ctx.client_receives_packets) {
     r.add(Signal::one_direction_capture,
           fmt::format("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
@@ -512,11 +564,16 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find where the SYNs die", endpoint_text(a.server, a.server_port)));
     return;
   }
-  if (a.syn_count == 1 && waited < min_silence_seconds) {
+  // Silence means something once the client has waited as long as a retransmission
+  // timeout (1 s, RFC 6298) since its first SYN; two SYNs 1 ms apart are a duplicate, not a
+  // retransmission, and prove no wait.
+  const double watched = ctx.capture_end.seconds_since(a.first_seen);
+  if (watched < min_silence_seconds) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_capture_ended;
     r.add(Signal::capture_ended_early,
-          fmt::format("The capture ends {:.3f} s after the only SYN: too soon to call it a drop.", waited));
+          fmt::format("The capture ends {:.3f} s after the {}SYN: too soon to call it a drop.", watched,
+                      a.syn_count == 1 ? "only " : "first "));
     r.settle_by("a capture that goes on at least 3 s after the SYN (a client retransmits by then)");
     return;
   }
@@ -689,6 +746,8 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
     }
   } else if (!unreachables.empty()) {
     judge_unreachable(a, *unreachables.front(), ctx, r);
+  } else if (const auto sweep = !expiries.empty() ? silent_sweep_end(a, expiries, ctx) : std::nullopt) {
+    judge_sweep_drop(a, *sweep, r);
   } else if (!expiries.empty()) {
     judge_expired(a, *expiries.back(), r);
   } else if (a.client_act) {

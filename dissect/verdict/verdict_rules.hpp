@@ -32,6 +32,8 @@ enum class Rule : std::uint8_t {
   silence_one_direction_retransmitted,
   silence_one_direction,
   silence_capture_ended,
+  silence_client_acted,
+  ttl_sweep_dropped,
   trace_located,
 };
 

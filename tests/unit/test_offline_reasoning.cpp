@@ -3,6 +3,8 @@
 // evidence pointing the other way. Expected values come from the packets built here.
 #include <catch2/catch.hpp>
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "dissect/decode/reassembly.hpp"
@@ -396,5 +398,69 @@ TEST_CASE("reassembly: a SYN whose TCP header straddles two fragments", "[decode
       (void)reassemble_into(r, a, d.packet);
     }
     CHECK(r.in_flight() == FragmentReassembler::max_datagrams);
+  }
+}
+
+TEST_CASE("offline: silence counts from the first SYN, not from a duplicate", "[offline][silence]") {
+  // Two SYNs 1 ms apart (a duplicate, no retransmission timeout) and a capture that ends
+  // 0.1 s later: too soon to call it a drop. The same pair watched for 3 s is one.
+  for (const std::int64_t end : {100 * ms, 3 * sec}) {
+    Capture cap;
+    cap.at(t0, pb::make_syn(client, server, 40000, 443, 5000));
+    cap.at(t0 + ms, pb::make_syn(client, server, 40000, 443, 5000));
+    cap.at(t0 + end, pb::make_syn_ack(server, client, 443, 40001, 1, 2));  // another flow: the capture goes on
+    const Judgement& j = cap.of(40000);
+    INFO(end << " " << signals_of(j));
+    if (end < sec) {
+      CHECK(j.verdict == Verdict::inconclusive);
+      CHECK(j.rule == Rule::silence_capture_ended);
+    } else {
+      CHECK(j.verdict == Verdict::dropped);
+    }
+  }
+}
+
+TEST_CASE("offline: a client's FIN with ACK 0 is neither proof nor silence", "[offline][client]") {
+  Capture cap;
+  cap.at(t0, pb::make_syn(client, server, 40000, 443, 5000));
+  cap.at(t0 + 10 * sec, pb::tcp_segment(client, server, 40000, 443, Tins::TCP::FIN | Tins::TCP::ACK, 5001, 0));
+  cap.at(t0 + 11 * sec, pb::make_syn_ack(server, client, 443, 40001, 1, 2));  // packets to the client exist
+  const Judgement& j = cap.of(40000);
+  INFO(signals_of(j));
+  CHECK(j.verdict == Verdict::inconclusive);
+  CHECK(j.rule == Rule::silence_client_acted);
+  CHECK(has_signal(j, "client-acts-unproven"));
+}
+
+TEST_CASE("offline: a TTL sweep that dies after a hop is a drop after that hop", "[offline][sweep]") {
+  // One SYN swept with TTL 1..40 (one transmission each, as pathspider and tracebox do):
+  // routers 1..6 answer time-exceeded, nothing answers TTL 7..40.
+  auto sweep = [](int answering_hops, bool answer_normal) {
+    Capture cap;
+    for (int ttl = 1; ttl <= 40; ++ttl) {
+      const std::int64_t ts = t0 + ttl * 100 * ms;
+      const ByteVec syn = pb::make_syn(client, server, 40000, 443, 5000,
+                                       {.ttl = static_cast<std::uint8_t>(ttl), .id = static_cast<std::uint16_t>(ttl)});
+      cap.at(ts, syn);
+      if (ttl <= answering_hops)
+        cap.at(ts + ttl * ms, pb::make_icmp_error(fmt::format("198.51.100.{}", ttl), client, 11, 0, syn));
+      if (ttl == 40 && answer_normal)
+        cap.at(ts + 20 * ms, pb::make_syn_ack(server, client, 443, 40000, 1, 5001, {.ttl = 57}));
+    }
+    cap.at(t0 + 10 * sec, pb::make_syn_ack(server, client, 443, 40001, 1, 2));  // the capture goes on
+    return cap.of(40000);
+  };
+  const Judgement j = sweep(6, false);
+  INFO(signals_of(j));
+  CHECK(j.verdict == Verdict::dropped);
+  CHECK(j.rule == Rule::ttl_sweep_dropped);
+  CHECK(j.hop == 6);
+  REQUIRE(j.hop_range);
+  CHECK(j.hop_range->second == 7);
+  REQUIRE(j.responder);
+  CHECK(j.responder->to_string() == "198.51.100.6");
+  CHECK(has_signal(j, "ttl-sweep-silent"));
+  SECTION("a sweep whose normal-TTL SYN is answered is no drop") {
+    CHECK(sweep(6, true).verdict == Verdict::open);
   }
 }

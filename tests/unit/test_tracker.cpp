@@ -266,6 +266,7 @@ TEST_CASE("the client resetting the SYN/ACK is noted", "[tracker]") {
 }
 
 TEST_CASE("RTT is measured from the newest transmission before the answer", "[tracker]") {
+  // All three SYNs carry the same TCP timestamp (the test's default), so the echo names none.
   Feed f;
   f.at(t0, syn());
   f.at(t0 + 1 * sec, syn());
@@ -276,6 +277,51 @@ TEST_CASE("RTT is measured from the newest transmission before the answer", "[tr
   REQUIRE(a.answers.size() == 1);
   CHECK(a.answers[0].transmission == 1);
   CHECK(a.answers[0].rtt_ms == Approx(30.0));
+}
+
+TEST_CASE("a SYN/ACK is timed from the SYN whose TCP timestamp it echoes", "[tracker]") {
+  // The server answers the first SYN late, after the client's retransmission: the echo
+  // (RFC 7323) names the first, and the RTT is not the 30 ms from the retransmission.
+  Feed f;
+  f.at(t0, pb::make_syn(client, server, cport, sport, isn, {}, {.ts_value = 1000}));
+  f.at(t0 + 1 * sec, pb::make_syn(client, server, cport, sport, isn, {}, {.ts_value = 2000}));
+  f.at(t0 + 1 * sec + 30 * ms,
+       pb::tcp_segment(server, client, sport, cport, Tins::TCP::SYN | Tins::TCP::ACK, server_isn, isn + 1, {},
+                       {.ts_value = 77, .ts_echo = 1000}));
+  const Attempt& a = f.attempts()[0];
+  REQUIRE(a.answers.size() == 1);
+  CHECK(a.answers[0].transmission == 0);
+  CHECK(a.answers[0].rtt_ms == Approx(1030.0));
+  SECTION("without timestamps, the newest SYN before it") {
+    Feed g;
+    g.at(t0, pb::make_syn(client, server, cport, sport, isn, {}, pb::SynOptions{false}));
+    g.at(t0 + 1 * sec, pb::make_syn(client, server, cport, sport, isn, {}, pb::SynOptions{false}));
+    g.at(t0 + 1 * sec + 30 * ms, pb::tcp_segment(server, client, sport, cport, Tins::TCP::SYN | Tins::TCP::ACK,
+                                                 server_isn, isn + 1));
+    CHECK(g.attempts()[0].answers[0].transmission == 1);
+  }
+}
+
+TEST_CASE("an ICMPv6 error is timed from the SYN whose TCP timestamp it quotes", "[tracker]") {
+  // IPv6 has no IP-ID: a router that held three SYNs during neighbour resolution and
+  // released its errors together is told apart by the quoted timestamps.
+  const std::string c6 = "2001:db8:1::1", s6 = "2001:db8:4::99", r6 = "2001:db8:3::2";
+  Feed f;
+  std::vector<ByteVec> syns;
+  const std::int64_t sent_at[] = {0, 1 * sec, 3 * sec};  // Linux: 1 s, then doubling
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    syns.push_back(pb::make_syn(c6, s6, cport, sport, isn, {}, {.ts_value = 5000 + k}));
+    f.at(t0 + sent_at[k], syns.back());
+  }
+  for (std::size_t k = 0; k < 3; ++k)
+    f.at(t0 + 3 * sec + 40 * ms + static_cast<std::int64_t>(k) * 10'000,
+         pb::make_icmp_unreachable_quoting(syns[k], r6, c6, 3));
+  const Attempt& a = f.attempts()[0];
+  REQUIRE(a.answers.size() == 3);
+  CHECK(a.answers[0].transmission == 0);
+  CHECK(a.answers[0].rtt_ms == Approx(3040.0));
+  CHECK(a.answers[2].transmission == 2);
+  CHECK(a.answers[2].rtt_ms == Approx(40.02));
 }
 
 TEST_CASE("packets without IP or of other transports are ignored", "[tracker]") {
