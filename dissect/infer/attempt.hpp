@@ -106,6 +106,13 @@ struct Attempt {
   std::uint32_t unmatched_resets = 0;   // RSTs for this flow whose ack is not ISN+1
   std::optional<Answer> first_unmatched_reset;
   std::uint32_t unmatched_syn_acks = 0;
+  // SYN/ACKs that acknowledge ISN+1 but carry a time outside the answer window: the
+  // capture's clock, not the network (they are not matched, so no RTT comes of them).
+  std::uint32_t syn_acks_out_of_time = 0;
+  // SYN/ACKs sent after this SYN on its 4-tuple that acknowledge an earlier attempt's ISN:
+  // the host still holds that connection and answers the new SYN in its terms (RFC 9293
+  // 3.10.7.4, RFC 5961 4.2's challenge ACK), so this SYN got no answer of its own.
+  std::uint32_t answered_for_earlier = 0;
   std::uint32_t teardown_resets = 0;    // the server's RSTs after the handshake (not answers)
   bool handshake_completed = false;     // the client acknowledged a SYN/ACK
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel

@@ -206,9 +206,11 @@ void AttemptTracker::on_server_segment(const DecodedPacket& p, std::uint32_t new
     const std::uint32_t i = find_in_flow(
         newest, [&](const Attempt& a) { return a.acknowledged_by(t.ack) && within_answer_window(a, p.ts); });
     if (i == none) {
-      ++at(newest).unmatched_syn_acks;
+      Attempt& a = at(newest);
+      ++(a.acknowledged_by(t.ack) ? a.syn_acks_out_of_time : a.unmatched_syn_acks);
       return;
     }
+    if (i != newest && p.ts >= at(newest).first_seen) ++at(newest).answered_for_earlier;
     add_answer(i, answer_from(p, AnswerKind::syn_ack));
   }
 }

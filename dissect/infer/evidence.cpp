@@ -127,6 +127,10 @@ constexpr std::array signals{
                "The SYN was sent with rising TTLs (a traceroute -T or tracebox sweep in the capture): routers "
                "answered time-exceeded up to a hop, and the transmissions with larger TTLs, up to the normal one, "
                "got nothing: the SYNs die after that hop."},
+    SignalInfo{Signal::answered_for_earlier, "answered-for-earlier",
+               "After this SYN the host sent, on the same 4-tuple, a SYN/ACK acknowledging an earlier attempt's "
+               "ISN: it still holds that connection and answers in its terms (RFC 9293 3.10.7.4, RFC 5961's "
+               "challenge ACK). The host is alive and the port answers, but this SYN got no answer of its own."},
 };
 
 }  // namespace

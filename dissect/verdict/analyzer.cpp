@@ -39,12 +39,17 @@ bool is_syn_only(const DecodedPacket& p) {
 // seconds, so checking every packet would only cost time.
 constexpr std::int64_t release_check_interval_ns = 100'000'000;
 
+// A timestamp this far past the clock is a jump to be confirmed: beyond the window in
+// which any answer is matched, so believing it a packet late costs nothing.
+constexpr std::int64_t clock_jump_ns = AttemptTracker::retransmission_window_ns;
+
 }  // namespace
 
 void Analyzer::add(const DecodedPacket& p) {
   if (!p.has_ip) return;
   if (!first_ || p.ts < *first_) first_ = p.ts;
   if (!last_ || p.ts > *last_) last_ = p.ts;
+  advance_clock(p.ts);
   note_endpoints(p);
 
   // Every packet a host sends is its baseline, except RSTs and ICMP errors: those are what
@@ -63,8 +68,26 @@ void Analyzer::add(const DecodedPacket& p) {
   if (!sink_) return;
   if (p.ts.ns >= next_release_check_ns_) {
     next_release_check_ns_ = p.ts.ns + release_check_interval_ns;
-    release_settled(*last_);
+    release_settled(*clock_);
   }
+}
+
+// Follows the packets' time, but a timestamp more than clock_jump_ns ahead moves the
+// clock only once the next packet lands near it too: a lone outlier would otherwise
+// settle every waiting attempt at once (and its answers, still to come, would be lost).
+void Analyzer::advance_clock(Timestamp ts) {
+  if (!clock_) {
+    clock_ = ts;
+    return;
+  }
+  if (jump_ && ts.ns >= jump_->ns - AttemptTracker::reorder_window_ns) {
+    clock_ = std::max(ts, *jump_);
+    jump_.reset();
+    return;
+  }
+  jump_.reset();
+  if (ts.ns - clock_->ns > clock_jump_ns) jump_ = ts;
+  else if (ts > *clock_) clock_ = ts;
 }
 
 // Keeps receivers_ and, until the question is settled, whether some attempt's client is
@@ -99,7 +122,7 @@ JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) 
     ctx.hop_addresses = server->hops;
   }
   ctx.client_receives_packets = both_directions_ || capture_sees_answers;
-  ctx.capture_end = last_.value_or(a.last_seen);
+  ctx.capture_end = clock_.value_or(a.last_seen);
   if (listen_end_ && *listen_end_ > ctx.capture_end) ctx.capture_end = *listen_end_;
   return ctx;
 }

@@ -80,6 +80,7 @@ class Analyzer {
   void note_endpoints(const DecodedPacket& p);
   void note_answer(const Attempt& a, Timestamp now);
   void release_settled(Timestamp now);
+  void advance_clock(Timestamp ts);
   void release_oldest();
 
   AttemptTracker tracker_;
@@ -92,6 +93,11 @@ class Analyzer {
   std::optional<IpAddress> last_receiver_;
   std::optional<Timestamp> first_;
   std::optional<Timestamp> last_;
+  // The capture's time as the verdicts see it: the newest timestamp, except a lone one far
+  // ahead of its neighbours (a broken clock, pcapng-example's 46-year jump), which waits in
+  // jump_ until a second packet confirms it (see advance_clock).
+  std::optional<Timestamp> clock_;
+  std::optional<Timestamp> jump_;
   std::optional<Timestamp> listen_end_;
   bool both_directions_ = false;
 

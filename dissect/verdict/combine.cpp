@@ -26,6 +26,8 @@ void merge_into(Attempt& merged, const Attempt& probe) {
   merged.last_seen = std::max(merged.last_seen, probe.last_seen);
   merged.unmatched_resets += probe.unmatched_resets;
   merged.unmatched_syn_acks += probe.unmatched_syn_acks;
+  merged.syn_acks_out_of_time += probe.syn_acks_out_of_time;
+  merged.answered_for_earlier += probe.answered_for_earlier;
   merged.teardown_resets += probe.teardown_resets;
   merged.answers_not_kept += probe.answers_not_kept;
   merged.handshake_completed = merged.handshake_completed || probe.handshake_completed;
@@ -75,7 +77,7 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
   merged.transmissions.clear();
   merged.answers.clear();
   merged.syn_count = 0;
-  merged.unmatched_resets = merged.unmatched_syn_acks = merged.teardown_resets = merged.answers_not_kept = 0;
+  merged.unmatched_resets = merged.unmatched_syn_acks = merged.syn_acks_out_of_time = merged.answered_for_earlier = merged.teardown_resets = merged.answers_not_kept = 0;
   merged.first_unmatched_reset.reset();
   for (const AttemptResult& p : probes) merge_into(merged, p.attempt);
   result.attempt = merged;

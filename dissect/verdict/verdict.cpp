@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "dissect/decode/icmp_names.hpp"
+#include "dissect/infer/attempt_tracker.hpp"
 #include "dissect/infer/signatures.hpp"
 #include "dissect/infer/syn_schedule.hpp"
 
@@ -526,6 +527,17 @@ void note_schedule(const Attempt& a, Reasoning& r) {
 void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   Judgement& j = r.judgement();
   const double waited = ctx.capture_end.seconds_since(a.last_seen);
+  if (a.answered_for_earlier > 0) {
+    j.verdict = Verdict::inconclusive;
+    j.rule = Rule::answered_for_earlier;
+    r.add(Signal::answered_for_earlier,
+          fmt::format("After this SYN the host sent {} SYN/ACK{} on the same 4-tuple acknowledging an earlier "
+                      "attempt's ISN: it still holds that connection and answers the new SYN in its terms, so "
+                      "this SYN got no answer of its own.",
+                      a.answered_for_earlier, a.answered_for_earlier == 1 ? "" : "s"));
+    r.settle_by("a new attempt from another source port (a fresh 4-tuple)");
+    return;
+  }
   if (a.client_unproven_act) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_client_acted;
@@ -666,6 +678,13 @@ void note_side_facts(const Attempt& a, Reasoning& r) {
     r.add(Signal::unmatched_syn_ack,
           fmt::format("{} SYN/ACK{} for this flow did not acknowledge ISN+1.", a.unmatched_syn_acks,
                       a.unmatched_syn_acks == 1 ? "" : "s"));
+  if (a.syn_acks_out_of_time > 0)
+    r.add(Signal::unmatched_syn_ack,
+          fmt::format("{} SYN/ACK{} for this flow acknowledged ISN+1 but carried a time outside the {} s "
+                      "answer window: the capture's clock is broken there, so no round trip comes of {}.",
+                      a.syn_acks_out_of_time, a.syn_acks_out_of_time == 1 ? "" : "s",
+                      AttemptTracker::retransmission_window_ns / 1'000'000'000,
+                      a.syn_acks_out_of_time == 1 ? "it" : "them"));
   if (a.client_reset_after_syn_ack)
     r.add(Signal::client_reset,
           "The client reset the SYN/ACK itself, as a kernel does for a SYN it did not send "

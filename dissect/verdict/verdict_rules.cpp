@@ -58,6 +58,9 @@ constexpr std::array rules{
              "the capture ends less than a second after the first of its unanswered SYNs"},
     RuleInfo{Rule::silence_client_acted, "silence-client-acted", "inconclusive", "0",
              "no answer, but the client sent a FIN or data on ISN+1 with an ACK field of 0: not silence, not proof"},
+    RuleInfo{Rule::answered_for_earlier, "answered-for-earlier", "inconclusive", "0",
+             "no answer of its own, but the host answered on the same 4-tuple in an earlier attempt's terms (it "
+             "holds that connection): not silence, and no verdict on this SYN"},
     RuleInfo{Rule::ttl_sweep_dropped, "ttl-sweep-dropped", "dropped",
              "0.7; 0.8 when the normal-TTL SYN was retransmitted",
              "the SYN was swept with rising TTLs: time-exceeded up to hop h, nothing to the larger TTLs up to the "

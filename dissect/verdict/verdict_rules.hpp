@@ -33,6 +33,7 @@ enum class Rule : std::uint8_t {
   silence_one_direction,
   silence_capture_ended,
   silence_client_acted,
+  answered_for_earlier,
   ttl_sweep_dropped,
   trace_located,
 };

@@ -464,3 +464,42 @@ TEST_CASE("offline: a TTL sweep that dies after a hop is a drop after that hop",
     CHECK(sweep(6, true).verdict == Verdict::open);
   }
 }
+
+TEST_CASE("offline: a lone timestamp far ahead does not end the waiting attempts", "[offline][clock]") {
+  // pcapng-example's shape: the SYN/ACK's time is decades off, then the client's ACK and
+  // the server's data come at the right time. Streaming, as `analyze` runs: a clock that
+  // followed the outlier would settle the attempt before the ACK that proves the SYN/ACK.
+  Analyzer analyzer;
+  std::vector<AttemptResult> results;
+  analyzer.stream_to([&](AttemptResult&& r) { results.push_back(std::move(r)); });
+  analyzer.add(pb::packet_at(pb::make_syn(client, server, 40000, 443, 5000), t0));
+  analyzer.add(pb::packet_at(pb::make_syn_ack(server, client, 443, 40000, 900'000, 5001), t0 + 1'000'000 * sec));
+  analyzer.add(pb::packet_at(pb::make_ack(client, server, 40000, 443, 5001, 900'001), t0 + 50'000));
+  analyzer.add(pb::packet_at(pb::make_ack(server, client, 443, 40000, 900'001, 5001), t0 + 50 * ms));
+  analyzer.flush();
+  REQUIRE(results.size() == 1);
+  const Judgement& j = results[0].judgement;
+  INFO(signals_of(j));
+  CHECK(j.verdict == Verdict::open);
+  CHECK(j.rule == Rule::client_proves_syn_ack);
+  CHECK(has_signal(j, "unmatched-syn-ack"));
+}
+
+TEST_CASE("offline: a SYN answered in an earlier connection's terms is not silence", "[offline][reuse]") {
+  // The client reuses a half-open 4-tuple with a new ISN; the host, still holding the old
+  // connection, retransmits its SYN/ACK for the old ISN (RFC 9293 3.10.7.4).
+  Capture cap;
+  cap.at(t0, pb::make_syn(client, server, 40000, 443, 3000));
+  cap.at(t0 + ms, pb::make_syn_ack(server, client, 443, 40000, 900'000, 3001));
+  cap.at(t0 + 100 * ms, pb::make_syn(client, server, 40000, 443, 7'777'777));
+  cap.at(t0 + 101 * ms, pb::make_syn_ack(server, client, 443, 40000, 900'000, 3001));
+  cap.at(t0 + 5 * sec, pb::make_syn_ack(server, client, 443, 40001, 1, 2));  // the capture goes on
+  cap.results = cap.analyzer.finish();
+  const AttemptResult* second = nullptr;
+  for (const AttemptResult& r : cap.results)
+    if (r.attempt.isn == 7'777'777) second = &r;
+  REQUIRE(second);
+  INFO(signals_of(second->judgement));
+  CHECK(second->judgement.verdict == Verdict::inconclusive);
+  CHECK(second->judgement.rule == Rule::answered_for_earlier);
+}
