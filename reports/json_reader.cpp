@@ -208,6 +208,8 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
   // Added in schema 1.x: absent from older files, and a newer rule name is left out.
   if (const auto rule = r.opt_str(j, "rule"))
     if (const auto known = rule_from_name(*rule)) g.rule = *known;
+  if (const auto cause = r.opt_str(j, "cause"))
+    if (const auto known = cause_from_name(*cause)) g.cause = *known;
   if (j.contains("to_settle"))
     for (const json& step : r.array(j, "to_settle"))
       if (step.is_string()) g.to_settle.push_back(step.get<std::string>());

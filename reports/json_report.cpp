@@ -109,6 +109,8 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
     w.begin_object().field("signal", signal_name(e.signal)).field("detail", e.detail).end_object();
   w.end_array();
   w.field("rule", rule_name(j.rule));
+  w.key("cause");
+  j.cause == Cause::none ? w.null() : w.value(cause_name(j.cause));
   w.key("to_settle").begin_array();
   for (const std::string& step : j.to_settle) w.value(step);
   w.end_array();

@@ -92,6 +92,12 @@ std::string finding(const AttemptResult& r) {
       if (j.actor == Actor::host)
         return fmt::format("{} are refused by the server itself ({}): it answers the SYN with ICMP {}.", conn,
                            a.server.to_string(), j.icmp ? j.icmp->name : "unreachable");
+      if (j.cause == Cause::no_host_at_address)
+        return fmt::format("{} are refused by the router at {}: it looked for {} on its own network for {:.1f} s "
+                           "and no device answered there (ICMP {}). Nobody lives at this address any more: the DNS "
+                           "record is likely stale, or the host is down.",
+                           conn, at_hop(j), a.server.to_string(), j.rtt_ms.value_or(0) / 1000,
+                           j.icmp ? j.icmp->name : "unreachable");
       return fmt::format("{} are refused by the {} at {}: it answers the SYN with ICMP {} (type {}, code {}).", conn,
                          j.actor == Actor::router ? "router" : "device", at_hop(j),
                          j.icmp ? j.icmp->name : "unreachable", j.icmp ? j.icmp->type : 0, j.icmp ? j.icmp->code : 0);
@@ -146,6 +152,11 @@ std::string verdict_step(const AttemptResult& r) {
         return fmt::format("The server itself refuses: its firewall rejects port {} with ICMP {}{}. Ask its owner.",
                            a.server_port, name,
                            name == "port-unreachable" ? " (or, unusually, its stack reports the port closed this way)" : "");
+      if (j.cause == Cause::no_host_at_address)
+        return fmt::format("Ask the owner of the DNS name whether {} is still its address (a stale record or cache "
+                           "points here), and the server team whether the host is up. No firewall refuses this: the "
+                           "router at {} finds no device at the address.",
+                           a.server.to_string(), at_hop(j));
       if (name.find("prohibited") != std::string::npos || name == "source-policy-failed" || name == "reject-route")
         return fmt::format("Ask the team that runs the router at {}: an ACL or firewall rule there rejects TCP to {} "
                            "({}).",

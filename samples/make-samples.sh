@@ -56,7 +56,8 @@ ALL_CASES=(open host-closed host-reject-rst host-icmp-port-unreachable
     alone-host-closed alone-host-icmp-port-unreachable alone-host-drop
     alone-router-reject-rst alone-router-icmp-admin-prohibited
     alone-router-ttl255-reject-rst alone-injected-reset
-    ttl-forging-firewall ttl-forging-firewall-traced one-direction-drop reordered)
+    ttl-forging-firewall ttl-forging-firewall-traced one-direction-drop reordered
+    stale-address)
 
 # How each case is captured and what the client runs besides its one attempt per
 # family to the tested port (default: baseline):
@@ -75,8 +76,19 @@ declare -A CASE_MODE=(
     [alone-host-closed]=alone [alone-host-icmp-port-unreachable]=alone [alone-host-drop]=alone
     [alone-router-reject-rst]=alone [alone-router-icmp-admin-prohibited]=alone
     [alone-router-ttl255-reject-rst]=alone [alone-injected-reset]=alone
-    [reordered]=split [ttl-forging-firewall-traced]=traced
+    [reordered]=split [ttl-forging-firewall-traced]=traced [stale-address]=alone
 )
+
+# The tested attempt's destination, when it is not the server (IPv4 / IPv6): an address
+# on the server's LAN where no host lives (lab.sh: LAB_STALE4 / LAB_STALE6).
+declare -A CASE_TARGET4=([stale-address]=$LAB_STALE4)
+declare -A CASE_TARGET6=([stale-address]=$LAB_STALE6)
+target_of() {   # target_of CASE 4|6
+    if [[ $2 == 4 ]]; then printf '%s' "${CASE_TARGET4[$1]:-$SERVER4}"; else printf '%s' "${CASE_TARGET6[$1]:-$SERVER6}"; fi
+}
+
+# Why the refuser refused (expected.json "cause"), where the scenario builds one.
+declare -A CASE_CAUSE=([stale-address]=no-host-at-address)
 case_mode() { printf '%s' "${CASE_MODE[$1]:-baseline}"; }
 
 declare -A CASE_ROW=(
@@ -105,6 +117,7 @@ declare -A CASE_ROW=(
     [ttl-forging-firewall-traced]="97 refused-by-middlebox middlebox 198.18.2.2 2001:db8:2::2 2"
     [one-direction-drop]="85 dropped unknown - - -"
     [reordered]="81 refused-by-host host $SERVER4 $SERVER6 4"
+    [stale-address]="80 icmp-unreachable router 198.18.3.2 2001:db8:3::2 3"
 )
 
 # What the packets of a case cannot show, whatever the tool: the fields of the tested
@@ -146,6 +159,7 @@ declare -A CASE_TRUTH=(
     [ttl-forging-firewall-traced]="as ttl-forging-firewall, and the client ran traceroute -T to port 97 first: r1 and r2 answer time-exceeded, the probe with TTL 3 gets r2's forged RST"
     [one-direction-drop]="the server's INPUT drops port 85, and the capture (tcpdump -Q out) holds only the client's packets: three SYNs, no baseline"
     [reordered]="as host-closed (port 81, after the port-80 baseline), captured by two tcpdumps, one per direction, whose files were concatenated inbound first (mergecap -a): every answer is written before its SYN"
+    [stale-address]="no host lives at 198.18.4.99 / 2001:db8:4::99 on the server's LAN (a stale DNS record's address): r3 (hop 3), the LAN's router, tries ARP / Neighbour Discovery for about 3 s and then answers each held SYN with ICMP host unreachable (ICMPv6 address unreachable)"
     [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets: its ACK of the server's sequence number, its GET and its FIN prove a SYN/ACK reached it"
 )
 
@@ -179,6 +193,7 @@ declare -A CASE_ANSWER4=(
     [ttl-forging-firewall-traced]="198.18.1.2 64 icmp:11/0,198.18.2.2 63 icmp:11/0,$SERVER4 61 RA"
     [one-direction-drop]="none"
     [reordered]="$SERVER4 61 RA"
+    [stale-address]="198.18.3.2 253 icmp:3/1"
 )
 declare -A CASE_ANSWER6=(
     [open]="$SERVER6 61 SA"
@@ -206,6 +221,7 @@ declare -A CASE_ANSWER6=(
     [ttl-forging-firewall-traced]="2001:db8:1::2 64 icmp6:3/0,2001:db8:2::2 63 icmp6:3/0,$SERVER6 61 RA"
     [one-direction-drop]="none"
     [reordered]="$SERVER6 61 RA"
+    [stale-address]="2001:db8:3::2 253 icmp6:1/3"
 )
 
 # ---------------------------------------------------------------------------
@@ -328,9 +344,9 @@ client_traceroute() {   # client_traceroute 4|6 PORT
 
 # One connection attempt with nc (a single connect(), given up after 4 s).
 # Every tested port other than 80 must fail.
-client_nc() {   # client_nc 4|6 PORT
-    local dst=$SERVER4
-    [[ $1 == 6 ]] && dst=$SERVER6
+client_nc() {   # client_nc 4|6 PORT [DST]
+    local dst=${3:-$SERVER4}
+    [[ $1 == 6 && -z ${3:-} ]] && dst=$SERVER6
     CLIENT_CMDS+=("nc -$1 -z -w 4 $dst $2")
     if lab_in client nc "-$1" -z -w 4 "$dst" "$2" 2>/dev/null; then
         die "nc to [$dst]:$2 unexpectedly connected"
@@ -453,22 +469,24 @@ cannot_tell_json() {   # cannot_tell_json CASE
 write_expected() {   # write_expected CASE FILE
     local name=$1 out=$2 port verdict actor r4 r6 hop lines=() f dst resp
     read -r port verdict actor r4 r6 hop <<<"${CASE_ROW[$name]}"
-    local r1 r2 count=""
+    local r1 r2 extra=""
     for f in 4 6; do
         if [[ $f == 4 ]]; then dst=$SERVER4 resp=$r4 r1=198.18.1.2 r2=198.18.2.2
         else dst=$SERVER6 resp=$r6 r1=2001:db8:1::2 r2=2001:db8:2::2; fi
         if has_baseline "$name"; then
             lines+=("$(attempt_json "$f" "$dst" 80 open host "$dst" 4)")
         fi
+        dst=$(target_of "$name" "$f")
+        [[ -n ${CASE_CAUSE[$name]:-} ]] && extra="\"cause\": \"${CASE_CAUSE[$name]}\""
         if [[ $(case_mode "$name") == traced ]]; then
             # traceroute's probes: TTL 1 and 2 expire (nothing refused them; the router
             # that said so is the hop); TTL 3 meets r2's reset like the attempt after it.
             lines+=("$(attempt_json "$f" "$dst" "$port" inconclusive router "$r1" 1 '"probe": "traceroute -T, TTL 1"')")
             lines+=("$(attempt_json "$f" "$dst" "$port" inconclusive router "$r2" 2 '"probe": "traceroute -T, TTL 2"')")
-            count='"count": 2, "probe": "traceroute -T TTL 3, then nc"'
+            extra='"count": 2, "probe": "traceroute -T TTL 3, then nc"'
         fi
         lines+=("$(attempt_json "$f" "$dst" "$port" "$verdict" "$actor" "$resp" "$hop" \
-            "$(cannot_tell_json "$name")${count:+${CASE_CANNOT_TELL[$name]:+, }$count}")")
+            "$(cannot_tell_json "$name")${extra:+${CASE_CANNOT_TELL[$name]:+, }$extra}")")
     done
     {
         printf '{\n  "case": "%s",\n  "truth": "%s",\n  "attempts": [\n' "$name" "${CASE_TRUTH[$name]}"
@@ -811,6 +829,30 @@ their SYNs by the flow, the ISN and the timestamps, not by their place in the
 file. Port 80 `open`, port 81 `refused-by-host`, hop 4.
 EOF
         ;;
+    stale-address) cat <<'EOF'
+**Scenario.** Nothing lives at 198.18.4.99 / 2001:db8:4::99, addresses of the
+server's LAN (link4): what a DNS record still points to after its server was
+decommissioned or moved. r3 (hop 3, initial TTL 255) is the LAN's router: it
+holds each SYN while it asks for the address with ARP / Neighbour Discovery
+(3 solicitations a second apart: Linux's `mcast_solicit` 3, `retrans_time_ms`
+1000, RFC 4861's MAX_MULTICAST_SOLICIT and RETRANS_TIMER), then answers every
+packet it held with ICMP host unreachable (type 3 code 1; ICMPv6 address
+unreachable, type 1 code 3). No firewall rule is involved. No baseline.
+
+**What the packets show.** Per family the client's SYN at 0, 1 and 3 s (its
+`tcp_syn_retries=2` schedule), then about 3.07 s after the first SYN three ICMP
+errors from 198.18.3.2 / 2001:db8:3::2 (TTL / hop limit 253) within a
+fraction of a millisecond, one quoting each SYN (on IPv4 consecutive IP-IDs).
+The client gives up at the first.
+
+**Why the verdict.** `icmp-unreachable` from the router at hop 3, and the
+delay says why: a router answers in milliseconds unless it waits for a
+neighbour, and it released errors for SYNs sent seconds apart together. So the
+cause is `no-host-at-address`: the address is stale or its host is down; the
+router's own firewall refusing with the same code would answer in about 12 ms
+(compare `router-icmp-host-unreachable`).
+EOF
+        ;;
     one-direction) cat <<'EOF'
 **Scenario.** The same open port 80 as the `open` case, but tcpdump runs with
 `-Q out`: it records only the packets the client sends, as a capture taken on
@@ -907,14 +949,16 @@ run_case() {
     if [[ $verdict == open ]]; then
         client_curl 4
         client_curl 6
-    elif [[ $verdict == dropped ]]; then
-        # Silence costs 4 s per attempt: run both families at once.
-        CLIENT_CMDS+=("nc -4 -z -w 4 $SERVER4 $port &  nc -6 -z -w 4 $SERVER6 $port  (in parallel)")
-        local p4 p6
-        lab_in client nc -4 -z -w 4 "$SERVER4" "$port" 2>/dev/null & p4=$!
-        lab_in client nc -6 -z -w 4 "$SERVER6" "$port" 2>/dev/null & p6=$!
-        ! wait "$p4" || die "nc to $SERVER4:$port unexpectedly connected"
-        ! wait "$p6" || die "nc to [$SERVER6]:$port unexpectedly connected"
+    elif [[ $verdict == dropped || $name == stale-address ]]; then
+        # Silence (and a router's 3 s of neighbour resolution) costs 3 to 4 s per attempt:
+        # run both families at once.
+        local p4 p6 d4 d6
+        d4=$(target_of "$name" 4) d6=$(target_of "$name" 6)
+        CLIENT_CMDS+=("nc -4 -z -w 4 $d4 $port &  nc -6 -z -w 4 $d6 $port  (in parallel)")
+        lab_in client nc -4 -z -w 4 "$d4" "$port" 2>/dev/null & p4=$!
+        lab_in client nc -6 -z -w 4 "$d6" "$port" 2>/dev/null & p6=$!
+        ! wait "$p4" || die "nc to $d4:$port unexpectedly connected"
+        ! wait "$p6" || die "nc to [$d6]:$port unexpectedly connected"
     else
         [[ $verdict == injected-reset ]] && lab_start_injector "$INJECTOR" 20 2
         client_nc 4 "$port"

@@ -131,6 +131,12 @@ constexpr std::array signals{
                "After this SYN the host sent, on the same 4-tuple, a SYN/ACK acknowledging an earlier attempt's "
                "ISN: it still holds that connection and answers in its terms (RFC 9293 3.10.7.4, RFC 5961's "
                "challenge ACK). The host is alive and the port answers, but this SYN got no answer of its own."},
+    SignalInfo{Signal::neighbour_unresolved, "neighbour-unresolved",
+               "A router's host-unreachable (ICMPv6 address-unreachable) came at least a second later than the "
+               "path explains: the router held the SYN while it resolved the address on its own network (ARP, "
+               "Neighbour Discovery: 3 tries a second apart on Linux and by RFC 4861) and no device answered. "
+               "Nobody lives at the address: a stale DNS record or a host that is down (JSON cause "
+               "no-host-at-address)."},
 };
 
 }  // namespace

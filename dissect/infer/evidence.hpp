@@ -68,6 +68,7 @@ enum class Signal : std::uint8_t {
   client_acts_unproven,  // the client sent on ISN+1 what no stack in SYN-SENT sends (ACK field 0)
   ttl_sweep_silent,      // a TTL-limited sweep: time-exceeded up to a hop, nothing beyond it
   answered_for_earlier,  // the host answered this SYN in an earlier connection's terms
+  neighbour_unresolved,  // a router's host-unreachable came seconds late: no device at the address
 };
 
 struct SignalInfo {

@@ -27,7 +27,10 @@ bool plainly_the_hosts(const AttemptResult& r) {
   const Judgement& j = r.judgement;
   if (j.verdict == Verdict::open) return true;
   // Where timing can tell (the host is a millisecond or more away), the refusal must also
-  // take the host's time: a forger near the host copies its TTL but not its distance.
+  // take the host's time: a forger near the host copies its TTL but not its distance. A
+  // RST with no SYN/ACK of the host to time it against (no open control port answered:
+  // none open, or its answer lost) is not cleared by its TTL alone: the trace settles it.
+  if (j.verdict == Verdict::refused_by_host && !r.host_syn_ack_rtt_ms) return false;
   const bool timing_tells = r.host_syn_ack_rtt_ms && *r.host_syn_ack_rtt_ms >= 1.0;
   const bool fits = (has(j, Signal::ttl_matches_host) || (j.verdict == Verdict::icmp_unreachable && j.actor == Actor::host)) &&
                     !has(j, Signal::early_reset) && !has(j, Signal::ip_id_breaks_pattern) &&

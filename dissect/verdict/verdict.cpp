@@ -25,6 +25,19 @@ std::string_view verdict_name(Verdict v) {
   return "inconclusive";
 }
 
+std::string_view cause_name(Cause c) {
+  switch (c) {
+    case Cause::none: return "";
+    case Cause::no_host_at_address: return "no-host-at-address";
+  }
+  return "";
+}
+
+std::optional<Cause> cause_from_name(std::string_view name) {
+  if (name == "no-host-at-address") return Cause::no_host_at_address;
+  return std::nullopt;
+}
+
 std::string_view actor_name(Actor a) {
   switch (a) {
     case Actor::host: return "host";
@@ -394,6 +407,52 @@ void judge_reset_burst(const std::vector<const Answer*>& resets, const JudgeCont
   set_middlebox(j, ctx, nearest->ttl.hop, r);
 }
 
+// How long a router may take to answer before the time is its own, not the path's: a
+// router that resolves a neighbour sends its next solicitation no sooner than a second
+// later (RFC 4861 RETRANS_TIMER; RFC 1122 2.3.2.1 limits ARP to one a second), so an
+// error that much later than the path's round trip was held for a resolution that failed.
+constexpr double neighbour_hold_ms = 1000;
+
+bool is_neighbour_error(IpFamily family, const Answer& icmp) {
+  return family == IpFamily::v4 ? icmp.icmp_type == 3 && icmp.icmp_code == 1   // host unreachable
+                                : icmp.icmp_type == 1 && icmp.icmp_code == 3;  // address unreachable
+}
+
+// The router's round trip when nothing holds the packet: its fastest time-exceeded in the
+// capture (the hop map).
+std::optional<double> router_round_trip_ms(const Answer& icmp, const JudgeContext& ctx) {
+  std::optional<double> fastest;
+  for (const HopAddress& h : ctx.hop_addresses)
+    if (h.address == icmp.from && h.rtt_ms) fastest = std::min(fastest.value_or(*h.rtt_ms), *h.rtt_ms);
+  return fastest;
+}
+
+// Whether a host/address-unreachable from a router is a neighbour resolution that failed:
+// it came at least neighbour_hold_ms later than the router's own round trip; with no round
+// trip in the capture, the errors themselves show the hold: several, for SYNs sent a second
+// or more apart, released together, or one that came after the client's next SYN.
+// Returns how the hold shows, as a clause of the evidence.
+std::optional<std::string> neighbour_hold(const Attempt& a, const Answer& icmp, const JudgeContext& ctx) {
+  if (!is_neighbour_error(a.family(), icmp) || icmp.rtt_ms < neighbour_hold_ms) return std::nullopt;
+  if (const std::optional<double> path = router_round_trip_ms(icmp, ctx)) {
+    if (icmp.rtt_ms - *path < neighbour_hold_ms) return std::nullopt;
+    return fmt::format("{:.1f} s more than the router's own round trip ({:.3f} ms, from its time-exceeded)",
+                       (icmp.rtt_ms - *path) / 1000, *path);
+  }
+  const SynTransmission& sent = a.transmissions[icmp.transmission];
+  for (const Answer& other : a.answers) {
+    if (&other == &icmp || other.kind != AnswerKind::icmp_error || !is_neighbour_error(a.family(), other)) continue;
+    const double apart_ms = std::abs(a.transmissions[other.transmission].ts.ms_since(sent.ts));
+    const double together_ms = std::abs(other.ts.ms_since(icmp.ts));
+    if (apart_ms >= neighbour_hold_ms && together_ms < apart_ms / 10)
+      return fmt::format("and its errors for SYNs sent {:.1f} s apart came {:.3f} ms apart", apart_ms / 1000,
+                         together_ms);
+  }
+  if (icmp.transmission + 1 < a.transmissions.size() && a.transmissions[icmp.transmission + 1].ts < icmp.ts)
+    return std::string("after the client had already sent its next SYN: longer than any path it retransmits on");
+  return std::nullopt;
+}
+
 void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext& ctx,
                        Reasoning& r) {
   Judgement& j = r.judgement();
@@ -436,6 +495,17 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
     r.add(Signal::icmp_from_router,
           fmt::format("{} is not the destination: a device on the path sent the error.",
                       icmp.from.to_string()));
+    if (const std::optional<std::string> held = unreachable ? neighbour_hold(a, icmp, ctx) : std::nullopt) {
+      j.cause = Cause::no_host_at_address;
+      j.rule = Rule::icmp_no_neighbour;
+      r.add(Signal::neighbour_unresolved,
+            fmt::format("The error came {:.1f} s after the SYN it quotes, {}: {} held the SYN while it looked for "
+                        "{} on its own network (ARP / Neighbour Discovery) and no device answered. Nobody lives at "
+                        "this address: a stale DNS record, or a host that is down.",
+                        icmp.rtt_ms / 1000, *held, icmp.from.to_string(), a.server.to_string()));
+      r.settle_by(fmt::format("the DNS record that gave {} (is it current?), and whether the host is up",
+                              a.server.to_string()));
+    }
   }
   j.responder = icmp.from;
   j.confidence = unreachable ? 0.9 : 0;

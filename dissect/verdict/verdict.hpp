@@ -34,6 +34,17 @@ inline constexpr std::size_t verdict_count = 7;
 enum class Actor : std::uint8_t { host, middlebox, router, unknown };
 [[nodiscard]] std::string_view actor_name(Actor a);
 
+// The cause behind a verdict, where the packets show one. A contract: JSON "cause".
+enum class Cause : std::uint8_t {
+  none,
+  // A router answered host-unreachable (ICMPv6 address-unreachable) only after holding the
+  // SYN for seconds: it resolved the address on its own network (ARP, Neighbour Discovery)
+  // and no device answered. Nobody lives at this address: a stale DNS record, or a host down.
+  no_host_at_address,
+};
+[[nodiscard]] std::string_view cause_name(Cause c);  // "" for none
+[[nodiscard]] std::optional<Cause> cause_from_name(std::string_view name);
+
 struct Judgement {
   Verdict verdict = Verdict::inconclusive;
   Rule rule = Rule::silence;  // which entry of the rule table decided (docs/verdicts.md)
@@ -47,6 +58,8 @@ struct Judgement {
   std::vector<Evidence> evidence;
   // When the capture cannot decide: what to capture or run next, in words.
   std::vector<std::string> to_settle;
+  // Why the refuser refused, when the packets say more than the verdict (JSON "cause").
+  Cause cause = Cause::none;
 };
 
 // Addresses that time-exceeded errors revealed for hops toward one destination.

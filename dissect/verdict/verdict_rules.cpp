@@ -35,6 +35,9 @@ constexpr std::array rules{
              "no decisive signal: the weights of TTL hop, IP-ID and timing against the host's baseline decide"},
     RuleInfo{Rule::icmp_from_router, "icmp-from-router", "icmp-unreachable", "0.9",
              "an ICMP destination-unreachable quoting the SYN, from another address than the destination"},
+    RuleInfo{Rule::icmp_no_neighbour, "icmp-no-neighbour", "icmp-unreachable", "0.9",
+             "a router's host-unreachable (ICMPv6 address-unreachable) came at least 1 s later than the path "
+             "explains: its neighbour resolution failed, no device at the address (cause no-host-at-address)"},
     RuleInfo{Rule::icmp_from_host, "icmp-from-host", "icmp-unreachable", "0.9",
              "an ICMP destination-unreachable from the destination's address that fits the host's baseline"},
     RuleInfo{Rule::icmp_spoofs_host, "icmp-spoofs-host", "icmp-unreachable", "as reset-decisive-nearer or reset-weighed",

@@ -23,6 +23,7 @@ enum class Rule : std::uint8_t {
   reset_decisive_nearer,
   reset_weighed,
   icmp_from_router,
+  icmp_no_neighbour,
   icmp_from_host,
   icmp_spoofs_host,
   icmp_other,

@@ -33,6 +33,8 @@ def expected_phrase(want):
         return [f"refused by the device at hop {hop}", "not by the server"]
     if v == "injected-reset":
         return [f"reset by a device at hop {hop}", "forges"]
+    if v == "icmp-unreachable" and want.get("cause") == "no-host-at-address":
+        return [f"refused by the router at hop {hop} ({responder})", "no device answered", "stale"]
     if v == "icmp-unreachable":
         if want["actor"] == "host":
             return ["refused by the server itself", "ICMP"]

@@ -18,7 +18,7 @@ import jsonschema
 
 import decisive
 
-FIELDS = ("verdict", "actor", "responder", "hop")
+FIELDS = ("verdict", "actor", "responder", "hop", "cause")
 
 # A field the capture cannot show (expected.json "capture_cannot_tell"; the sample's
 # README says why) may differ from the truth only where synprobe says it cannot be

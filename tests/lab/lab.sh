@@ -77,6 +77,12 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_SERVER4=198.18.4.10
     LAB_SERVER6=2001:db8:4::10
     LAB_OPEN_PORTS=(80 95)  # socat listeners on the server
+    # On the server's LAN, where no host lives (a stale DNS record's address): r3, the
+    # LAN's router, resolves it for ~3 s (ARP / ND: 3 tries a second apart) and then
+    # answers host-unreachable / address-unreachable. Nothing configures them: no node
+    # owns them, and every lab address stays in 198.18.0.0/15 and 2001:db8::/32.
+    LAB_STALE4=198.18.4.99
+    LAB_STALE6=2001:db8:4::99
     # Port 97: r2's resets leave with TTL / hop limit 62, r1 makes it 61: the
     # server's own packets (64, three routers) arrive with 61 too.
     LAB_FORGED_TTL=62

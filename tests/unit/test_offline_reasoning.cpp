@@ -503,3 +503,61 @@ TEST_CASE("offline: a SYN answered in an earlier connection's terms is not silen
   CHECK(second->judgement.verdict == Verdict::inconclusive);
   CHECK(second->judgement.rule == Rule::answered_for_earlier);
 }
+
+TEST_CASE("offline: a router's late host-unreachable names an address nobody lives at", "[offline][late]") {
+  const std::string stale = "192.0.2.99", router = "198.51.100.3";
+  auto syn_at = [&](Capture& cap, std::int64_t ts, std::uint16_t id, const std::string& dst = "192.0.2.99") {
+    const ByteVec syn = pb::make_syn(client, dst, 40000, 443, 5000, {.ttl = 64, .id = id});
+    cap.at(ts, syn);
+    return syn;
+  };
+  SECTION("three SYNs held 3 s and released together: no device at the address") {
+    Capture cap;
+    std::vector<ByteVec> syns{syn_at(cap, t0, 1), syn_at(cap, t0 + sec, 2), syn_at(cap, t0 + 3 * sec, 3)};
+    for (std::size_t k = 0; k < syns.size(); ++k)
+      cap.at(t0 + 3 * sec + 70 * ms + static_cast<std::int64_t>(k) * 20'000,
+             pb::make_icmp_unreachable_quoting(syns[k], router, client, 1, {.ttl = 253}));
+    const Judgement& j = cap.of(40000);
+    INFO(signals_of(j));
+    CHECK(j.verdict == Verdict::icmp_unreachable);
+    CHECK(j.actor == Actor::router);
+    CHECK(j.rule == Rule::icmp_no_neighbour);
+    CHECK(j.cause == Cause::no_host_at_address);
+    CHECK(has_signal(j, "neighbour-unresolved"));
+    REQUIRE(j.rtt_ms);
+    CHECK(*j.rtt_ms == Approx(3070.0));  // timed from the SYN its quotation names
+  }
+  SECTION("the same code at once is a rule's, not a failed resolution") {
+    Capture cap;
+    const ByteVec syn = syn_at(cap, t0, 1);
+    cap.at(t0 + 12 * ms, pb::make_icmp_unreachable_quoting(syn, router, client, 1, {.ttl = 253}));
+    const Judgement& j = cap.of(40000);
+    CHECK(j.verdict == Verdict::icmp_unreachable);
+    CHECK(j.cause == Cause::none);
+    CHECK(j.rule == Rule::icmp_from_router);
+  }
+  SECTION("against the router's own round trip from the capture's hop map") {
+    for (const std::int64_t late : {1500 * ms, 800 * ms}) {
+      Capture cap;
+      // A trace's probe expired at the router: its round trip without any hold is 10 ms.
+      const ByteVec probe = pb::make_syn(client, stale, 39000, 443, 100, {.ttl = 3, .id = 9});
+      cap.at(t0, probe);
+      cap.at(t0 + 10 * ms, pb::make_icmp_error(router, client, 11, 0, probe, SIZE_MAX, {.ttl = 253}));
+      const ByteVec syn = syn_at(cap, t0 + sec, 1);
+      cap.at(t0 + sec + late, pb::make_icmp_unreachable_quoting(syn, router, client, 1, {.ttl = 253}));
+      cap.at(t0 + 10 * sec, pb::make_syn_ack(server, client, 443, 40001, 1, 2));
+      const Judgement& j = cap.of(40000);
+      INFO(late << " " << signals_of(j));
+      CHECK(j.verdict == Verdict::icmp_unreachable);
+      CHECK((j.cause == Cause::no_host_at_address) == (late >= sec));
+    }
+  }
+  SECTION("one late error and nothing to time the path by: no claim") {
+    Capture cap;
+    const ByteVec syn = syn_at(cap, t0, 1);
+    cap.at(t0 + 3 * sec, pb::make_icmp_unreachable_quoting(syn, router, client, 1, {.ttl = 253}));
+    const Judgement& j = cap.of(40000);
+    CHECK(j.verdict == Verdict::icmp_unreachable);
+    CHECK(j.cause == Cause::none);
+  }
+}
