@@ -22,6 +22,7 @@
 #include "capture/raw_sender.hpp"
 #include "capture/route.hpp"
 #include "capture/trace_planner.hpp"
+#include "dissect/trace/trace_plan.hpp"
 #include "dissect/decode/decode.hpp"
 #include "dissect/decode/error.hpp"
 #include "dissect/decode/icmp_names.hpp"
@@ -83,7 +84,11 @@ class ProbeRun {
   void wait_for_packets(std::int64_t next_send_ns);
   void review(Timestamp now);
   [[nodiscard]] bool everything_settled(Timestamp now) const;
-  [[nodiscard]] bool first_phase_settled(Timestamp now) const { return first_phase_.group.settled(now, options_.timeout_s); }
+  [[nodiscard]] bool first_phase_settled(Timestamp now) const {
+    return first_phase_.group.settled(now, options_.timeout_s) &&
+           (!options_.wait_for_late_answers ||
+            first_phase_.silent_targets_waited(now, late_answer_wait_s(ledger_.slowest_answer_s())));
+  }
   // Results.
   [[nodiscard]] std::map<TargetKey, AttemptResult> judge_targets(const std::vector<AttemptResult>& all) const;
   [[nodiscard]] AnalysisReport results();

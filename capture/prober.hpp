@@ -37,6 +37,9 @@ struct ProbeOptions {
                               // (or one a racing device missed) does not decide alone
   double interval_s = 0.2;    // between rounds of SYNs
   double timeout_s = 2.0;     // how long to wait after the last SYN
+  // Silent targets are listened to longer, for the answers that come late by nature
+  // (late_answer_wait_s); off when the user sets --timeout, which then rules alone.
+  bool wait_for_late_answers = true;
   std::uint8_t ttl = 64;
   std::optional<std::uint16_t> source_port;
   std::optional<std::string> interface;

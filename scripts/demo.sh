@@ -47,5 +47,8 @@ echo
 echo "-- the same target over IPv6, hop by hop"
 ip netns exec "$SPLAB_ID-client" "$synprobe" trace "[2001:db8:4::10]:90" --timeout 1.5 || true
 echo
+echo "-- a stale address: nobody lives at 198.18.4.99 on the server's LAN (its router answers late)"
+ip netns exec "$SPLAB_ID-client" "$synprobe" probe 198.18.4.99:80 || true
+echo
 echo "The HTML report and the pcapng evidence of the IPv4 run were written to $work"
 echo "(removed when this script ends; run the commands above with -o/--report/-w to keep them)."

@@ -15,6 +15,7 @@
 #include "capture/resolve.hpp"
 #include "dissect/decode/decode.hpp"
 #include "dissect/decode/error.hpp"
+#include "dissect/trace/trace_plan.hpp"
 #include "dissect/verdict/packet_notes.hpp"
 #include "reports/atomic_file.hpp"
 #include "targets.hpp"
@@ -134,8 +135,13 @@ void add_live_options(CLI::App* cmd, ProbeCommandOptions& o) {
       ->check(CLI::Range(1, 255));
   cmd->add_option("--interval", o.probe.interval_s, "Seconds between rounds of SYNs")->group("Probing")
       ->capture_default_str()->check(CLI::Range(0.0, 60.0));
-  cmd->add_option("--timeout", o.probe.timeout_s, "Seconds to wait for answers after the last SYN")->group("Probing")
-      ->capture_default_str()->check(CLI::Range(0.05, 120.0));
+  cmd->add_option("--timeout", o.probe.timeout_s,
+                  fmt::format("Seconds to wait for answers after the last SYN; without it, a target that drew no "
+                              "answer is also listened to for {:.1f} to {:.1f} s after its first SYN, for a router's "
+                              "late host-unreachable (neighbour resolution takes {:.0f} s)",
+                              neighbour_resolution_s + 0.2, late_answer_wait_max_s, neighbour_resolution_s))
+      ->group("Probing")->capture_default_str()->check(CLI::Range(0.05, 120.0))
+      ->each([&o](const std::string&) { o.probe.wait_for_late_answers = false; });
   cmd->add_option("--rate", o.probe.limits.rate_pps, "Packets per second at most (token bucket)")->group("Probing")
       ->capture_default_str()->check(CLI::Range(1.0, 100000.0));
   cmd->add_option("--max-packets", o.probe.limits.max_packets,

@@ -49,6 +49,15 @@ bool FirstPhase::answered(const TargetKey& key) const {
          std::any_of(it->second.begin(), it->second.end(), [](const PlannedProbe* p) { return p->answered_at.has_value(); });
 }
 
+bool FirstPhase::silent_targets_waited(Timestamp now, double wait_s) const {
+  for (const auto& [key, probes] : by_target) {
+    if (answered(key)) continue;
+    const std::optional<Timestamp> sent = first_sent(key);
+    if (sent && now < after(*sent, wait_s)) return false;
+  }
+  return true;
+}
+
 std::optional<Timestamp> FirstPhase::first_sent(const TargetKey& key) const {
   const auto it = by_target.find(key);
   if (it == by_target.end()) return std::nullopt;

@@ -37,6 +37,9 @@ struct FirstPhase {
 
   [[nodiscard]] bool answered(const TargetKey& key) const;
   [[nodiscard]] std::optional<Timestamp> first_sent(const TargetKey& key) const;
+  // Whether every target that drew no answer yet has been listened to for `wait_s` since
+  // its first SYN left (a late answer may still come: late_answer_wait_s).
+  [[nodiscard]] bool silent_targets_waited(Timestamp now, double wait_s) const;
   // The host's fastest answer to any probe of this phase, in seconds.
   [[nodiscard]] std::optional<double> fastest_answer_s(const IpAddress& host) const;
   // The same for every host at once, in one pass over the phase's probes.

@@ -89,6 +89,11 @@ double trace_wait_s(double slowest_answer_s, double timeout_s) {
   return slowest_answer_s <= 0 ? timeout_s : std::clamp(4 * slowest_answer_s, 0.3, timeout_s);
 }
 
+double late_answer_wait_s(double slowest_answer_s) {
+  return neighbour_resolution_s +
+         std::clamp(2 * slowest_answer_s, 0.2, late_answer_wait_max_s - neighbour_resolution_s);
+}
+
 namespace {
 // The deepest TTL of a trace's pass that drew an answer; 0 when none did.
 int deepest_answered(const std::map<int, bool>& answered_by_ttl) {

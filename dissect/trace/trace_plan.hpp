@@ -92,6 +92,15 @@ enum class TraceChoice {
 // while nothing answered at all.
 [[nodiscard]] double trace_wait_s(double slowest_answer_s, double timeout_s);
 
+// How long a target that drew no answer is listened to, from its first SYN, for the
+// answers that come late by nature: a router's host-unreachable once its neighbour
+// resolution failed (Linux's defaults and RFC 4861: 3 solicitations a second apart, so
+// 3 s), plus twice the run's slowest answer (the way to that router and back), at least
+// 0.2 s and at most 2 s of it: 3.2 to 5 s. `--timeout` replaces it when given.
+inline constexpr double neighbour_resolution_s = 3.0;
+inline constexpr double late_answer_wait_max_s = 5.0;
+[[nodiscard]] double late_answer_wait_s(double slowest_answer_s);
+
 // --- Silent TTLs, asked again.
 
 // Routers rate-limit their ICMP, so a silent TTL is not yet a finding. The TTLs of a

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "dissect/trace/probe_group.hpp"
 #include "dissect/trace/trace_plan.hpp"
 
 #include "test_clock.hpp"
@@ -249,4 +250,27 @@ TEST_CASE("trace plan: a drop whose TTL-limited SYNs were answered was loss", "[
     CHECK(why.signal == Signal::probes_disagree);
     CHECK_THAT(why.detail, Catch::StartsWith("The first SYN got no answer, but 2 TTL-limited SYNs reached far enough"));
   }
+}
+
+TEST_CASE("trace plan: silent targets are listened to for a router's late answer", "[trace-plan][late]") {
+  // 3 s of neighbour resolution plus twice the run's slowest answer (0.2 to 2 s of it).
+  CHECK(late_answer_wait_s(0.0) == Approx(3.2));
+  CHECK(late_answer_wait_s(0.3) == Approx(3.6));
+  CHECK(late_answer_wait_s(10.0) == Approx(late_answer_wait_max_s));
+  PlannedProbe answered_probe, silent_probe;
+  answered_probe.destination = *IpAddress::parse("192.0.2.1");
+  answered_probe.port = 81;
+  answered_probe.sent_at = at(0);
+  answered_probe.answered_at = at(20);
+  silent_probe.destination = *IpAddress::parse("192.0.2.99");
+  silent_probe.port = 80;
+  silent_probe.sent_at = at(0);
+  FirstPhase phase;
+  phase.by_target[{answered_probe.destination, 81}] = {&answered_probe};
+  phase.by_target[{silent_probe.destination, 80}] = {&silent_probe};
+  // Only the silent target waits, from its first SYN.
+  CHECK_FALSE(phase.silent_targets_waited(at(3000), 3.2));
+  CHECK(phase.silent_targets_waited(at(3200), 3.2));
+  silent_probe.answered_at = at(3070);  // r3's host-unreachable came
+  CHECK(phase.silent_targets_waited(at(3100), 3.2));
 }
