@@ -344,9 +344,9 @@ client_traceroute() {   # client_traceroute 4|6 PORT
 
 # One connection attempt with nc (a single connect(), given up after 4 s).
 # Every tested port other than 80 must fail.
-client_nc() {   # client_nc 4|6 PORT [DST]
-    local dst=${3:-$SERVER4}
-    [[ $1 == 6 && -z ${3:-} ]] && dst=$SERVER6
+client_nc() {   # client_nc 4|6 PORT
+    local dst=$SERVER4
+    [[ $1 == 6 ]] && dst=$SERVER6
     CLIENT_CMDS+=("nc -$1 -z -w 4 $dst $2")
     if lab_in client nc "-$1" -z -w 4 "$dst" "$2" 2>/dev/null; then
         die "nc to [$dst]:$2 unexpectedly connected"
