@@ -28,6 +28,7 @@
 #include "dissect/decode/icmp_names.hpp"
 #include "dissect/trace/probe_group.hpp"
 #include "dissect/trace/router_budget.hpp"
+#include "dissect/verdict/address_cause.hpp"
 #include "dissect/verdict/analyzer.hpp"
 #include "dissect/verdict/combine.hpp"
 
@@ -393,6 +394,7 @@ AnalysisReport ProbeRun::results() {
     result.attempt.id = report.attempts.size() + 1;
     report.attempts.push_back(std::move(result));
   }
+  share_no_host_cause(report.attempts);
   return report;
 }
 

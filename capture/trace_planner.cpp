@@ -48,6 +48,15 @@ void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, co
   if (const auto shared = shared_trace_.find(key);
       shared != shared_trace_.end() && traces_.at(shared->second).answer_shape != answer_shape(r.judgement))
     shared_trace_.erase(shared);
+  // Once the first phase is over without a SYN/ACK of the host, a host's refusal that
+  // shares a trace gets its own while the budget allows (needs_own_trace_unbaselined()).
+  if (const auto shared = shared_trace_.find(key); shared != shared_trace_.end() && moment.first_phase_settled &&
+                                                   needs_own_trace_unbaselined(r) &&
+                                                   traces_from(source_of(key.first)) < max_traces_per_source) {
+    shared_trace_.erase(shared);
+    start_trace(key, r, moment.now);
+    return;
+  }
   if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, moment))
     return;
   const IpAddress& source = source_of(key.first);

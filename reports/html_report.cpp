@@ -227,6 +227,24 @@ std::string what_was_done(const AnalysisReport& report) {
   return out + "</ul>\n";
 }
 
+// Every address of each name compared (probe of NAME:PORT).
+std::string names_section(const AnalysisReport& report) {
+  if (report.names.empty()) return {};
+  std::string out = "<h2>Names</h2>\n";
+  for (const NameFinding& f : report.names) {
+    out += fmt::format("<h3>{} port {}</h3>\n<p>{}</p>\n<p>{}</p>\n<table><tr><th>address</th><th>fate</th>"
+                       "<th>verdict</th><th>hop</th><th>responder</th></tr>\n",
+                       esc(f.name), f.port, esc(f.finding), esc(f.clients));
+    for (const AddressOutcome& o : f.addresses)
+      out += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"verdict {}\">{}</td><td class=\"num\">{}</td>"
+                         "<td>{}</td></tr>\n",
+                         esc(o.address.to_string()), esc(o.fate), verdict_class(o.verdict), verdict_name(o.verdict),
+                         o.hop ? std::to_string(*o.hop) : "-", o.responder ? esc(o.responder->to_string()) : "-");
+    out += fmt::format("</table>\n<p><strong>What to ask for:</strong> {}</p>\n", esc(name_next_step(f)));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_html(const AnalysisReport& report, const RenderOptions&) {
@@ -235,6 +253,7 @@ std::string render_html(const AnalysisReport& report, const RenderOptions&) {
                                 "<title>synprobe report</title>\n<style>{}</style>\n</head>\n<body>\n"
                                 "<h1>Who refused the connection?</h1>\n<p>synprobe report</p>\n",
                                 style);
+  out += names_section(report);
   if (report.attempts.empty()) {
     out += "<p>No connection attempt was found.</p>\n" + what_was_done(report);
   } else if (report.attempts.size() == 1) {

@@ -226,6 +226,33 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
   return result;
 }
 
+NameFinding read_name(const Reader& r, const json& j) {
+  NameFinding f;
+  f.name = r.str(j, "name");
+  f.port = r.small<std::uint16_t>(j, "port", 65535);
+  f.accepting = static_cast<std::size_t>(r.small<std::uint64_t>(j, "accepting", 1 << 20));
+  if (const auto split = r.opt_str(j, "family_split")) f.family_split = family_split_from_name(*split).value_or(FamilySplit::none);
+  if (r.opt_str(j, "first_try")) f.first_try = r.address(j, "first_try");
+  if (r.opt_str(j, "browser_connects_to")) f.browser_connects_to = r.address(j, "browser_connects_to");
+  f.finding = r.str(j, "finding");
+  f.clients = r.str(j, "clients");
+  for (const json& a : r.array(j, "addresses")) {
+    AddressOutcome o;
+    o.address = r.address(a, "address");
+    o.port = f.port;
+    o.attempt_id = static_cast<std::uint64_t>(r.integer(a, "attempt"));
+    o.verdict = r.named<Verdict, verdict_count>(a, "verdict", verdict_name);
+    o.actor = r.named<Actor, 4>(a, "actor", actor_name);
+    if (const auto cause = r.opt_str(a, "cause")) o.cause = cause_from_name(*cause).value_or(Cause::none);
+    if (r.opt_str(a, "responder")) o.responder = r.address(a, "responder");
+    if (const auto hop = r.opt_integer(a, "hop")) o.hop = static_cast<int>(*hop);
+    o.rtt_ms = r.opt_number(a, "rtt_ms");
+    o.fate = r.str(a, "fate");
+    f.addresses.push_back(std::move(o));
+  }
+  return f;
+}
+
 AnalysisReport read_document(const Reader& r, json& doc) {
   if (!doc.is_object() || !doc.contains("tool") || doc["tool"] != "synprobe") r.fail("not a synprobe result");
   const std::string version = r.str(doc, "schema_version");
@@ -286,6 +313,9 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     report.probe = s;
   }
   for (const json& a : r.array(doc, "attempts")) report.attempts.push_back(read_attempt(r, a));
+  // Added in schema 1.x (probe mode): absent from older files.
+  if (doc.contains("names"))
+    for (const json& n : r.array(doc, "names")) report.names.push_back(read_name(r, n));
   return report;
 }
 

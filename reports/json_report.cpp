@@ -139,6 +139,43 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.end_object();
 }
 
+void write_optional_address(JsonWriter& w, std::string_view key, const std::optional<IpAddress>& a) {
+  w.key(key);
+  a ? w.value(a->to_string()) : w.null();
+}
+
+void write_name(JsonWriter& w, const NameFinding& f) {
+  w.begin_object();
+  w.field("name", f.name);
+  w.field("port", unsigned{f.port});
+  w.field("accepting", std::uint64_t{f.accepting});
+  w.key("family_split");
+  f.family_split == FamilySplit::none ? w.null() : w.value(family_split_name(f.family_split));
+  write_optional_address(w, "first_try", f.first_try);
+  write_optional_address(w, "browser_connects_to", f.browser_connects_to);
+  w.field("finding", f.finding);
+  w.field("clients", f.clients);
+  w.key("addresses").begin_array();
+  for (const AddressOutcome& o : f.addresses) {
+    w.begin_object();
+    w.field("address", o.address.to_string());
+    w.field("attempt", o.attempt_id);
+    w.field("verdict", verdict_name(o.verdict));
+    w.field("actor", actor_name(o.actor));
+    w.key("cause");
+    o.cause == Cause::none ? w.null() : w.value(cause_name(o.cause));
+    write_optional_address(w, "responder", o.responder);
+    w.key("hop");
+    o.hop ? w.value(*o.hop) : w.null();
+    w.key("rtt_ms");
+    o.rtt_ms ? w.number(*o.rtt_ms, 3) : w.null();
+    w.field("fate", o.fate);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+}
+
 void write_input(JsonWriter& w, const InputSummary& in) {
   w.begin_object();
   w.field("file", in.path);
@@ -217,6 +254,9 @@ void write_tail(JsonWriter& w, const AnalysisReport& report, std::uint64_t attem
   if (report.probe) {
     w.key("probe");
     write_probe(w, *report.probe);
+    w.key("names").begin_array();
+    for (const NameFinding& f : report.names) write_name(w, f);
+    w.end_array();
   } else {
     w.key("input");
     write_input(w, report.input);

@@ -94,6 +94,21 @@ std::string details(const AttemptResult& r, bool heading) {
   return out;
 }
 
+// Every address of each name compared (probe of NAME:PORT).
+std::string names_section(const AnalysisReport& report) {
+  if (report.names.empty()) return {};
+  std::string out = "## Names\n\n";
+  for (const NameFinding& f : report.names) {
+    out += fmt::format("### {} port {}\n\n{}\n\n{}\n\n| address | fate | verdict | hop | responder |\n|---|---|---|---|---|\n",
+                       f.name, f.port, f.finding, f.clients);
+    for (const AddressOutcome& o : f.addresses)
+      out += fmt::format("| {} | {} | `{}` | {} | {} |\n", o.address.to_string(), cell(o.fate), verdict_name(o.verdict),
+                         o.hop ? std::to_string(*o.hop) : "-", o.responder ? o.responder->to_string() : "-");
+    out += "\n**What to ask for:** " + name_next_step(f) + "\n\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string render_markdown(const AnalysisReport& report, const RenderOptions&) {
@@ -102,6 +117,7 @@ std::string render_markdown(const AnalysisReport& report, const RenderOptions&) 
     out += "No connection attempt was found.\n\n" + what_was_done(report);
     return out;
   }
+  out += names_section(report);
   if (report.attempts.size() == 1) {
     out += "## Finding\n\n" + details(report.attempts.front(), false);
     out += what_was_done(report);

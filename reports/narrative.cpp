@@ -230,4 +230,34 @@ std::vector<PacketRow> packet_rows(const AttemptResult& r) {
   return out;
 }
 
+std::string name_next_step(const NameFinding& f) {
+  std::vector<std::string> stale, failing;
+  for (const AddressOutcome& o : f.addresses) {
+    if (o.cause == Cause::no_host_at_address) stale.push_back(o.address.to_string());
+    else if (o.verdict != Verdict::open) failing.push_back(o.address.to_string());
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (std::size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + v[i];
+    return out;
+  };
+  std::string out;
+  if (!stale.empty())
+    out += fmt::format("Ask the owner of the DNS name {} to remove or correct {} (no device lives there any more), and "
+                       "the server team whether that host was moved or is down. ",
+                       f.name, list(stale));
+  if (f.family_split == FamilySplit::ipv6_fails)
+    out += fmt::format("IPv6 alone fails: ask for the IPv6 path to {} port {} to be opened like the IPv4 one (a rule "
+                       "often exists for IPv4 only), or for the AAAA records to be withdrawn until it is. ",
+                       f.name, f.port);
+  else if (f.family_split == FamilySplit::ipv4_fails)
+    out += fmt::format("IPv4 alone fails: ask for the IPv4 path to {} port {} to be opened like the IPv6 one. ", f.name,
+                       f.port);
+  else if (!failing.empty())
+    out += fmt::format("For {}: see each attempt's own finding below for whom to ask. ", list(failing));
+  if (out.empty()) out = "Nothing to ask for: every address accepts. ";
+  out.pop_back();
+  return out;
+}
+
 }  // namespace synprobe

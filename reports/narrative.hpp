@@ -10,6 +10,10 @@
 
 namespace synprobe {
 
+// What to ask for about a name whose addresses do not all accept: the DNS owner and the
+// server team for an address with no host, the path's owners for one family that fails.
+[[nodiscard]] std::string name_next_step(const NameFinding& f);
+
 // "198.18.4.10:90/tcp" (IPv6 in brackets).
 [[nodiscard]] std::string target_text(const Attempt& a);
 // One paragraph: who refused, where, and the decisive evidence, in plain words.

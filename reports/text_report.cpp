@@ -201,6 +201,7 @@ class TextStream final : public ReportStream {
     out += fmt::format("{} connection attempt{}{}{}\n", attempts(), attempts() == 1 ? "" : "s",
                        counted.empty() ? "" : ": ", counted);
     if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
+    for (const NameFinding& f : report.names) out += fmt::format("\n{}\n  {}\n", f.finding, f.clients);
     if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
     if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
     return out;

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <filesystem>
@@ -16,6 +17,7 @@
 #include "dissect/decode/decode.hpp"
 #include "dissect/decode/error.hpp"
 #include "dissect/trace/trace_plan.hpp"
+#include "dissect/verdict/name_finding.hpp"
 #include "dissect/verdict/packet_notes.hpp"
 #include "reports/atomic_file.hpp"
 #include "targets.hpp"
@@ -51,22 +53,40 @@ class StopSignals {
   struct sigaction old_term_ {};
 };
 
-std::vector<ProbeTarget> resolve_targets(const ProbeCommandOptions& o) {
+// The targets to probe, and each name as the resolver answered it (for the finding that
+// compares its addresses, dissect/verdict/name_finding.hpp).
+struct ResolvedTargets {
+  std::vector<ProbeTarget> targets;
+  std::vector<NameQuery> names;
+};
+
+// A name given twice (app:80 app:443) is one name with both ports.
+void add_name(std::vector<NameQuery>& names, const std::string& name, const std::vector<IpAddress>& addresses,
+              const std::vector<std::uint16_t>& ports) {
+  auto it = std::find_if(names.begin(), names.end(), [&](const NameQuery& q) { return q.name == name; });
+  if (it == names.end()) it = names.insert(names.end(), NameQuery{name, addresses, {}});
+  for (const std::uint16_t port : ports)
+    if (std::find(it->ports.begin(), it->ports.end(), port) == it->ports.end()) it->ports.push_back(port);
+}
+
+ResolvedTargets resolve_targets(const ProbeCommandOptions& o) {
   const FamilyChoice family = o.only_v4 ? FamilyChoice::v4_only : o.only_v6 ? FamilyChoice::v6_only : FamilyChoice::any;
   const std::vector<std::uint16_t> default_ports = o.ports ? parse_port_list(*o.ports) : std::vector<std::uint16_t>{};
   // Names are resolved as the user synprobe becomes later (resolve_host_as()): before
   // any thread or socket exists.
   const Identity who = unprivileged_identity(o.probe.user);
-  std::vector<ProbeTarget> targets;
+  ResolvedTargets resolved;
   for (const std::string& text : o.targets) {
     const TargetSpec spec = parse_target(text);
     const std::vector<std::uint16_t>& ports = spec.ports.empty() ? default_ports : spec.ports;
     if (ports.empty())
       throw Failure(ExitCode::usage, fmt::format("no port for '{}': write HOST:PORT or give -p PORTS", text));
-    for (const IpAddress& address : resolve_host_as(spec.host, family, who))
-      for (const std::uint16_t port : ports) targets.push_back(ProbeTarget{address, port, spec.host});
+    const std::vector<IpAddress> addresses = resolve_host_as(spec.host, family, who);
+    for (const IpAddress& address : addresses)
+      for (const std::uint16_t port : ports) resolved.targets.push_back(ProbeTarget{address, port, spec.host});
+    if (!IpAddress::parse(spec.host)) add_name(resolved.names, spec.host, addresses, ports);
   }
-  return targets;
+  return resolved;
 }
 
 // Outputs are written after privileges are dropped: make sure the user we become can
@@ -206,7 +226,8 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   o.probe.limits.burst = SendLimits::burst_for(o.probe.limits.rate_pps);
   o.probe.keep_packets = o.write_pcapng.has_value();
   o.probe.trace = mode == "trace" ? TraceMode::always : o.no_trace ? TraceMode::never : TraceMode::automatic;
-  o.probe.targets = resolve_targets(o);
+  ResolvedTargets resolved = resolve_targets(o);
+  o.probe.targets = std::move(resolved.targets);
 
   StopSignals signals;
   const Timestamp started = wall_clock_now();
@@ -221,6 +242,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   report.run.command_line = command_line;
   report.run.started = started;
   report.run.finished = wall_clock_now();
+  report.names = compare_names(resolved.names, report.attempts);
 
   if (o.write_pcapng) {
     write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));

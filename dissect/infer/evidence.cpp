@@ -137,6 +137,12 @@ constexpr std::array signals{
                "Neighbour Discovery: 3 tries a second apart on Linux and by RFC 4861) and no device answered. "
                "Nobody lives at the address: a stale DNS record or a host that is down (JSON cause "
                "no-host-at-address)."},
+    SignalInfo{Signal::address_no_host, "address-no-host",
+               "This port got no answer of its own, but another port of the same address, probed within the same "
+               "neighbour resolution, drew the router's late host-unreachable: the router has no device at the "
+               "address, whatever the port. It stays silent for some SYNs because it queues only a few packets per "
+               "unresolved neighbour and rate-limits its ICMP errors (Linux: a burst of 6, then one a second per "
+               "destination)."},
 };
 
 }  // namespace

@@ -69,6 +69,7 @@ enum class Signal : std::uint8_t {
   ttl_sweep_silent,      // a TTL-limited sweep: time-exceeded up to a hop, nothing beyond it
   answered_for_earlier,  // the host answered this SYN in an earlier connection's terms
   neighbour_unresolved,  // a router's host-unreachable came seconds late: no device at the address
+  address_no_host,       // another port of the same address proved there is no device there
 };
 
 struct SignalInfo {

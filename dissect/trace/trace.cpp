@@ -178,6 +178,30 @@ bool located_as_injector(Judgement& j, const Answer& reset, const Trace& t, std:
   return false;
 }
 
+// Without any packet of the host's own, its distance is unknown but bounded: a SYN that
+// expired at a router never reached it, so the host is at least one hop past the last TTL
+// that drew time-exceeded. A RST whose TTL places its sender nearer than that, and whose
+// round trip is that nearer hop's, comes from a device there that refuses what it forwards
+// (the lab's port 90 with every SYN/ACK and echo reply of the host lost took the RST's
+// TTL for the host's distance). Both measures are asked for: the RST's TTL counts the
+// return path and the trace the forward one, which may differ by a hop; the round trip
+// does not depend on that.
+bool nearer_than_host_can_be(Judgement& j, const Answer& reset, const Trace& t, std::optional<int> rtt_hop) {
+  const std::optional<int> expired = last_time_exceeded(t);
+  if (!expired || reset.ttl.hop > *expired || rtt_hop != reset.ttl.hop || j.verdict != Verdict::refused_by_host)
+    return false;
+  add(j, Signal::reset_before_host,
+      fmt::format("No packet of the host's own tells its distance, but TTL {} expired at {}: the host is at hop {} "
+                  "or farther. The RST arrives as if from hop {} (TTL {}) and takes as long as {} does: a device "
+                  "there sent it, refusing what it forwards.",
+                  *expired, hop_name(t, *expired), *expired + 1, reset.ttl.hop, reset.ttl.observed,
+                  hop_name(t, reset.ttl.hop)));
+  j.verdict = Verdict::refused_by_middlebox;
+  name_middlebox(j, t, reset.ttl.hop);
+  j.confidence = std::max(j.confidence, 0.85);
+  return true;
+}
+
 void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateContext& ctx) {
   const Answer* reset = a.first_answer(AnswerKind::reset);
   const std::optional<int> first_reset = first_with(t, HopAnswer::reset);
@@ -194,6 +218,7 @@ void locate_reset(Judgement& j, const Attempt& a, const Trace& t, const LocateCo
                     *hop_at(t, *rtt_hop)->rtt_ms,
                     ctx.host_rtt_ms ? fmt::format(", not like the host ({:.3f} ms)", *ctx.host_rtt_ms) : std::string{}));
 
+  if (!ctx.host_hop && nearer_than_host_can_be(j, *reset, t, rtt_hop)) return;
   if (*first_reset < host_hop && device_hop >= 1) {
     // Refused before the SYN could reach the host: a device in the path, at the hop that
     // still answers time-exceeded just before the RSTs start.

@@ -53,6 +53,10 @@ std::string answer_shape(const Judgement& j) {
 
 bool may_share_trace(bool answered, const Judgement& j) { return answered && !host_refusal_doubted(j); }
 
+bool needs_own_trace_unbaselined(const AttemptResult& r) {
+  return r.judgement.verdict == Verdict::refused_by_host && r.judgement.actor == Actor::host && !r.host_syn_ack_rtt_ms;
+}
+
 TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source) {
   if (may_share && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;
   if (traced_from_source < max_traces_per_source) return TraceChoice::own_trace;

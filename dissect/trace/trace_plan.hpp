@@ -70,6 +70,15 @@ enum class TraceChoice {
 // host's baseline arrived may share: its doubt is the missing baseline, not its flow.)
 [[nodiscard]] bool may_share_trace(bool answered, const Judgement& j);
 
+// Whether a target that shares a trace must get one of its own once the first phase is
+// over: a refusal judged the host's with no SYN/ACK of the host to time it against. While
+// the first phase runs, the host's baseline may still come (may_share_trace()); once it is
+// over without one, nothing timed the RST, and a forger that copies the host's TTL (or the
+// host's own RST beside such a forger) has the same answer shape: the trace of one says
+// nothing of the other's flow (lab.scenario-loss, the control's SYN/ACK lost: a
+// TTL-forging RST took the trace of the host's own RST and was called the host's).
+[[nodiscard]] bool needs_own_trace_unbaselined(const AttemptResult& r);
+
 // --- How far a trace goes.
 
 // How far to trace: to the ICMP sender (its own time-exceeded names it), one past a RST's

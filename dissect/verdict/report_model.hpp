@@ -10,6 +10,7 @@
 
 #include "dissect/decode/decode.hpp"
 #include "dissect/verdict/analyzer.hpp"
+#include "dissect/verdict/name_finding.hpp"
 
 namespace synprobe {
 
@@ -63,6 +64,8 @@ struct AnalysisReport {
   InputSummary input;                 // analyze mode
   std::optional<ProbeSummary> probe;  // probe mode
   std::vector<AttemptResult> attempts;
+  // probe mode, targets given by name: every address of each name compared (name_finding.hpp)
+  std::vector<NameFinding> names;
 };
 
 }  // namespace synprobe

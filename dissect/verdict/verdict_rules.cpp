@@ -68,6 +68,10 @@ constexpr std::array rules{
              "0.7; 0.8 when the normal-TTL SYN was retransmitted",
              "the SYN was swept with rising TTLs: time-exceeded up to hop h, nothing to the larger TTLs up to the "
              "normal one: dropped after hop h (hop_range [h, h+1])"},
+    RuleInfo{Rule::address_no_neighbour, "address-no-neighbour", "dropped", "0.75 at most",
+             "no answer of its own, but another port of the same address drew icmp-no-neighbour within the same "
+             "resolution: the router at that hop has no device at the address (cause no-host-at-address, actor "
+             "router, that router's hop and address; applied across a live run's attempts)"},
     RuleInfo{Rule::trace_located, "trace-located", "any",
              "as the trace's evidence says (docs/probing.md)",
              "live runs: TTL-limited SYNs moved or located the verdict (dissect/trace/trace.cpp)"},

@@ -36,6 +36,7 @@ enum class Rule : std::uint8_t {
   silence_client_acted,
   answered_for_earlier,
   ttl_sweep_dropped,
+  address_no_neighbour,
   trace_located,
 };
 

@@ -21,6 +21,14 @@ tears it down on exit, even on failure or SIGTERM.
               code, cause no-host-at-address and the finding's words, each run within
               STALE_RUN_BOUND_S; and a silent drop (port 85) costs at most
               LATE_WAIT_EXTRA_BOUND_S more than with --timeout 2 (the old default wait).
+  names       `probe app.lab.test:80 v6fails.lab.test:80` (the client's /etc/hosts, lab.sh),
+              three runs in a row: one finding per name; app.lab.test: 2 of its 6
+              addresses accept, the second address is refused by the host, the stale
+              ones have no host on hop 3's network (r3, cause no-host-at-address);
+              v6fails.lab.test: family_split ipv6-fails, r2 refuses the IPv6 address
+              at hop 2; first_try is the first address getaddrinfo gives inside the
+              client namespace; the Markdown report has a Names section that asks the
+              DNS owner; each run within NAMES_RUN_BOUND_S.
 
 Exit status: 0 pass, 1 failure, 77 not root (skipped).
 """
@@ -160,6 +168,123 @@ STALE_RUN_BOUND_S = 6.5
 # Listening for late answers may cost a silent drop about a second (issue 13): 1.0 s
 # measured (3.26 s against 2.25 s).
 LATE_WAIT_EXTRA_BOUND_S = 1.5
+
+
+# The names (lab.sh): address -> (verdict, actor, responder pair or "self", hop, cause).
+NAMES = {
+    "app.lab.test": {
+        "198.18.4.10": ("open", "host", "self", None, None),
+        "2001:db8:4::10": ("open", "host", "self", None, None),
+        "198.18.4.11": ("refused-by-host", "host", "self", 4, None),
+        "2001:db8:4::11": ("refused-by-host", "host", "self", 4, None),
+        STALE4: ("icmp-unreachable", "router", R3[0], 3, "no-host-at-address"),
+        STALE6: ("icmp-unreachable", "router", R3[1], 3, "no-host-at-address"),
+    },
+    "v6fails.lab.test": {
+        "198.18.4.10": ("open", "host", "self", None, None),
+        "2001:db8:4::12": ("icmp-unreachable", "router", R2[1], 2, None),
+    },
+}
+NAMES_ACCEPTING = {"app.lab.test": 2, "v6fails.lab.test": 1}
+NAMES_SPLIT = {"app.lab.test": None, "v6fails.lab.test": "ipv6-fails"}
+# Both names in one run: the stale addresses' late errors (~3.1 s), then their traces and
+# those of the other refusals, paced by r2's and r3's ICMP budgets toward the client (one
+# error a second after a burst of 6): 7.1 s measured (2026-12-07), 4.6 s for app.lab.test
+# alone. The bound is the longest late wait (5 s) plus two budget refills and a margin.
+NAMES_RUN_BOUND_S = 9.0
+
+
+def getaddrinfo_order(lab, name):
+    """The addresses of `name` in the order the client namespace's resolver gives them."""
+    code = ("import socket, sys\nseen = []\n"
+            "for *_, sa in socket.getaddrinfo(sys.argv[1], 80, type=socket.SOCK_STREAM):\n"
+            "    seen.append(sa[0]) if sa[0] not in seen else None\nprint(' '.join(seen))")
+    r = lab.client("/usr/bin/python3", "-c", code, name, capture_output=True, text=True)
+    return r.stdout.split()
+
+
+def name_problems(finding, name, run_no):
+    bad = []
+    want = NAMES[name]
+    got = {a["address"]: a for a in finding["addresses"]}
+    if set(got) != set(want):
+        return [f"run {run_no}: {name}: addresses {sorted(got)} (expected {sorted(want)})"]
+    for address, (verdict, actor, responder, hop, cause) in want.items():
+        a = got[address]
+        exp = {"verdict": verdict, "actor": actor, "responder": address if responder == "self" else responder,
+               "cause": cause}
+        if hop is not None:
+            exp["hop"] = hop
+        diff = {k: a.get(k) for k in exp if a.get(k) != exp[k]}
+        if diff:
+            bad.append(f"run {run_no}: {name} {address}: {diff} (expected {exp}); fate {a.get('fate')!r}")
+    if finding["accepting"] != NAMES_ACCEPTING[name]:
+        bad.append(f"run {run_no}: {name}: accepting {finding['accepting']} (expected {NAMES_ACCEPTING[name]})")
+    if finding["family_split"] != NAMES_SPLIT[name]:
+        bad.append(f"run {run_no}: {name}: family_split {finding['family_split']!r} (expected {NAMES_SPLIT[name]!r})")
+    for address, (verdict, *_rest) in want.items():
+        if verdict != "open" and address not in finding["finding"]:
+            bad.append(f"run {run_no}: {name}: the finding does not name {address}: {finding['finding']}")
+    stale = [a for a in want if want[a][4] == "no-host-at-address"]
+    for address in stale:
+        if f"{address} has no host on hop 3's network" not in finding["finding"]:
+            bad.append(f"run {run_no}: {name}: no stale-address words for {address}: {finding['finding']}")
+    return bad
+
+
+def cmd_names(args):
+    validator = load_validator(args.schema) if args.schema else None
+    lab = Lab(args.lab, args.delay)
+    problems = []
+    try:
+        lab.up()
+        order = {name: getaddrinfo_order(lab, name) for name in NAMES}
+        for name, addresses in order.items():
+            if set(addresses) != set(NAMES[name]):
+                problems.append(f"the client's resolver gives {name} as {addresses}: lab.sh's hosts file is wrong")
+        for n in range(1, args.runs + 1):
+            report_dir = tempfile.mkdtemp(prefix="synprobe-report.")
+            os.chmod(report_dir, 0o1777)
+            report = os.path.join(report_dir, "names.md")
+            t0 = time.monotonic()
+            r = run_probe(lab, args.synprobe, ["--json", "app.lab.test:80", "v6fails.lab.test:80", "--report", report])
+            took = time.monotonic() - t0
+            if r.returncode != 0:
+                problems.append(f"run {n}: exit {r.returncode}: {r.stderr.strip()}")
+                continue
+            result = json.loads(r.stdout)
+            if validator:
+                problems += [f"run {n}: schema: {e.message}" for e in validator.iter_errors(result)]
+            if took > NAMES_RUN_BOUND_S:
+                problems.append(f"run {n}: took {took:.2f} s, bound {NAMES_RUN_BOUND_S} s")
+            findings = {f["name"]: f for f in result.get("names", [])}
+            if sorted(findings) != sorted(NAMES) or len(result.get("names", [])) != len(NAMES):
+                problems.append(f"run {n}: names {[f['name'] for f in result.get('names', [])]}, expected one "
+                                f"finding for each of {sorted(NAMES)}")
+                continue
+            for name, f in findings.items():
+                problems += name_problems(f, name, n)
+                if f["first_try"] != order[name][0]:
+                    problems.append(f"run {n}: {name}: first_try {f['first_try']} but the resolver gives "
+                                    f"{order[name][0]} first")
+                if [a["address"] for a in f["addresses"]] != order[name]:
+                    problems.append(f"run {n}: {name}: addresses in the order {[a['address'] for a in f['addresses']]}, "
+                                    f"the resolver's is {order[name]}")
+            text = pathlib.Path(report).read_text()
+            for phrase in ("## Names", "Ask the owner of the DNS name app.lab.test",
+                           "IPv6 alone fails: ask for the IPv6 path to v6fails.lab.test port 80"):
+                if phrase not in text:
+                    problems.append(f"run {n}: the report lacks {phrase!r}")
+            shutil.rmtree(report_dir, ignore_errors=True)
+            log(f"names run {n}: {took:.2f} s; " + "; ".join(f["finding"] for f in findings.values()))
+    finally:
+        if not lab.down():
+            problems.append("lab teardown left something behind")
+        if any(os.path.exists(f"/etc/netns/{lab.id}-{node}") for node in ("client", "r1", "r2", "r3", "server")):
+            problems.append("lab teardown left /etc/netns behind")
+    for p in problems:
+        log(f"FAIL {p}")
+    return 1 if problems else 0
 
 
 def run_probe(lab, synprobe, args, timeout=60):
@@ -606,7 +731,7 @@ def cmd_stale(args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("check", choices=["verdicts", "privileges", "evidence", "stale"])
+    parser.add_argument("check", choices=["verdicts", "privileges", "evidence", "stale", "names"])
     parser.add_argument("--synprobe", required=True)
     parser.add_argument("--lab", required=True, help="tests/lab/lab.sh")
     parser.add_argument("--delay", help="splab-delay (default: lab.sh finds or builds one)")
@@ -627,7 +752,7 @@ def main():
     # blocks, so the lab always comes down.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return {"verdicts": cmd_verdicts, "privileges": cmd_privileges, "evidence": cmd_evidence,
-            "stale": cmd_stale}[args.check](args)
+            "stale": cmd_stale, "names": cmd_names}[args.check](args)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,14 @@ probes IPv4 and IPv6 at once; every check makes three runs in a row (--runs).
              no random loss; judged like loss (r2's budget is short), and port 91
              exactly: r2's refusal found by its trace, not "dropped after hop 2".
 
+  lost-baseline  the loss check's other rare case made certain, and worse: r1 drops every
+             SYN/ACK and echo reply of the server, so no packet of the host's own tells
+             its distance, timing or IP-ID, and every RST is judged without a baseline.
+             Ports 81 (the host's RST), 90 (r2's RST, whose TTL was once taken for the
+             host's distance: hop 2), 91, 93, 96 and 97 (r2 forges the host's TTL): every
+             verdict exactly right; the host's RST and the forger's, which then share an
+             answer shape, each located by its own trace (never trace-shared).
+
   timing     issue 4's "a full trace of a 30-hop budget finishes in about one round trip
              plus the timeout": `trace` of the drops at r2 (94) and at the server (85),
              with the host's distance known from its baseline and without (--no-baseline:
@@ -78,6 +86,8 @@ TRUTH = {
     94: ("dropped", "unknown", R2, 2, [2, 3]),
     95: ("injected-reset", "middlebox", R2, 2, None),
     97: ("refused-by-middlebox", "middlebox", R2, 2, None),
+    93: ("icmp-unreachable", "router", R1, 1, None),
+    96: ("refused-by-middlebox", "middlebox", R3, 3, None),
 }
 HOP_ADDR = {1: R1, 2: R2, 3: R3}
 # The hop whose round trip the first answer takes.
@@ -410,6 +420,40 @@ def cmd_lost_refusal(args, validator):
              refusal_found)
     return chk.report(truth)
 
+# r1 drops every SYN/ACK and echo reply of the server, both families (the client never
+# sees a packet of the host's own: no control port, no open target, no ping).
+HOST_OWN_PACKETS = (
+    ("iptables", ["-p", "tcp", "-s", cp.SERVER4, "--tcp-flags", "SYN,ACK", "SYN,ACK"]),
+    ("ip6tables", ["-p", "tcp", "-s", cp.SERVER6, "--tcp-flags", "SYN,ACK", "SYN,ACK"]),
+    ("iptables", ["-p", "icmp", "-s", cp.SERVER4, "--icmp-type", "echo-reply"]),
+    ("ip6tables", ["-p", "ipv6-icmp", "-s", cp.SERVER6, "--icmpv6-type", "echo-reply"]))
+LOST_BASELINE_PORTS = [81, 90, 91, 93, 96, 97]
+
+
+def lose_host_own_packets(lab):
+    for tool, match in HOST_OWN_PACKETS:
+        r = lab.run("exec", "r1", tool, "-w", "5", "-I", "FORWARD", *match, "-j", "DROP",
+                    capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"r1: {tool} rule {match}: {r.stderr.strip()}")
+
+
+def cmd_lost_baseline(args, validator):
+    chk = Check("lost-baseline")
+    lab = ScenarioLab(args, "b")
+    with lab_up(chk, lab):
+        lose_host_own_packets(lab)
+
+        def own_traces(lab_, a, family, port):
+            # The host's RST and the forger's are told apart only by their own flows.
+            if port in (81, 97) and "trace-shared" in signals(a):
+                return ["located by another target's trace although nothing timed the host"]
+            return []
+
+        runs(chk, lab, args, validator, [("probe", "probe", LOST_BASELINE_PORTS, ())], exact_problems, own_traces)
+    return chk.report(truth)
+
+
 # A wall-clock bound is judged on the median of an item's runs: on a shared machine one run
 # in fifteen or so took 0.6-1.1 s longer (a process start, the delay shim or a router's
 # ICMP budget held up by the machine's load) although synprobe did the same work. No run
@@ -532,7 +576,7 @@ def cmd_shared(args, validator):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("check", choices=["forging", "silent", "ratelimit", "loss", "lost-refusal", "timing",
-                                                "shared"])
+                                                "shared", "lost-baseline"])
     parser.add_argument("--synprobe", required=True)
     parser.add_argument("--lab", required=True, help="tests/lab/lab.sh")
     parser.add_argument("--delay", help="splab-delay (default: lab.sh finds or builds one)")
@@ -548,7 +592,7 @@ def main():
     args.before_run = None
     if args.gap is None:
         args.gap = {"forging": 4.0, "silent": 3.0, "ratelimit": 1.0, "loss": 6.0, "lost-refusal": 6.0,
-                    "timing": 6.0, "shared": 6.0}[args.check]
+                    "timing": 6.0, "shared": 6.0, "lost-baseline": 6.0}[args.check]
     if os.geteuid() != 0:
         print("lab test: needs root, skipped")
         return 77
@@ -563,7 +607,7 @@ def main():
     t0 = time.monotonic()
     rc = {"forging": cmd_forging, "silent": cmd_silent, "ratelimit": cmd_ratelimit,
           "loss": cmd_loss, "lost-refusal": cmd_lost_refusal, "timing": cmd_timing,
-          "shared": cmd_shared}[args.check](args, validator)
+          "shared": cmd_shared, "lost-baseline": cmd_lost_baseline}[args.check](args, validator)
     log(f"{args.check}: {time.monotonic() - t0:.1f} s")
     return rc
 

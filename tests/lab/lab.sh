@@ -53,6 +53,15 @@
 #   95 open (socat), but an on-path injector on r2 races a forged RST|ACK
 #   97 r2 REJECT tcp-reset, and r2 forges the TTL of those RSTs (mangle OUTPUT, TTL /
 #      HL --set 62) so that they reach the client with the server's TTL (61)
+#
+# Names (the client's own /etc/hosts: /etc/netns/<client namespace>/hosts, which
+# "ip netns exec" mounts over /etc/hosts), each probed on port 80:
+#   app.lab.test      the server (.10 / ::10, open), its second address (.11 / ::11,
+#                     whose port 80 the server's firewall REJECTs with tcp-reset) and
+#                     the stale address where no host lives (.99 / ::99)
+#   v6fails.lab.test  the server's IPv4 address (open) and its third IPv6 address
+#                     (::12), to which r2 REJECTs TCP port 80 with adm-prohibited: an
+#                     IPv6 rule forgotten open
 
 SPLAB_ID=${SPLAB_ID:-splab}
 SPLAB_STATE=${SPLAB_STATE:-/run/splab-$SPLAB_ID}
@@ -83,6 +92,12 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     # owns them, and every lab address stays in 198.18.0.0/15 and 2001:db8::/32.
     LAB_STALE4=198.18.4.99
     LAB_STALE6=2001:db8:4::99
+    # The server's other addresses, for the names (see the header).
+    LAB_SERVER_B4=198.18.4.11
+    LAB_SERVER_B6=2001:db8:4::11
+    LAB_SERVER_C6=2001:db8:4::12
+    LAB_NAMES_APP=(app.lab.test 198.18.4.10 198.18.4.11 198.18.4.99 2001:db8:4::10 2001:db8:4::11 2001:db8:4::99)
+    LAB_NAMES_V6FAILS=(v6fails.lab.test 198.18.4.10 2001:db8:4::12)
     # Port 97: r2's resets leave with TTL / hop limit 62, r1 makes it 61: the
     # server's own packets (64, three routers) arrive with 61 too.
     LAB_FORGED_TTL=62
@@ -316,6 +331,28 @@ lab_links() {
     lab_link 2 r1 r2 1 2
     lab_link 3 r2 r3 1 2
     lab_link 4 r3 server 1 10
+    lab_in server ip addr replace "$LAB_SERVER_B4/24" dev l4
+    lab_in server ip -6 addr replace "$LAB_SERVER_B6/64" dev l4 nodad
+    lab_in server ip -6 addr replace "$LAB_SERVER_C6/64" dev l4 nodad
+}
+
+# The client's /etc/hosts (ip netns exec mounts /etc/netns/NS/hosts over it): the
+# lab's names. Removed by lab_down with the namespace.
+lab_hosts_file() {
+    local dir
+    dir=/etc/netns/$(lab_ns client)
+    mkdir -p "$dir"
+    {
+        printf '127.0.0.1 localhost\n::1 localhost\n'
+        lab_hosts_lines "${LAB_NAMES_APP[@]}"
+        lab_hosts_lines "${LAB_NAMES_V6FAILS[@]}"
+    } >"$dir/hosts"
+}
+
+lab_hosts_lines() {   # lab_hosts_lines NAME ADDRESS...
+    local name=$1 address
+    shift
+    for address in "$@"; do printf '%s %s\n' "$address" "$name"; done
 }
 
 # ---------------------------------------------------------------------------
@@ -378,8 +415,10 @@ lab_fw_reset() {
 }
 
 lab_fw_server() {
-    local f=$1 dst=$2 portunr=icmp-port-unreachable adminprohib=icmp-admin-prohibited
-    if [[ $f == 6 ]]; then portunr=icmp6-port-unreachable adminprohib=icmp6-adm-prohibited; fi
+    local f=$1 dst=$2 portunr=icmp-port-unreachable adminprohib=icmp-admin-prohibited second=$LAB_SERVER_B4
+    if [[ $f == 6 ]]; then portunr=icmp6-port-unreachable adminprohib=icmp6-adm-prohibited second=$LAB_SERVER_B6; fi
+    # app.lab.test: the server's second address refuses port 80 (its firewall's RST).
+    lab_ipt server "$f" -A INPUT -d "$second" -p tcp --dport 80 -j REJECT --reject-with tcp-reset
     # 81: nothing listens and nothing filters: the server's stack answers RST.
     # 82: the host firewall answers a RST itself (nf_send_reset), source = server.
     lab_ipt server "$f" -A INPUT -d "$dst" -p tcp --dport 82 -j REJECT --reject-with tcp-reset
@@ -423,6 +462,10 @@ lab_fw_r2() {
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 94 -j DROP
     # 97: hop 2 resets like port 90, but forges the TTL of its resets (lab_ttl_forging).
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 97 -j REJECT --reject-with tcp-reset
+    # v6fails.lab.test: hop 2 refuses IPv6 to the server's third address, port 80.
+    if [[ $f == 6 ]]; then
+        lab_ipt r2 6 -A FORWARD -d "$LAB_SERVER_C6" -p tcp --dport 80 -j REJECT --reject-with "$adminprohib"
+    fi
 }
 
 lab_fw_r3() {
@@ -636,6 +679,7 @@ lab_up() {
     lab_sysctls
     lab_icmp_ratelimit
     lab_links
+    lab_hosts_file
     lab_routes
     lab_firewall
     lab_delays
@@ -668,6 +712,10 @@ lab_down() {
                 lab_kill_pid "$pid" "$(lab_proc_field "$pid" 20 || true)"
             done
             ip netns delete "$ns"
+        done <"$SPLAB_STATE/namespaces"
+        # The client's /etc/hosts (lab_hosts_file): named after our namespace.
+        while read -r ns; do
+            if [[ -n $ns && -d /etc/netns/$ns ]]; then rm -rf -- "/etc/netns/$ns"; fi
         done <"$SPLAB_STATE/namespaces"
     fi
     rm -rf -- "$SPLAB_STATE"

@@ -226,6 +226,63 @@ TEST_CASE("trace (a): a forwarding filter at hop 2 refuses before the host", "[t
   CHECK(l.after.confidence >= 0.95);               // RST hop, trace and RTT all agree
 }
 
+TEST_CASE("trace (a'): with no packet of the host's own, a filter at hop 2 is still not the host", "[trace][locate]") {
+  // The host's SYN/ACKs and echo replies never arrive (a host that answers nothing, or
+  // loss): its distance is unknown, and the RST's own TTL (hop 2) was once taken for it.
+  // But TTL 2 expired at a router, so the host is at hop 3 or farther; the RST's TTL and
+  // its round trip both say hop 2.
+  constexpr int filter_hop = 2;
+  const double filter_rtt = router_rtt_ms[filter_hop - 1];
+  Lab lab;
+  lab.reset(lab.normal_probe(), ttl_from(filter_hop), filter_rtt);
+  for (int ttl = 1; ttl <= filter_hop + 1; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
+    else lab.reset(p, ttl_from(filter_hop), filter_rtt);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.before.verdict == Verdict::refused_by_host);  // the capture alone cannot tell
+  CHECK(l.after.verdict == Verdict::refused_by_middlebox);
+  CHECK(l.after.actor == Actor::middlebox);
+  CHECK(l.after.hop == filter_hop);
+  CHECK(l.after.responder == router(filter_hop));
+  CHECK(has_signal(l.after, "reset-before-host"));
+  CHECK(l.after.confidence == Approx(0.85));
+}
+
+TEST_CASE("trace (h2): with no packet of the host's own, its RST stays the host's", "[trace][locate]") {
+  Lab lab;
+  lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);
+  for (int ttl = 1; ttl <= host_hop; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl < host_hop) lab.time_exceeded(p, ttl);
+    else lab.reset(p, host_ttl, host_rtt_ms);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.after.verdict == Verdict::refused_by_host);
+  CHECK(l.after.hop == host_hop);
+  CHECK_FALSE(has_signal(l.after, "reset-before-host"));
+}
+
+TEST_CASE("trace (h3): a return path one hop shorter does not make the host a middlebox", "[trace][locate]") {
+  // The host's RST comes back over a path one router shorter than the way out: its TTL
+  // says hop 3, where TTL 3 expired. Its round trip is the host's (40 ms), not hop 3's
+  // (20 ms): the TTL alone moves nothing.
+  Lab lab;
+  lab.reset(lab.normal_probe(), ttl_from(host_hop - 1), host_rtt_ms);
+  for (int ttl = 1; ttl <= host_hop; ++ttl) {
+    const Probe p = lab.trace_probe(ttl);
+    if (ttl < host_hop) lab.time_exceeded(p, ttl);
+    else lab.reset(p, ttl_from(host_hop - 1), host_rtt_ms);
+  }
+  const Located l = run_locate(lab);
+  INFO(signals_of(l.after));
+  CHECK(l.after.verdict == Verdict::refused_by_host);
+  CHECK_FALSE(has_signal(l.after, "reset-before-host"));
+}
+
 TEST_CASE("trace (b): a middlebox forging the host's TTL is placed by the trace", "[trace][locate]") {
   // The device at hop 2 sends its RSTs with TTL 61, as if from hop 4 (the host), and IP-ID 0
   // like the host: alone, the RST looks like the host's. The trace shows RSTs from TTL 3 on.

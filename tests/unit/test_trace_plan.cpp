@@ -177,6 +177,24 @@ TEST_CASE("trace plan: silence, and a host's refusal its own probes doubt, never
   CHECK(may_share_trace(true, with_signals(answer(Verdict::refused_by_middlebox, Actor::middlebox), {Signal::early_reset}).judgement));
 }
 
+TEST_CASE("trace plan: a host's refusal that nothing timed gets its own trace once the first phase is over", "[trace-plan]") {
+  AttemptResult unbaselined = answer(Verdict::refused_by_host, Actor::host);
+  unbaselined.host_syn_ack_rtt_ms.reset();
+  CHECK(needs_own_trace_unbaselined(unbaselined));
+  // Timed against the host's SYN/ACK: the answer shape is a fair ground for sharing.
+  AttemptResult timed = unbaselined;
+  timed.host_syn_ack_rtt_ms = 20.0;
+  CHECK_FALSE(needs_own_trace_unbaselined(timed));
+  // Other answers are located by their shape whatever the baseline: a router's refusal
+  // names its address, a middlebox's RST was told apart already.
+  AttemptResult router = answer(Verdict::icmp_unreachable, Actor::router);
+  router.host_syn_ack_rtt_ms.reset();
+  CHECK_FALSE(needs_own_trace_unbaselined(router));
+  AttemptResult middlebox = answer(Verdict::refused_by_middlebox, Actor::middlebox);
+  middlebox.host_syn_ack_rtt_ms.reset();
+  CHECK_FALSE(needs_own_trace_unbaselined(middlebox));
+}
+
 TEST_CASE("trace plan: when silence is overdue, and how long a trace waits", "[trace-plan]") {
   // Four times the host's fastest answer, at least 0.25 s, at most half the timeout.
   CHECK(overdue_after_s(std::nullopt, 2.0) == Approx(1.0));
