@@ -84,6 +84,7 @@ class ProbeRun {
   void note_answer(const DecodedPacket& packet);
   void wait_for_packets(std::int64_t next_send_ns);
   void review(Timestamp now);
+  void send_late_syns(Timestamp now);
   [[nodiscard]] bool everything_settled(Timestamp now) const;
   [[nodiscard]] bool first_phase_settled(Timestamp now) const {
     return first_phase_.group.settled(now, options_.timeout_s) &&
@@ -110,6 +111,8 @@ class ProbeRun {
   std::map<std::pair<IpAddress, int>, unsigned> time_exceeded_;  // (host, TTL) → answers on any flow
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
   std::uint64_t packets_captured_ = 0;
+  std::set<TargetKey> late_syn_sent_;  // targets given their late SYN (needs_late_syn())
+  Timestamp next_late_check_;
   Timestamp next_review_;
   bool final_review_done_ = false;
   bool interrupted_ = false;
@@ -342,6 +345,7 @@ void ProbeRun::schedule() {
     if (interrupted_) return;
     const Timestamp now = wall_clock_now();
     traces_.update_wait();
+    if (options_.wait_for_late_answers) send_late_syns(now);
     if (options_.trace != TraceMode::never) review(now);
     else final_review_done_ = true;
     if (ledger_.nothing_queued() && everything_settled(now)) return;
@@ -351,6 +355,27 @@ void ProbeRun::schedule() {
 
 bool ProbeRun::everything_settled(Timestamp now) const {
   return first_phase_settled(now) && final_review_done_ && traces_.settled(now);
+}
+
+// One more SYN for each target still silent once the routers' ICMP budgets refilled
+// (needs_late_syn()); part of the first phase, which then waits for its answer too.
+void ProbeRun::send_late_syns(Timestamp now) {
+  if (now < next_late_check_) return;
+  next_late_check_ = after(now, 0.1);  // a tenth of a second late is nothing to a 1 s budget
+  std::vector<PlannedProbe*> late;
+  for (auto& [key, probes] : first_phase_.by_target) {
+    if (late_syn_sent_.count(key) || !needs_late_syn(first_phase_.answered(key), first_phase_.first_sent(key), now))
+      continue;
+    late_syn_sent_.insert(key);
+    if (!ledger_.room_for(1)) continue;
+    PlannedProbe& p = ledger_.add(routes_[key.first].source, key.first, key.second, ProbeRole::target,
+                                  options_.count, options_.ttl);
+    p.not_before = now;
+    probes.push_back(&p);
+    first_phase_.group.probes.push_back(&p);
+    late.push_back(&p);
+  }
+  ledger_.enqueue(late);
 }
 
 // Has the trace planner decide which targets to trace now and which traces to complete.

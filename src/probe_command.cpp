@@ -158,8 +158,10 @@ void add_live_options(CLI::App* cmd, ProbeCommandOptions& o) {
   cmd->add_option("--timeout", o.probe.timeout_s,
                   fmt::format("Seconds to wait for answers after the last SYN; without it, a target that drew no "
                               "answer is also listened to for {:.1f} to {:.1f} s after its first SYN, for a router's "
-                              "late host-unreachable (neighbour resolution takes {:.0f} s)",
-                              neighbour_resolution_s + 0.2, late_answer_wait_max_s, neighbour_resolution_s))
+                              "late host-unreachable (neighbour resolution takes {:.0f} s), and gets one more SYN "
+                              "{:.1f} s after its first, for a router's rate-limited unreachable",
+                              neighbour_resolution_s + 0.2, late_answer_wait_max_s, neighbour_resolution_s,
+                              icmp_budget_refill_s))
       ->group("Probing")->capture_default_str()->check(CLI::Range(0.05, 120.0))
       ->each([&o](const std::string&) { o.probe.wait_for_late_answers = false; });
   cmd->add_option("--rate", o.probe.limits.rate_pps, "Packets per second at most (token bucket)")->group("Probing")

@@ -98,6 +98,10 @@ double late_answer_wait_s(double slowest_answer_s) {
          std::clamp(2 * slowest_answer_s, 0.2, late_answer_wait_max_s - neighbour_resolution_s);
 }
 
+bool needs_late_syn(bool answered, std::optional<Timestamp> first_sent, Timestamp now) {
+  return !answered && first_sent && now >= after(*first_sent, icmp_budget_refill_s);
+}
+
 namespace {
 // The deepest TTL of a trace's pass that drew an answer; 0 when none did.
 int deepest_answered(const std::map<int, bool>& answered_by_ttl) {

@@ -110,6 +110,15 @@ inline constexpr double neighbour_resolution_s = 3.0;
 inline constexpr double late_answer_wait_max_s = 5.0;
 [[nodiscard]] double late_answer_wait_s(double slowest_answer_s);
 
+// A target that drew nothing yet once the routers' ICMP budgets refilled since its first
+// SYN left gets one more SYN: a router sends its errors at most about once a second toward
+// one source (Linux: ip_error() for a missing route, icmp_ratelimit for the rest; a burst
+// of 5 or 6 first), so when other traffic spent that budget, every SYN of the first
+// rounds, 0.2 s apart, meets an empty one, and only a retransmission a second later draws
+// the net-unreachable that tells a missing route from a drop. Only while late answers are
+// listened for (without --timeout), which the late SYN's own wait stays inside.
+[[nodiscard]] bool needs_late_syn(bool answered, std::optional<Timestamp> first_sent, Timestamp now);
+
 // --- Silent TTLs, asked again.
 
 // Routers rate-limit their ICMP, so a silent TTL is not yet a finding. The TTLs of a

@@ -35,6 +35,22 @@ void merge_into(Attempt& merged, const Attempt& probe) {
   if (!merged.first_unmatched_reset) merged.first_unmatched_reset = probe.first_unmatched_reset;
 }
 
+// The probes that drew nothing, when every probe that drew anything drew an ICMP
+// unreachable: what ICMP rate limiting gives (Linux: a burst of 5 or 6, then one error a
+// second toward one source; the late SYN a second on exists to draw it), not a second
+// opinion. Silence never contradicts an error quoting our own SYN. Empty otherwise.
+std::vector<std::size_t> rate_limited_silence(const std::vector<AttemptResult>& probes) {
+  std::vector<std::size_t> silent;
+  bool errors = false;
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    const Verdict v = probes[i].judgement.verdict;
+    if (is_silence(v)) silent.push_back(i);
+    else if (v == Verdict::icmp_unreachable) errors = true;
+    else return {};
+  }
+  return errors ? silent : std::vector<std::size_t>{};
+}
+
 }  // namespace
 
 AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
@@ -96,7 +112,19 @@ AttemptResult combine_probes(const std::vector<AttemptResult>& probes) {
       if (doubts_host && !already) j.evidence.push_back({e.signal, fmt::format("Probe {}: {}", i + 1, e.detail)});
     }
   }
-  const std::size_t agree = votes[static_cast<std::size_t>(j.verdict)];
+  const std::vector<std::size_t> rate_limited = rate_limited_silence(probes);
+  if (!rate_limited.empty()) {
+    std::string which;
+    for (const std::size_t i : rate_limited) which += fmt::format("{}{}", which.empty() ? "" : ", ", i + 1);
+    j.evidence.push_back(
+        {Signal::icmp_rate_limit_suspected,
+         fmt::format("Probe{} {} drew nothing while the other{} drew the ICMP error: routers and hosts send such errors "
+                     "at most about once a second toward one source after a short burst (Linux), so silence beside "
+                     "an error is its rate limit, not another answer.",
+                     rate_limited.size() == 1 ? "" : "s", which, probes.size() - rate_limited.size() == 1 ? "" : "s")});
+    j.confidence = std::min(j.confidence, 0.85);
+  }
+  const std::size_t agree = votes[static_cast<std::size_t>(j.verdict)] + rate_limited.size();
   if (all_silent && j.verdict == Verdict::dropped) {
     j.confidence = merged.syn_count >= 3 ? 0.9 : merged.syn_count == 2 ? 0.8 : 0.65;
     if (probes.size() > 1)

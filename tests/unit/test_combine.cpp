@@ -201,3 +201,41 @@ TEST_CASE("combine: open on one SYN, a middlebox's RST on another: an injector",
   CHECK(has_signal(r.judgement, "probes-disagree"));
   CHECK(r.judgement.confidence == Approx(0.75));
 }
+
+namespace {
+AttemptResult judged_as(Verdict v, Actor actor, double confidence) {
+  AttemptResult r;
+  r.attempt.syn_count = 1;
+  r.judgement.verdict = v;
+  r.judgement.actor = actor;
+  r.judgement.confidence = confidence;
+  return r;
+}
+bool names_signal(const Judgement& j, Signal s) {
+  return std::any_of(j.evidence.begin(), j.evidence.end(), [&](const Evidence& e) { return e.signal == s; });
+}
+}  // namespace
+
+TEST_CASE("combine: silence beside a router's ICMP error is its rate limit, not a second opinion", "[combine]") {
+  // The first two SYNs met a router whose error budget other traffic had spent; the late
+  // SYN a second on drew its net-unreachable (the lab's no-route destination, r1).
+  const std::vector<AttemptResult> probes{judged_as(Verdict::dropped, Actor::unknown, 0.65),
+                                          judged_as(Verdict::dropped, Actor::unknown, 0.65),
+                                          judged_as(Verdict::icmp_unreachable, Actor::router, 0.9)};
+  const AttemptResult r = combine_probes(probes);
+  CHECK(r.judgement.verdict == Verdict::icmp_unreachable);
+  CHECK(r.judgement.actor == Actor::router);
+  CHECK(r.judgement.confidence == Approx(0.85));
+  CHECK(names_signal(r.judgement, Signal::icmp_rate_limit_suspected));
+  CHECK_FALSE(names_signal(r.judgement, Signal::probes_disagree));
+}
+
+TEST_CASE("combine: an ICMP error against another answer still disagrees", "[combine]") {
+  const std::vector<AttemptResult> probes{judged_as(Verdict::icmp_unreachable, Actor::router, 0.9),
+                                          judged_as(Verdict::refused_by_host, Actor::host, 0.9),
+                                          judged_as(Verdict::dropped, Actor::unknown, 0.65)};
+  const AttemptResult r = combine_probes(probes);
+  CHECK(names_signal(r.judgement, Signal::probes_disagree));
+  CHECK_FALSE(names_signal(r.judgement, Signal::icmp_rate_limit_suspected));
+  CHECK(r.judgement.confidence < 0.5);
+}

@@ -195,6 +195,15 @@ TEST_CASE("trace plan: a host's refusal that nothing timed gets its own trace on
   CHECK_FALSE(needs_own_trace_unbaselined(middlebox));
 }
 
+TEST_CASE("trace plan: a target still silent once the routers' budgets refilled gets one late SYN", "[trace-plan]") {
+  const Timestamp sent{1'000'000'000};
+  CHECK_FALSE(needs_late_syn(false, sent, after(sent, 1.0)));  // the budget may not have refilled
+  CHECK(needs_late_syn(false, sent, after(sent, icmp_budget_refill_s)));
+  CHECK(needs_late_syn(false, sent, after(sent, 2.5)));
+  CHECK_FALSE(needs_late_syn(true, sent, after(sent, 2.5)));   // answered: nothing to draw
+  CHECK_FALSE(needs_late_syn(false, std::nullopt, after(sent, 2.5)));  // its first SYN has not left
+}
+
 TEST_CASE("trace plan: when silence is overdue, and how long a trace waits", "[trace-plan]") {
   // Four times the host's fastest answer, at least 0.25 s, at most half the timeout.
   CHECK(overdue_after_s(std::nullopt, 2.0) == Approx(1.0));
