@@ -53,7 +53,11 @@ cw::ByteVec scenario_pcap() {
 TEST_CASE("cli: --version and --help", "[cli]") {
   const Run v = cli({"--version"});
   CHECK(v.code == 0);
-  CHECK(std::regex_search(v.out, std::regex(R"(^synprobe \d+\.\d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(^synprobe \d+\.\d+\.\d+\n)")));
+  // Then the libraries: libpcap's own words (pcap_lib_version()), libtins, fmt.
+  CHECK(std::regex_search(v.out, std::regex(R"(\nlibpcap version \d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(\nlibtins \d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(\nfmt \d+\.\d+\.\d+\n$)")));
   CHECK(v.err.empty());
 
   const Run h = cli({"--help"});
