@@ -7,7 +7,7 @@ The man page marks each block of options with a comment line
     .\\" options: analyze probe trace
 naming the commands the block belongs to; an option is a tag line (the line after .TP).
 Also: man(1) renders the page without a warning, its header names the binary's version,
-and it names every verdict.
+and it describes every verdict and every signal of docs/signals.md.
 """
 import os
 import re
@@ -68,6 +68,16 @@ def main():
                     "dropped", "inconclusive"]:
         if f".B {verdict.replace('-', chr(92) + '-')}\n" not in page:
             failures.append(f"verdict {verdict} is not described in the man page")
+
+    # Every evidence signal of docs/signals.md (itself checked against the engine's table)
+    # is described.
+    signals_md = os.path.join(os.path.dirname(os.path.abspath(page_path)), "..", "signals.md")
+    signals = re.findall(r"^\| `([a-z0-9-]+)` \|", open(signals_md).read(), re.M)
+    if len(signals) < 50:
+        failures.append(f"{signals_md}: only {len(signals)} signals read (the table's layout changed?)")
+    for signal in signals:
+        if f".B {signal.replace('-', chr(92) + '-')}\n" not in page:
+            failures.append(f"signal {signal} is not described in the man page")
 
     # man renders it without a warning (groff's -ww through man --warnings).
     env = dict(os.environ, MANWIDTH="80", LC_ALL="C.UTF-8")
