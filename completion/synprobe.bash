@@ -4,14 +4,20 @@
 # Works without bash-completion too: source it, then `complete` is set up below.
 
 _synprobe() {
-  local cur prev words cword
+  local cur prev words cword split
   if declare -F _init_completion >/dev/null 2>&1; then
-    _init_completion -n =: || return
+    _init_completion -s || return  # -s: --format=VALUE completes VALUE
   else
     cur=${COMP_WORDS[COMP_CWORD]}
     prev=${COMP_WORDS[COMP_CWORD - 1]}
     words=("${COMP_WORDS[@]}")
     cword=$COMP_CWORD
+    # bash splits --format=VALUE at '=' (COMP_WORDBREAKS): the option is the word before it.
+    if [ "$cur" = "=" ]; then
+      cur="" prev=${COMP_WORDS[COMP_CWORD - 1]}
+    elif [ "$prev" = "=" ] && [ "$COMP_CWORD" -ge 2 ]; then
+      prev=${COMP_WORDS[COMP_CWORD - 2]}
+    fi
   fi
 
   local commands="analyze probe trace report diff"

@@ -27,7 +27,7 @@ declare -F _synprobe >/dev/null || exit 4
 shopt -s extglob
 complete_words() {
   COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 ))
-  COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+  COMP_LINE=$SYNPROBE_LINE; COMP_POINT=${#COMP_LINE}
   COMPREPLY=()
   _synprobe synprobe "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
   printf '%%s\n' "${COMPREPLY[@]}"
@@ -36,11 +36,17 @@ complete_words "$@"
 """
 
 
+def line_of(words):
+    """The command line the words come from: bash splits "--format=j" into "--format", "=", "j"."""
+    line = " ".join(words)
+    return line.replace(" = ", "=").removesuffix(" =") + ("=" if words[-1] == "=" else "")
+
+
 def complete(completion, words, cwd, with_bash_completion):
     preload = f'source {BASH_COMPLETION}' if with_bash_completion else ""
     run = subprocess.run(["bash", "--norc", "--noprofile", "-c", DRIVER % {"preload": preload}, "complete",
                           *words], capture_output=True, text=True, cwd=cwd, timeout=30,
-                         env=dict(os.environ, SYNPROBE_COMPLETION=completion))
+                         env=dict(os.environ, SYNPROBE_COMPLETION=completion, SYNPROBE_LINE=line_of(words)))
     if run.returncode != 0 or run.stderr:
         raise SystemExit(f"bash completion of {words!r} failed ({run.returncode}): {run.stderr}")
     return {line for line in run.stdout.splitlines() if line}
@@ -62,6 +68,9 @@ def main():
             (["synprobe", "analyze", "--fo"], {"--format"}),
             (["synprobe", "analyze", "--format", ""], {"text", "json", "md", "html"}),
             (["synprobe", "report", "-F", "h"], {"html"}),
+            # --format=VALUE: bash's COMP_WORDS split at '=' (COMP_WORDBREAKS)
+            (["synprobe", "analyze", "--format", "=", "j"], {"json"}),
+            (["synprobe", "analyze", "--format", "="], {"text", "json", "md", "html"}),
             (["synprobe", "diff", "--format", ""], {"text", "md", "json"}),
             (["synprobe", "probe", "--color", ""], {"auto", "always", "never"}),
             (["synprobe", "analyze", ""], {"lab.pcapng", "old.pcap", "captures"}),
