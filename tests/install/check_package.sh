@@ -35,7 +35,9 @@ MANWIDTH=80 man -M "$prefix/share/man" synprobe 2>/dev/null | grep -q 'EXIT STAT
   fail "man synprobe (installed prefix) does not show the page"
 echo "ok   cmake --install: binary, man page (man finds it), completions, schema, docs"
 
-# 2. the .deb and its Depends
+# 2. the .deb and its Depends. cpack first builds the "preinstall" target (everything), a
+# few seconds' check on a built tree (scripts/test.sh builds before testing); on a tree
+# built only in part, it would build the rest.
 run_logged "$tmp/cpack.log" cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/pkg"
 arch=$(dpkg --print-architecture)
 deb=$tmp/pkg/synprobe_${version}_${arch}.deb
