@@ -7,7 +7,10 @@
 #  3. the postinst grants capabilities only with SYNPROBE_SETCAP=1 (a stand-in setcap
 #     records what it is asked);
 #  4. `dpkg-deb -x` extracts it; the extracted synprobe prints its versions and analyses a
-#     sample with the right verdicts, and its man page renders.
+#     sample with the right verdicts, and its man page renders;
+#  5. dpkg installs it into an empty root of its own (its own database, --force-depends as
+#     that root holds no libraries, maintainer scripts chrootless), with SYNPROBE_SETCAP=1
+#     and the stand-in setcap, and removes it without a file left.
 #   check_package.sh BUILD_DIR SOURCE_DIR VERSION
 set -euo pipefail
 build=$1 source=$2 version=$3
@@ -110,3 +113,20 @@ assert v == [(80, "open", 4), (90, "refused-by-middlebox", 2)], v
 MANWIDTH=80 man -l "$root/usr/share/man/man1/synprobe.1.gz" 2>/dev/null | grep -q '^SYNOPSIS' ||
   fail "the packaged man page does not render"
 echo "ok   extracted: synprobe --version ($(tr '\n' ';' <<<"$versions")), analyze of two samples, man page"
+
+# 5. dpkg install and remove in a clean root
+dpkgroot=$tmp/dpkgroot
+mkdir -p "$dpkgroot/var/lib/dpkg/info" "$dpkgroot/var/lib/dpkg/updates" "$dpkgroot/var/lib/dpkg/triggers"
+: >"$dpkgroot/var/lib/dpkg/status"
+rm -f "$tmp/setcap-calls"
+dpkg_root() { dpkg --root="$dpkgroot" --force-script-chrootless --force-depends --log=/dev/null "$@"; }
+SYNPROBE_SETCAP=1 PATH="$tmp/fakebin:$PATH" run_logged "$tmp/dpkg-install.log" dpkg_root -i "$deb"
+[ "$(dpkg-query --root="$dpkgroot" -W -f='${Status}' synprobe)" = "install ok installed" ] ||
+  fail "dpkg did not leave synprobe installed and configured in $dpkgroot"
+[ -x "$dpkgroot/usr/bin/synprobe" ] || fail "dpkg -i did not install usr/bin/synprobe"
+[ "$(cat "$tmp/setcap-calls" 2>/dev/null)" = "cap_net_raw,cap_net_admin+ep $dpkgroot/usr/bin/synprobe" ] ||
+  fail "dpkg -i with SYNPROBE_SETCAP=1: postinst asked setcap: $(cat "$tmp/setcap-calls" 2>/dev/null)"
+run_logged "$tmp/dpkg-remove.log" dpkg_root -r synprobe
+left=$(find "$dpkgroot" -path "$dpkgroot/var" -prune -o -type f -print)
+[ -z "$left" ] || fail "dpkg -r left files: $left"
+echo "ok   dpkg -i into a clean root (postinst with SYNPROBE_SETCAP=1 granted to the installed file), dpkg -r leaves nothing"
