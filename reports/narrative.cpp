@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "dissect/decode/icmp_names.hpp"
 #include "dissect/verdict/trace_model.hpp"
@@ -258,6 +259,83 @@ std::string name_next_step(const NameFinding& f) {
   if (out.empty()) out = "Nothing to ask for: every address accepts. ";
   out.pop_back();
   return out;
+}
+
+namespace {
+
+bool has_signal(const Judgement& j, Signal s) {
+  return std::any_of(j.evidence.begin(), j.evidence.end(), [s](const Evidence& e) { return e.signal == s; });
+}
+
+// The names of those of `signals` the evidence holds, joined: "early-reset, ttl-hop-differs".
+std::string present(const Judgement& j, std::initializer_list<Signal> signals) {
+  std::string names;
+  for (const Signal s : signals)
+    if (has_signal(j, s)) names += fmt::format("{}{}", names.empty() ? "" : ", ", signal_name(s));
+  return names;
+}
+
+std::string syns_text(std::uint32_t n) { return fmt::format("{} SYN{}", n, n == 1 ? "" : "s"); }
+
+// The verdict's own words, by the rule that decided it (docs/verdicts.md).
+std::string rule_words(const AttemptResult& r) {
+  const Judgement& j = r.judgement;
+  switch (j.rule) {
+    case Rule::syn_ack_acknowledged: return "syn-ack, handshake completed";
+    case Rule::syn_ack: return "syn-ack (the client's ACK not captured)";
+    case Rule::client_proves_syn_ack: return "the client acted on a syn-ack the capture missed";
+    case Rule::reset_races_syn_ack: return "a reset raced the host's syn-ack";
+    case Rule::icmp_races_syn_ack: return "an ICMP unreachable raced the host's syn-ack";
+    case Rule::bare_reset: return "a reset without ACK, which no stack sends for a SYN";
+    case Rule::reset_burst: return "resets from several senders";
+    case Rule::reset_and_icmp: return "both a reset and an ICMP unreachable";
+    case Rule::reset_decisive_nearer: return "a reset from nearer than the host";
+    case Rule::reset_weighed:
+      return j.verdict == Verdict::refused_by_host ? "a reset, weighed as the host's" : "a reset, weighed as a nearer device's";
+    case Rule::icmp_from_router: return "ICMP unreachable from a router on the path";
+    case Rule::icmp_no_neighbour: return "a router's host-unreachable came seconds late: no device at the address";
+    case Rule::icmp_from_host: return "ICMP unreachable from the destination itself";
+    case Rule::icmp_spoofs_host: return "ICMP unreachable in the destination's name, from nearer";
+    case Rule::icmp_other: return "only an ICMP error that refuses nothing";
+    case Rule::ttl_limited_expiry: return "time exceeded for a TTL-limited probe";
+    case Rule::routing_loop: return "time exceeded at an ordinary TTL: a routing loop";
+    case Rule::silence: return fmt::format("no answer to {}", syns_text(r.attempt.syn_count));
+    case Rule::silence_one_direction_retransmitted:
+      return fmt::format("one direction captured; the client sent {} and never acted on a syn-ack",
+                         syns_text(r.attempt.syn_count));
+    case Rule::silence_one_direction: return "one direction captured, one SYN: an answer may be unseen";
+    case Rule::silence_capture_ended: return "the capture ends less than 1 s after the SYN";
+    case Rule::silence_client_acted: return "no answer, yet the client sent on ISN+1 with ACK 0";
+    case Rule::answered_for_earlier: return "the host answered in an earlier connection's terms";
+    case Rule::ttl_sweep_dropped: return "a TTL sweep is answered up to a hop and not beyond";
+    case Rule::address_no_neighbour: return "no answer; another port of the address showed no device lives there";
+    case Rule::trace_located: return "TTL-limited SYNs located it";
+  }
+  return std::string(rule_name(j.rule));
+}
+
+}  // namespace
+
+std::string reason_text(const AttemptResult& r) {
+  const Judgement& j = r.judgement;
+  std::string signals;
+  if (j.rule == Rule::reset_weighed || j.rule == Rule::icmp_spoofs_host)
+    signals = present(j, {Signal::ttl_matches_host, Signal::ttl_hop_differs, Signal::baseline_hop_varies,
+                          Signal::ip_id_consistent, Signal::ip_id_breaks_pattern, Signal::rtt_matches_host,
+                          Signal::no_baseline});
+  // The decisive signals (docs/verdicts.md), then what a trace measured.
+  const std::string decisive =
+      present(j, {Signal::early_reset, Signal::ttl_initial_differs, Signal::network_gear_ttl,
+                  Signal::client_proves_syn_ack, Signal::reset_without_ack, Signal::neighbour_unresolved,
+                  Signal::address_no_host, Signal::icmp_rate_limit_suspected,
+                  Signal::reset_before_host, Signal::ttl_forged, Signal::rtt_matches_hop, Signal::on_path_injector,
+                  Signal::icmp_sender_hop, Signal::dropped_after_hop, Signal::control_path_continues,
+                  Signal::trace_reached_host, Signal::trace_shared, Signal::ttl_sweep_silent,
+                  Signal::signals_disagree});
+  if (!decisive.empty()) signals += (signals.empty() ? "" : ", ") + decisive;
+  std::string text = rule_words(r);
+  if (!signals.empty()) text += " (" + signals + ")";
+  return text;
 }
 
 }  // namespace synprobe

@@ -20,6 +20,10 @@ namespace synprobe {
 [[nodiscard]] std::string finding(const AttemptResult& r);
 // What the reader should ask for or check next.
 [[nodiscard]] std::string next_step(const AttemptResult& r);
+// What decided the verdict, in a few words, as nmap's --reason gives it: "a reset from
+// nearer than the host (early-reset)". The text output prints it under each attempt;
+// the signal names in parentheses are docs/signals.md's.
+[[nodiscard]] std::string reason_text(const AttemptResult& r);
 // "refused by the device at hop 2 (198.18.2.2)", for summary tables.
 [[nodiscard]] std::string who_text(const AttemptResult& r);
 

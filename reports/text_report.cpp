@@ -1,5 +1,6 @@
 // The text renderer: for a person at a terminal. One aligned line per attempt
-// (time, client → server:port, verdict, who, hop), then a summary per verdict.
+// (time, client → server:port, verdict, who, hop) with its reason indented under it,
+// then a summary per verdict.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -109,9 +110,11 @@ std::string hop_table(const AttemptResult& r, bool color) {
   return out;
 }
 
-// What every attempt prints under its line: the hop table and, with -v, the evidence.
+// What every attempt prints under its line: the reason in a few words, the hop table
+// and, with -v, the evidence.
 std::string details_of(const AttemptResult& r, const RenderOptions& options) {
-  std::string out = hop_table(r, options.color);
+  std::string out = fmt::format("    reason: {}\n", reason_text(r));
+  out += hop_table(r, options.color);
   if (!options.verbose) return out;
   const Judgement& j = r.judgement;
   out += fmt::format("    confidence {:.2f} (rule {}); {} SYN{}\n", j.confidence, rule_name(j.rule),

@@ -11,10 +11,22 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-bash scripts/install-deps.sh
-cmake --preset default >/dev/null
-cmake --build --preset default -j "$(nproc)" >/dev/null
+# Set-up is quiet: its output goes to a log, shown in full only if a step fails; the
+# first screen is synprobe's.
+setup_log=${TMPDIR:-/tmp}/synprobe-demo-setup.log
+: >"$setup_log"
+quietly() {
+  "$@" >>"$setup_log" 2>&1 && return
+  cat "$setup_log" >&2
+  echo "demo.sh: FAILED: $* (the log above: $setup_log)" >&2
+  exit 1
+}
+echo "demo.sh: installing what is missing and building (log: $setup_log) ..."
+quietly bash scripts/install-deps.sh
+quietly cmake --preset default
+quietly cmake --build --preset default -j "$(nproc)"
 synprobe=$root/build/src/synprobe
+echo
 "$synprobe" --version
 
 echo

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything synprobe needs to build, test and demo, from Debian 12 packages.
 # Idempotent; run as root on a fresh machine (apt-get update first, as a fresh image has no lists).
+# Quiet: one line per step; apt's own output goes to a log file it names
+# ($SYNPROBE_DEPS_LOG, default /tmp/synprobe-install-deps.log), shown in full when a step
+# fails (exit status non-zero).
 set -euo pipefail
 
 packages=(
@@ -17,6 +20,10 @@ packages=(
   tshark python3 python3-jsonschema
   # tests: headless Chromium renders the HTML report
   chromium
+  # install tests (tests/install): man renders the man page, bash-completion's helpers and
+  # zsh check the completions, dpkg-shlibdeps (dpkg-dev) computes the .deb's Depends;
+  # libcap2-bin's setcap grants the capabilities (docs/man/synprobe.1, PRIVILEGES)
+  man-db bash-completion zsh dpkg-dev libcap2-bin
   # benchmarks (tests/bench, docs/BENCHMARKS.md): peak RSS, instruction counts, heap profiles
   time valgrind
   # hardening (docs/HARDENING.md; scripts/test.sh runs it): the fuzz preset is clang 14 with
@@ -39,9 +46,29 @@ if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
 fi
-echo "install-deps: installing ${missing[*]}"
+
+log=${SYNPROBE_DEPS_LOG:-/tmp/synprobe-install-deps.log}
+: >"$log"
+start=$(date +%s)
+step() {  # step WORDS -- COMMAND...: one line, the command's output in the log
+  local words=()
+  while [ "$1" != -- ]; do words+=("$1"); shift; done
+  shift
+  echo "install-deps: ${words[*]}"
+  echo "==== ${words[*]}: $*" >>"$log"
+  if ! "$@" >>"$log" 2>&1; then
+    echo "install-deps: FAILED: ${words[*]}; the whole log ($log):" >&2
+    cat "$log" >&2
+    echo "install-deps: FAILED: ${words[*]} (log: $log)" >&2
+    exit 1
+  fi
+}
+
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+echo "install-deps: ${#missing[@]} of ${#packages[@]} packages missing; apt's output goes to $log"
+step "updating the package lists (apt-get update)" -- apt-get update
 # wireshark-common asks whether non-root users may capture; the default (no) is right here.
-echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+step "answering wireshark-common's question: non-root users may not capture" -- \
+  sh -c 'echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections'
+step "installing ${#missing[@]} missing package(s): ${missing[*]}" -- apt-get install -y --no-install-recommends "${missing[@]}"
+echo "install-deps: done in $(( $(date +%s) - start )) s"

@@ -15,13 +15,22 @@
 namespace synprobe {
 namespace {
 
+// The capture file: -r FILE (tcpdump's habit) or the positional FILE.
+std::string capture_path_of(const AnalyzeOptions& o) {
+  if (o.read) return *o.read;
+  if (o.file.empty()) throw Failure(ExitCode::usage, "file is required: give the capture file as FILE or -r FILE");
+  return o.file;
+}
+
+// The filter: -f EXPR or the trailing words. With -r FILE, every positional word is part
+// of the filter, the first one included: `analyze -r x.pcap port 443`.
 std::optional<std::string> filter_of(const AnalyzeOptions& o) {
-  if (o.filter && !o.filter_words.empty())
+  std::string joined = o.read ? o.file : std::string();
+  for (const std::string& w : o.filter_words) joined += (joined.empty() ? "" : " ") + w;
+  if (o.filter && !joined.empty())
     throw Failure(ExitCode::usage, "give the filter either with -f or as trailing words, not both");
   if (o.filter) return o.filter;
-  if (o.filter_words.empty()) return std::nullopt;
-  std::string joined;
-  for (const std::string& w : o.filter_words) joined += (joined.empty() ? "" : " ") + w;
+  if (joined.empty()) return std::nullopt;
   return joined;
 }
 
@@ -143,7 +152,10 @@ std::string progress_text(std::uint64_t done, std::optional<std::uint64_t> total
 CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
   CLI::App* cmd = app.add_subcommand(
       "analyze", "Give every TCP connection attempt in a capture file a verdict on who refused it");
-  cmd->add_option("file", options.file, "Capture file (pcap or pcapng; - for standard input)")->required();
+  cmd->add_option("file", options.file, "Capture file (pcap or pcapng; - for standard input)");
+  cmd->add_option("-r,--read", options.read,
+                  "Capture file, as tcpdump -r takes it (instead of FILE: every trailing word is then filter)")
+      ->group("Input");
   cmd->add_option("filter", options.filter_words,
                   "BPF filter expression, as tcpdump takes it (e.g. host 198.18.4.10 and port 443)");
   cmd->add_option("-f,--filter", options.filter, "BPF filter expression (alternative to trailing words)")
@@ -152,6 +164,7 @@ CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
   cmd->footer(
       "Examples:\n"
       "  synprobe analyze capture.pcapng\n"
+      "  synprobe analyze -r capture.pcap port 443\n"
       "  synprobe analyze capture.pcap --json -o result.json\n"
       "  synprobe analyze capture.pcap 'host 203.0.113.7 and port 443' -v");
   return cmd;
@@ -159,7 +172,7 @@ CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
 
 int run_analyze(const AnalyzeOptions& options, const std::string& command_line, Environment& env) {
   OfflineOptions offline;
-  offline.path = options.file;
+  offline.path = capture_path_of(options);
   offline.filter = filter_of(options);
   offline.digest = !options.output.report.empty();
   ProgressLine progress(env.err, env.stderr_is_terminal, std::chrono::seconds(1));

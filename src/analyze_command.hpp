@@ -16,7 +16,8 @@
 namespace synprobe {
 
 struct AnalyzeOptions {
-  std::string file;
+  std::string file;                        // the positional FILE
+  std::optional<std::string> read;         // -r FILE, as tcpdump takes it
   std::optional<std::string> filter;       // -f EXPR
   std::vector<std::string> filter_words;   // or trailing words, as tcpdump takes them
   OutputOptions output;

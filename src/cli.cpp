@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "analyze_command.hpp"
+#include "capture/library_versions.hpp"
 #include "probe_command.hpp"
 #include "report_command.hpp"
 #include "dissect/decode/error.hpp"
@@ -82,7 +83,9 @@ int run(const std::vector<std::string>& args, Environment& env) {
     env.out << app.help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::CallForVersion&) {
+    // The first line alone is synprobe's (scripts read it with head -1); then its libraries.
     env.out << "synprobe " << SYNPROBE_VERSION << "\n";
+    for (const std::string& line : library_version_lines()) env.out << line << "\n";
     return 0;
   } catch (const CLI::ParseError& e) {
     // Subcommand help arrives as a CallForHelp thrown from the subcommand.

@@ -19,6 +19,10 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
   command.add_option("--color", options.color, "Colour the text output: auto|always|never (NO_COLOR disables it)")
       ->group("Output")
       ->check(CLI::IsMember({"auto", "always", "never"}));
+  command.add_flag("-n,--numeric", options.numeric,
+                   "Numeric addresses, as tcpdump/nmap -n: always so (synprobe never looks up names for "
+                   "addresses), accepted for the habit")
+      ->group("Output");
   command.add_flag("-v,--verbose", options.verbose, "Text output: list the evidence under each attempt")
       ->group("Output");
   command.add_option("--report", options.report,

@@ -17,6 +17,7 @@ struct OutputOptions {
   std::string color = "auto";   // --color auto|always|never
   bool verbose = false;
   std::string report;           // --report FILE: also write a report, format by extension
+  bool numeric = false;         // -n: accepted for tcpdump/nmap habits; addresses are always numeric
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);

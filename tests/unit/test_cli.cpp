@@ -53,7 +53,11 @@ cw::ByteVec scenario_pcap() {
 TEST_CASE("cli: --version and --help", "[cli]") {
   const Run v = cli({"--version"});
   CHECK(v.code == 0);
-  CHECK(std::regex_search(v.out, std::regex(R"(^synprobe \d+\.\d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(^synprobe \d+\.\d+\.\d+\n)")));
+  // Then the libraries: libpcap's own words (pcap_lib_version()), libtins, fmt.
+  CHECK(std::regex_search(v.out, std::regex(R"(\nlibpcap version \d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(\nlibtins \d+\.\d+)")));
+  CHECK(std::regex_search(v.out, std::regex(R"(\nfmt \d+\.\d+\.\d+\n$)")));
   CHECK(v.err.empty());
 
   const Run h = cli({"--help"});
@@ -66,6 +70,37 @@ TEST_CASE("cli: --version and --help", "[cli]") {
   CHECK(sub.code == 0);
   CHECK(sub.out.find("Exit codes") != std::string::npos);
   CHECK(sub.out.find("--json") != std::string::npos);
+}
+
+TEST_CASE("cli: tcpdump's habits: -r FILE and -n", "[cli]") {
+  cw::TempDir dir;
+  const std::string capture = dir.write("s.pcap", scenario_pcap());
+  const Run plain = cli({"analyze", capture});
+  REQUIRE(plain.code == 0);
+  CHECK(plain.out.find("2 connection attempts") != std::string::npos);
+
+  // -r FILE reads the same file; -n changes nothing (addresses are always numeric).
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"analyze", "-r", capture}, {"analyze", "--read", capture}, {"analyze", capture, "-n"},
+           {"analyze", "-n", "-r", capture}, {"analyze", capture, "--numeric"}}) {
+    const Run r = cli(args);
+    CHECK(r.code == 0);
+    CHECK(r.out == plain.out);
+    CHECK(r.err.empty());
+  }
+  // With -r, every positional word is filter, the first one included.
+  const Run filtered = cli({"analyze", "-r", capture, "port", "81"});
+  CHECK(filtered.code == 0);
+  CHECK(filtered.out.find("1 connection attempt: 1 refused-by-host") != std::string::npos);
+  CHECK(filtered.out.find("filter 'port 81' kept 2") != std::string::npos);
+  // -r with -f and trailing words, or no file at all: usage errors.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"analyze", "-r", capture, "-f", "port 81", "tcp"}, {"analyze", "-n"}}) {
+    const Run r = cli(args);
+    CHECK(r.code == 2);
+    CHECK(lines_in(r.err) == 1);
+    CHECK(r.out.empty());
+  }
 }
 
 TEST_CASE("cli: usage errors exit 2 with one line on stderr", "[cli]") {

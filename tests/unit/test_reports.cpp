@@ -192,6 +192,13 @@ TEST_CASE("render_text: one line per attempt, then the summary", "[reports][text
   for (const std::string& l : lines)
     if (l.find(" \xe2\x86\x92 ") != std::string::npos) ++attempt_lines;  // " → "
   CHECK(attempt_lines == report.attempts.size());
+  // Without -v, each attempt line is followed by its reason, in a few words.
+  std::size_t reasons = 0;
+  for (std::size_t i = 0; i + 1 < lines.size(); ++i)
+    if (lines[i].find(" \xe2\x86\x92 ") != std::string::npos && lines[i + 1].rfind("    reason: ", 0) == 0) ++reasons;
+  CHECK(reasons == report.attempts.size());
+  CHECK(plain.find("    reason: syn-ack") != std::string::npos);
+  CHECK(plain.find("    reason: a reset, weighed as the host's (no-baseline)") != std::string::npos);
   CHECK(plain.find("[2001:db8::1]:40001") != std::string::npos);
   CHECK(plain.find("10.0.0.1:40000") != std::string::npos);
   CHECK(plain.find("2 connection attempts: 1 open, 1 refused-by-host") != std::string::npos);
