@@ -89,6 +89,6 @@ std::string render_html(const AnalysisReport& report, const RenderOptions& optio
 [[nodiscard]] const Renderer* renderer_for_file(std::string_view path);
 
 // JSON contract version: bumped in its major part when a field changes meaning or goes away.
-inline constexpr std::string_view json_schema_version = "1.0";
+inline constexpr std::string_view json_schema_version = "1.1";
 
 }  // namespace synprobe

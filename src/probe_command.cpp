@@ -221,6 +221,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   report.run.command_line = command_line;
   report.run.started = started;
   report.run.finished = wall_clock_now();
+  report.vantage = vantage_for(o.output, report.probe ? &*report.probe : nullptr);
 
   if (o.write_pcapng) {
     write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));
