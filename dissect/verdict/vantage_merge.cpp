@@ -147,7 +147,8 @@ Path path_of(const AttemptResult& r, bool& reached) {
       out.push_back(n);
     }
     trim_silent_tail(out);
-    if (all.empty() && !j.hop) return out;  // nothing known of the path: no trace
+    reached = true;
+    if (all.empty()) return out;  // nothing known of the path: no trace
     if (dst_hop <= (out.empty() ? 0 : out.back().hop)) dst_hop = (out.empty() ? 0 : out.back().hop) + 1;
     out.push_back(PathNode{dst_hop, {dst}});
     reached = true;
@@ -357,8 +358,8 @@ bool compare_captures(TargetMerge& m, const std::vector<VantageRun>& runs, const
       return v;
     }()};
     m.kind = all.state().verdict == Verdict::open ? MergeKind::open_everywhere : MergeKind::global;
-    m.finding = fmt::format("every capture point ({}) saw the same {} attempt{} alike: {}", list_names(names_of(all, runs)),
-                            compared, compared == 1 ? "" : "s", group_text(all.fates, runs));
+    m.finding = fmt::format("every capture point ({}) saw the same SYNs ({}) with the same answer: {}",
+                            list_names(names_of(all, runs)), compared, group_text(all.fates, runs));
   }
   return true;
 }
@@ -589,11 +590,13 @@ MergeResult merge_vantages(const std::vector<VantageRun>& runs, const MergeOptio
         if (!missed.empty()) {
           m.kind = MergeKind::dropped_between;
           const std::string& at = runs[seen_at].name;
+          const TargetState& s = m.fates.front().state;
           m.finding = fmt::format(
-              "the SYN {} → {} was seen at {} but never at {}, which saw other traffic of that {} at the time ({}): "
-              "the device between {} and {} dropped it",
-              endpoint_text(last.attempt.client, last.attempt.client_port), m.target, at, list_names(missed),
-              "client or server", describe(m.fates.front().state), at, list_names(missed));
+              "the SYN {} → {} was seen at {} ({}) but never at {}, which saw the same client's or server's other "
+              "traffic at the time: the device between {} and {} dropped it",
+              endpoint_text(last.attempt.client, last.attempt.client_port), m.target, at,
+              s.verdict == Verdict::dropped ? "no answer there" : "there it drew " + describe(s), list_names(missed), at,
+              list_names(missed));
         }
       }
       result.targets.push_back(std::move(m));
@@ -652,6 +655,7 @@ MergeResult merge_vantages(const std::vector<VantageRun>& runs, const MergeOptio
       for (std::size_t k = 0; k < known_index.size(); ++k) {
         const std::size_t i = known_index[k];
         join_index[i] = al.join_index[k];
+        m.fates[i].join_index = al.join_index[k];
         m.fates[i].join_hop = aligned[i][al.join_index[k]].hop;
         for (std::size_t h = al.join_index[k]; h < aligned[i].size(); ++h)
           if (aligned[i][h].silent())
@@ -659,6 +663,7 @@ MergeResult merge_vantages(const std::vector<VantageRun>& runs, const MergeOptio
                                           "other paths",
                                           runs[m.fates[i].run].name, aligned[i][h].hop));
       }
+    for (std::size_t i = 0; i < m.fates.size(); ++i) m.fates[i].route = aligned[i];
     for (std::size_t i = 0; i < m.fates.size(); ++i)
       m.fates[i].side = side_of(m.fates[i], aligned[i], join_index[i], m.join, m.address);
     find(m, runs, aligned, options);

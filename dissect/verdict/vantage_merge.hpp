@@ -56,6 +56,8 @@ struct VantageFate {
   Path path;                     // the trace's hops, cut at the refuser (or the last answering hop of a drop); the destination last when it answered
   bool reached = false;          // the path ends at the destination
   std::optional<std::uint16_t> path_port;  // the path came from this other port's trace of the same address
+  Path route;                    // the path aligned: `path`, or the same run's trace of another port that reached the host
+  std::optional<std::size_t> join_index;  // the join's position in `route`
   std::optional<int> join_hop;   // this vantage's hop number of the join point
   Side side = Side::unknown;     // where its refusal or drop is against the join
   std::size_t attempts = 0;      // attempts to the target in this run (the last one counts)

@@ -270,7 +270,7 @@ TEST_CASE("merge: captures on both sides of a firewall", "[merge][captures]") {
   const TargetMerge& t = target(m, 90);
   INFO(t.finding);
   CHECK(t.kind == MergeKind::dropped_between);
-  CHECK(t.finding.find("seen at outside but never at inside") != std::string::npos);
+  CHECK(t.finding.find("seen at outside (no answer there) but never at inside") != std::string::npos);
 
   SECTION("a capture that was not running then proves nothing") {
     const MergeResult late =
