@@ -24,6 +24,12 @@ std::string node_text(const PathNode& n) {
 
 std::string vantage_name(const MergeDocument& doc, const VantageFate& f) { return doc.inputs[f.run].name; }
 
+// "local: refused ..." — the kind, unless the finding already starts with it ("global: ...").
+std::string headline(const TargetMerge& t) {
+  const std::string kind(merge_kind_name(t.kind));
+  return t.finding.rfind(kind + ":", 0) == 0 ? t.finding : kind + ": " + t.finding;
+}
+
 std::string fate_text(const VantageFate& f) {
   std::string out = describe(f.state);
   if (f.side != Side::none && f.side != Side::unknown) out += fmt::format(" [{}]", side_name(f.side));
@@ -221,7 +227,7 @@ std::string render_merge_text(const MergeDocument& doc) {
   std::size_t width = 0;
   for (const MergeInput& in : doc.inputs) width = std::max(width, in.name.size());
   for (const TargetMerge& t : doc.result.targets) {
-    out += fmt::format("{}  {}: {}\n", t.target, merge_kind_name(t.kind), t.finding);
+    out += fmt::format("{}  {}\n", t.target, headline(t));
     for (const VantageFate& f : t.fates)
       out += fmt::format("    {:<{}}  {:<44}  {}\n", vantage_name(doc, f), width, fate_text(f), fate_path(f));
     for (const std::string& note : t.notes) out += "    note: " + note + "\n";
@@ -243,9 +249,9 @@ std::string render_merge_markdown(const MergeDocument& doc) {
   }
   for (const std::string& note : doc.result.notes) out += "\n> " + note + "\n";
   for (const TargetMerge& t : doc.result.targets) {
-    out += fmt::format("\n## {}\n\n**{}**: {}\n\n| vantage | answer | side | join at hop | path (join in brackets) |\n"
+    out += fmt::format("\n## {}\n\n{}\n\n| vantage | answer | side | join at hop | path (join in brackets) |\n"
                        "|---|---|---|---|---|\n",
-                       t.target, merge_kind_name(t.kind), md_cell(t.finding));
+                       t.target, md_cell(headline(t)));
     for (const VantageFate& f : t.fates)
       out += fmt::format("| {} | {} | {} | {} | {} |\n", md_cell(vantage_name(doc, f)), md_cell(describe(f.state)),
                          side_name(f.side), f.join_hop ? std::to_string(*f.join_hop) : "-", md_cell(fate_path(f)));
@@ -282,8 +288,8 @@ std::string render_merge_html(const MergeDocument& doc) {
   out += "</table>\n";
   for (const std::string& note : doc.result.notes) out += fmt::format("<p class=\"finding\">{}</p>\n", esc(note));
   for (const TargetMerge& t : doc.result.targets) {
-    out += fmt::format("<section class=\"target\">\n<h2>{}</h2>\n<p class=\"finding\"><b>{}</b>: {}</p>\n", esc(t.target),
-                       merge_kind_name(t.kind), esc(t.finding));
+    out += fmt::format("<section class=\"target\">\n<h2>{}</h2>\n<p class=\"finding\">{}</p>\n", esc(t.target),
+                       esc(headline(t)));
     if (t.fates.size() > 1) out += paths_svg(doc, t);
     out += "<table><tr><th>vantage</th><th>answer</th><th>side</th><th>join at hop</th><th>path (join in brackets)</th></tr>\n";
     for (const VantageFate& f : t.fates)
