@@ -458,9 +458,19 @@ void find(TargetMerge& m, const std::vector<VantageRun>& runs, const std::vector
     return;
   }
 
-  // The answers differ. Each failing group's refusal, placed against the join and against
-  // the paths of the vantages that got another answer.
-  std::vector<std::string> sentences;
+  // The answers differ, but no vantage saw a refusal or a drop: those that could not tell
+  // are not evidence of a difference.
+  const bool any_failure = std::any_of(groups.begin(), groups.end(), [](const Group& g) {
+    return g.state().verdict != Verdict::open && g.state().verdict != Verdict::inconclusive;
+  });
+  if (!any_failure) {
+    m.kind = MergeKind::differs;
+    m.finding = fmt::format("{}: an inconclusive run tells nothing about its path; run it again (synprobe trace)", answers);
+    return;
+  }
+
+  // Each failing group's refusal, placed against the join and against the paths of the
+  // vantages that got another answer.
   bool all_local = true, all_shared = true;
   std::vector<std::string> local_sides;
   for (const Group& g : groups) {
@@ -492,7 +502,12 @@ void find(TargetMerge& m, const std::vector<VantageRun>& runs, const std::vector
   }
   if (all_local && !local_sides.empty()) {
     m.kind = MergeKind::local;
-    m.finding = fmt::format("{}: the refusing device is on the {} side, {}", answers, joined(local_sides, " and "),
+    const bool drops_only = std::all_of(groups.begin(), groups.end(), [](const Group& g) {
+      return g.state().verdict == Verdict::open || g.state().verdict == Verdict::inconclusive ||
+             g.state().verdict == Verdict::dropped;
+    });
+    m.finding = fmt::format("{}: the {} device is on the {} side, {}", answers, drops_only ? "dropping" : "refusing",
+                            joined(local_sides, " and "),
                             m.join ? fmt::format("before {}", join_text)
                                    : "off the other vantages' paths (the paths share no hop the traces found)");
     return;

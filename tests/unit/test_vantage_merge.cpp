@@ -289,3 +289,44 @@ TEST_CASE("merge: captures on both sides of a firewall", "[merge][captures]") {
     CHECK(target(c, 80).kind == MergeKind::changed_between);
   }
 }
+
+TEST_CASE("merge: open from one vantage, inconclusive from another, blames nobody", "[merge]") {
+  const AnalysisReport office = report({attempt("198.18.1.1", 443, Verdict::inconclusive, Actor::unknown, std::nullopt,
+                                                std::nullopt, {{r1}, {r2}})});
+  const AnalysisReport dc = report({attempt("198.18.5.1", 443, Verdict::open, Actor::host, 3, server, {{d1}, {r3}, {server}})});
+  const MergeResult m = merge_vantages({run("office", office), run("dc", dc)}, {});
+  const TargetMerge& t = m.targets.front();
+  INFO(t.finding);
+  CHECK(t.kind == MergeKind::differs);
+  CHECK(t.finding.find("inconclusive") != std::string::npos);
+}
+
+TEST_CASE("merge: dropped everywhere past the join is a drop all paths share", "[merge]") {
+  // r3 drops: every trace goes quiet after r3 (hop 3 from the office, 2 from the datacenter).
+  auto dropped_after_r3 = [](const char* client, int last, std::vector<std::vector<const char*>> hops) {
+    AttemptResult r = attempt(client, 443, Verdict::dropped, Actor::unknown, last, r3, std::move(hops));
+    r.judgement.hop_range = std::make_pair(last, last + 1);
+    return r;
+  };
+  const AnalysisReport office = report({dropped_after_r3("198.18.1.1", 3, {{r1}, {r2}, {r3}, {""}, {""}}), office_open80()});
+  const AnalysisReport dc = report({dropped_after_r3("198.18.5.1", 2, {{d1}, {r3}, {""}, {""}}), dc_open80()});
+  const MergeResult m = merge_vantages({run("office", office), run("dc", dc)}, {});
+  const TargetMerge& t = target(m, 443);
+  INFO(t.finding);
+  CHECK(t.kind == MergeKind::global);
+  CHECK(t.join == ip(r3));
+  CHECK(t.fates[0].side == Side::after_join);
+  CHECK(t.fates[1].side == Side::after_join);
+  CHECK(t.finding.find("a device all paths share drops it") != std::string::npos);
+
+  SECTION("dropped before the join from one side, open from the other: local") {
+    const AnalysisReport office_r1 = report({dropped_after_r3("198.18.1.1", 1, {{r1}, {""}, {""}}), office_open80()});
+    const AnalysisReport dc_open = report({attempt("198.18.5.1", 443, Verdict::open, Actor::host, 3, server, {{d1}, {r3}, {server}}),
+                                           dc_open80()});
+    const MergeResult l = merge_vantages({run("office", office_r1), run("dc", dc_open)}, {});
+    const TargetMerge& u = target(l, 443);
+    INFO(u.finding);
+    CHECK(u.kind == MergeKind::local);  // quiet after r1 (hop 1): between r1 and r2, before the join at r3
+    CHECK(u.fates[0].side == Side::before_join);
+  }
+}
