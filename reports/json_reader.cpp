@@ -145,6 +145,12 @@ TraceHop read_hop(const Reader& r, const json& j) {
   TraceHop h;
   h.hop = static_cast<int>(r.integer(j, "hop"));
   if (const auto a = r.opt_str(j, "address")) h.address = IpAddress::parse(*a);
+  if (j.contains("addresses"))  // schema 1.1
+    for (const json& a : r.array(j, "addresses")) {
+      const auto parsed = a.is_string() ? IpAddress::parse(a.get<std::string>()) : std::nullopt;
+      if (!parsed) r.fail("a hop address is not an IP address");
+      h.addresses.push_back(*parsed);
+    }
   h.rtt_ms = r.opt_number(j, "rtt_ms");
   auto answer_of = [&](const std::string& text) {
     for (int i = 0; i < 6; ++i)
@@ -311,6 +317,23 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     s.user = r.str(p, "user");
     s.evidence_file = r.opt_str(p, "evidence_file");
     report.probe = s;
+  }
+  if (doc.contains("vantage") && !doc["vantage"].is_null()) {  // schema 1.1; older files have none
+    const json& v = doc["vantage"];
+    VantageInfo info;
+    info.name = r.str(v, "name");
+    info.host = r.opt_str(v, "host").value_or("");
+    auto strings = [&](const char* key, std::vector<std::string>& out) {
+      if (!v.contains(key)) return;
+      for (const json& s : r.array(v, key)) {
+        if (!s.is_string()) r.fail(fmt::format("an element of vantage '{}' is not a string", key));
+        out.push_back(s.get<std::string>());
+      }
+    };
+    strings("sources", info.sources);
+    strings("interfaces", info.interfaces);
+    info.first_hop = r.opt_str(v, "first_hop");
+    report.vantage = info;
   }
   for (const json& a : r.array(doc, "attempts")) report.attempts.push_back(read_attempt(r, a));
   // Added in schema 1.x (probe mode): absent from older files.

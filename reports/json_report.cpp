@@ -2,6 +2,8 @@
 // docs/schema/synprobe.schema.json). Field names here are a promise to other tools.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "dissect/decode/icmp_names.hpp"
 #include "dissect/verdict/trace_model.hpp"
 #include "json_writer.hpp"
@@ -56,6 +58,9 @@ void write_hops(JsonWriter& w, const Trace& trace, const Judgement& j) {
     w.field("hop", h.hop);
     w.key("address");
     h.address ? w.value(h.address->to_string()) : w.null();
+    w.key("addresses").begin_array();
+    for (const IpAddress& a : h.addresses) w.value(a.to_string());
+    w.end_array();
     w.key("rtt_ms");
     h.rtt_ms ? w.number(*h.rtt_ms, 3) : w.null();
     w.key("answers").begin_array();
@@ -231,6 +236,21 @@ void write_probe(JsonWriter& w, const ProbeSummary& p) {
   w.end_object();
 }
 
+void write_vantage(JsonWriter& w, const VantageInfo& v, const std::vector<std::string>& clients) {
+  auto strings = [&](std::string_view key, const std::vector<std::string>& list) {
+    w.key(key).begin_array();
+    for (const std::string& s : list) w.value(s);
+    w.end_array();
+  };
+  w.begin_object();
+  w.field("name", v.name);
+  w.field("host", v.host);
+  strings("sources", v.sources.empty() ? clients : v.sources);
+  strings("interfaces", v.interfaces);
+  w.optional_field("first_hop", v.first_hop);
+  w.end_object();
+}
+
 // The head and tail of the one JSON object. The attempts come between them, and the
 // fields known only at the end (finish time, what was read, the counts) after them, so
 // that the attempts can be written as they are judged. Key order means nothing in JSON;
@@ -247,10 +267,14 @@ void write_head(JsonWriter& w, const RunInfo& run) {
 }
 
 void write_tail(JsonWriter& w, const AnalysisReport& report, std::uint64_t attempts,
-                const std::array<std::uint64_t, verdict_count>& counts) {
+                const std::array<std::uint64_t, verdict_count>& counts, const std::vector<std::string>& clients) {
   w.end_array();
   w.field("finished", iso8601(report.run.finished));
   w.field("interrupted", report.run.interrupted);
+  if (report.vantage) {
+    w.key("vantage");
+    write_vantage(w, *report.vantage, clients);
+  }
   if (report.probe) {
     w.key("probe");
     write_probe(w, *report.probe);
@@ -281,12 +305,17 @@ class JsonStream final : public ReportStream {
   void write_attempt(const AttemptResult& r) override {
     start();
     synprobe::write_attempt(w_, r);
+    // The clients seen, for an analyze run's vantage (its sources): a few, in order.
+    if (clients_.size() < max_clients) {
+      std::string client = r.attempt.client.to_string();
+      if (std::find(clients_.begin(), clients_.end(), client) == clients_.end()) clients_.push_back(std::move(client));
+    }
     if (w_.pending_size() >= flush_at) flush();
   }
 
   void write_end(const AnalysisReport& report) override {
     start();
-    write_tail(w_, report, attempts(), counts());
+    write_tail(w_, report, attempts(), counts(), clients_);
     flush();
     emit("\n");
   }
@@ -302,8 +331,10 @@ class JsonStream final : public ReportStream {
     w_.clear_pending();
   }
 
+  static constexpr std::size_t max_clients = 16;
   JsonWriter w_;
   bool started_ = false;
+  std::vector<std::string> clients_;
 };
 
 }  // namespace

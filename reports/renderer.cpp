@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "merge_report.hpp"
+
 namespace synprobe {
 namespace {
 
@@ -13,9 +15,26 @@ constexpr std::array table{
     Renderer{"html", "the same report as one self-contained HTML page with a path diagram", render_html},
 };
 
+constexpr std::array merge_table{
+    MergeRenderer{"text", "one finding per target, each vantage's answer and path under it", render_merge_text},
+    MergeRenderer{"json", "one JSON object (docs/json.md, \"merge\"; schema: docs/schema/synprobe-merge.schema.json)",
+                  render_merge_json},
+    MergeRenderer{"md", "a Markdown report: the vantages, then per target the finding and a table of the paths",
+                  render_merge_markdown},
+    MergeRenderer{"html", "the same as one self-contained HTML page, with an SVG of the paths joining", render_merge_html},
+};
+
 }  // namespace
 
 std::span<const Renderer> renderers() { return table; }
+
+std::span<const MergeRenderer> merge_renderers() { return merge_table; }
+
+const MergeRenderer* find_merge_renderer(std::string_view name) {
+  for (const MergeRenderer& r : merge_table)
+    if (r.name == name) return &r;
+  return nullptr;
+}
 
 std::string render_through_stream(std::unique_ptr<ReportStream> (*stream)(const RenderOptions&, TextSink),
                                   const AnalysisReport& report, const RenderOptions& options) {

@@ -85,10 +85,21 @@ std::string render_through_stream(std::unique_ptr<ReportStream> (*stream)(const 
 std::string render_markdown(const AnalysisReport& report, const RenderOptions& options);
 std::string render_html(const AnalysisReport& report, const RenderOptions& options);
 
+// The merge of several vantage points (synprobe merge) has a table of its own, beside the
+// one above and with the same names: its input is not one report but several.
+struct MergeDocument;
+struct MergeRenderer {
+  std::string_view name;
+  std::string_view description;
+  std::string (*render)(const MergeDocument& doc);
+};
+[[nodiscard]] std::span<const MergeRenderer> merge_renderers();
+[[nodiscard]] const MergeRenderer* find_merge_renderer(std::string_view name);
+
 // The renderer a report file name asks for, by its extension (.md, .html, .json, .txt).
 [[nodiscard]] const Renderer* renderer_for_file(std::string_view path);
 
 // JSON contract version: bumped in its major part when a field changes meaning or goes away.
-inline constexpr std::string_view json_schema_version = "1.0";
+inline constexpr std::string_view json_schema_version = "1.1";
 
 }  // namespace synprobe

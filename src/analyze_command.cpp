@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <ostream>
@@ -95,6 +96,7 @@ AnalysisReport analyze_streaming(const OfflineOptions& offline, const Renderer& 
   stream->begin(head);
   AnalysisReport report = analyze_capture(offline, [&](AttemptResult&& r) { stream->add(r); });
   report.run = run;
+  report.vantage = vantage_for(options.output, nullptr);
   report.run.finished = wall_clock_now();
   progress.clear();
   stream->end(report);
@@ -108,6 +110,14 @@ AnalysisReport analyze_whole(const OfflineOptions& offline, const RunInfo& run, 
                              Environment& env, ProgressLine& progress) {
   AnalysisReport report = analyze_capture(offline);
   report.run = run;
+  report.vantage = vantage_for(options.output, nullptr);
+  for (const AttemptResult& r : report.attempts) {  // the clients seen, as the JSON stream lists them
+    if (report.vantage->sources.size() >= 16) break;
+    const std::string client = r.attempt.client.to_string();
+    if (std::find(report.vantage->sources.begin(), report.vantage->sources.end(), client) ==
+        report.vantage->sources.end())
+      report.vantage->sources.push_back(client);
+  }
   report.run.finished = wall_clock_now();
   progress.clear();
   emit_report(report, options.output, env);

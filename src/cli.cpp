@@ -9,6 +9,7 @@
 
 #include "analyze_command.hpp"
 #include "capture/library_versions.hpp"
+#include "merge_command.hpp"
 #include "probe_command.hpp"
 #include "report_command.hpp"
 #include "dissect/decode/error.hpp"
@@ -72,6 +73,9 @@ int run(const std::vector<std::string>& args, Environment& env) {
   CLI::App* report_cmd = add_report_command(app, report);
   DiffCommandOptions diff;
   CLI::App* diff_cmd = add_diff_command(app, diff);
+  MergeCommandOptions merge;
+  CLI::App* merge_cmd = add_merge_command(app, merge);
+  merge_cmd->footer(std::string(merge_cmd->get_footer()) + "\n\n" + exit_code_help);
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -108,6 +112,7 @@ int run(const std::vector<std::string>& args, Environment& env) {
     if (trace_cmd->parsed()) return run_probe_command(trace, "trace", command_line, env);
     if (report_cmd->parsed()) return run_report_command(report, env);
     if (diff_cmd->parsed()) return run_diff_command(diff, env);
+    if (merge_cmd->parsed()) return run_merge_command(merge, command_line, env);
     env.err << "synprobe: no command given (see synprobe --help)\n";
     return static_cast<int>(ExitCode::usage);
   } catch (const Failure& f) {

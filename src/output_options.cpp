@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <ostream>
 
 #include "dissect/decode/error.hpp"
@@ -32,6 +34,26 @@ void add_output_options(CLI::App& command, OutputOptions& options) {
         return renderer_for_file(path) ? std::string{}
                                        : fmt::format("--report {}: name it .md, .html, .json or .txt", path);
       });
+  command.add_option("--vantage-name", options.vantage_name,
+                     "Where this run is made, for `synprobe merge` (JSON vantage.name; default: the host name)")
+      ->group("Output");
+}
+
+VantageInfo vantage_for(const OutputOptions& options, const ProbeSummary* probe) {
+  VantageInfo v;
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) == 0) v.host = host;
+  v.name = options.vantage_name.empty() ? v.host : options.vantage_name;
+  if (probe) {
+    v.sources = probe->sources;
+    v.interfaces = probe->interfaces;
+    for (const std::string& hop : probe->next_hops)
+      if (hop != "on-link") {
+        v.first_hop = hop;
+        break;
+      }
+  }
+  return v;
 }
 
 void write_output(const std::string& path, const std::string& text, Environment& env) {

@@ -18,6 +18,7 @@ struct OutputOptions {
   bool verbose = false;
   std::string report;           // --report FILE: also write a report, format by extension
   bool numeric = false;         // -n: accepted for tcpdump/nmap habits; addresses are always numeric
+  std::string vantage_name;     // --vantage-name NAME: where the run was made (default: the host name)
 };
 
 void add_output_options(CLI::App& command, OutputOptions& options);
@@ -25,6 +26,9 @@ void add_output_options(CLI::App& command, OutputOptions& options);
 [[nodiscard]] RenderOptions render_options_for(const OutputOptions& options, const Environment& env);
 // Renders and writes the report (atomically when -o names a file).
 void emit_report(const AnalysisReport& report, const OutputOptions& options, Environment& env);
+// Where this run is made (JSON "vantage"): the --vantage-name label or the host name; a
+// live run adds its sources, interfaces and gateway.
+[[nodiscard]] VantageInfo vantage_for(const OutputOptions& options, const ProbeSummary* probe);
 // Writes text to standard output ("-") or atomically to a file.
 void write_output(const std::string& path, const std::string& text, Environment& env);
 

@@ -245,6 +245,7 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   report.run.started = started;
   report.run.finished = wall_clock_now();
   report.names = compare_names(resolved.names, report.attempts);
+  report.vantage = vantage_for(o.output, report.probe ? &*report.probe : nullptr);
 
   if (o.write_pcapng) {
     write_file_atomically(*o.write_pcapng, evidence_pcapng(outcome));

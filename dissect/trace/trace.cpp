@@ -431,6 +431,7 @@ Trace build_trace(const std::vector<AttemptResult>& probes) {
     if (senders.empty())
       for (const auto& [attempt, pa] : list)
         if (pa.answer && pa.kind == hop.majority) ++senders[pa.answer->from];
+    for (const auto& [sender, votes_of] : senders) hop.addresses.push_back(sender);
     if (!senders.empty())
       hop.address = std::max_element(senders.begin(), senders.end(),
                                      [](const auto& x, const auto& y) { return x.second < y.second; })->first;

@@ -59,8 +59,20 @@ struct ProbeSummary {
   std::optional<std::string> evidence_file;  // the -w pcapng, when one was written
 };
 
+// Where a run was made (JSON "vantage"), so that `synprobe merge` can line up the same
+// targets seen from several places. The run's times are RunInfo's (and, for analyze, the
+// capture's first and last packet).
+struct VantageInfo {
+  std::string name;                      // --vantage-name, default the host name
+  std::string host;                      // the host name of the machine that made the run
+  std::vector<std::string> sources;      // probe: source addresses; analyze: the attempts' clients
+  std::vector<std::string> interfaces;   // probe: the interfaces used; analyze: none known
+  std::optional<std::string> first_hop;  // probe: the gateway of the route, else null
+};
+
 struct AnalysisReport {
   RunInfo run;
+  std::optional<VantageInfo> vantage;  // absent in files written before schema 1.1
   InputSummary input;                 // analyze mode
   std::optional<ProbeSummary> probe;  // probe mode
   std::vector<AttemptResult> attempts;

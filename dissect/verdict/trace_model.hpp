@@ -25,6 +25,7 @@ enum class HopAnswer : std::uint8_t { none, time_exceeded, reset, syn_ack, unrea
 struct TraceHop {
   int hop = 0;                          // = the TTL of the probes
   std::optional<IpAddress> address;     // who answered (most often)
+  std::vector<IpAddress> addresses;     // every router that answered this TTL (load balancing), sorted
   std::optional<double> rtt_ms;         // median round-trip time of those answers
   std::vector<HopAnswer> answers;       // one per probe sent with this TTL
   HopAnswer majority = HopAnswer::none;

@@ -36,6 +36,8 @@ def main():
             result["command"] = f"synprobe analyze samples/{case}/capture.pcapng --json"
             result["started"] = result["finished"] = PINNED_TIME
             result["input"]["file"] = f"samples/{case}/capture.pcapng"
+            # Where it ran: the host name is this machine's; the clients come from the capture.
+            result["vantage"]["name"] = result["vantage"]["host"] = "golden"
             pinned = pathlib.Path(tmp) / f"{case}.json"
             pinned.write_text(json.dumps(result, indent=2) + "\n")
             for fmt, ext in FORMATS.items():

@@ -30,6 +30,14 @@
 #                      1000 / 100 ms, burst 6): above 240000 r2 sends the client no ICMP
 #                      error at all (a new destination starts with 60 s of credit; IPv6
 #                      divides MS by 4 at /64)
+#   SPLAB_SECOND_CLIENT=1  a second client on another path that joins the first at r2
+#                      (synprobe merge, #16): client2 --link5-- r4 --link6-- r2; client2
+#                      198.18.5.1 / 2001:db8:5::1, r4 .5.2 and .6.1, r2 .6.2 on its l6.
+#                      Port 98: r2 resets what arrives from client's side only (-i l2), so
+#                      client's path is refused at hop 2 and client2's is open (a listener
+#                      on the server); port 96 (r3, after the join) refuses both paths.
+#                      r2 answers each client from its own side's address (198.18.2.2 for
+#                      client, 198.18.6.2 for client2), so by address the paths join at r3.
 #
 # Everything happens inside namespaces named "$SPLAB_ID-<node>" that this script
 # creates; nothing touches the host's own interfaces, routes or firewall. Only
@@ -72,6 +80,7 @@ SPLAB_DELAY_SECONDS=${SPLAB_DELAY_SECONDS:-3600}
 SPLAB_SILENT_R1=${SPLAB_SILENT_R1:-0}
 SPLAB_LOSS_PERCENT=${SPLAB_LOSS_PERCENT:-0}
 SPLAB_R2_ICMP_RATELIMIT=${SPLAB_R2_ICMP_RATELIMIT:-}
+SPLAB_SECOND_CLIENT=${SPLAB_SECOND_CLIENT:-0}
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # Some of these are only used by the scripts that source this file.
@@ -105,6 +114,15 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_DELAY_LINKS_r1="1 2"
     LAB_DELAY_LINKS_r2="3"
     LAB_DELAY_LINKS_r3="4"
+    # Variant SPLAB_SECOND_CLIENT=1: client2 behind r4, joining at r2 (no link delays of
+    # its own: r4 runs no shim, and is not in LAB_ROUTERS).
+    LAB_CLIENT2_4=198.18.5.1
+    LAB_CLIENT2_6=2001:db8:5::1
+    LAB_ONE_PATH_PORT=98    # r2 resets it for client's side only; open for client2
+    if [[ $SPLAB_SECOND_CLIENT == 1 ]]; then
+        LAB_NODES+=(client2 r4)
+        LAB_OPEN_PORTS+=("$LAB_ONE_PATH_PORT")
+    fi
 }
 
 # ---------------------------------------------------------------------------
@@ -365,6 +383,22 @@ lab_route() {   # lab_route NODE LINK-NET VIA-LINK VIA-HOST
     lab_in "$node" ip -6 route replace "2001:db8:$net::/64" via "$(lab_addr6 "$vialink" "$viahost")"
 }
 
+# Variant SPLAB_SECOND_CLIENT=1: client2 --link5-- r4 --link6-- r2, routed both ways.
+lab_second_client() {
+    [[ $SPLAB_SECOND_CLIENT == 1 ]] || return 0
+    lab_sysctl r4 net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1
+    lab_sysctl client2 net.ipv4.tcp_syn_retries=2
+    lab_link 5 client2 r4 1 2
+    lab_link 6 r4 r2 1 2
+    lab_in client2 ip route replace default via "$(lab_addr4 5 2)"
+    lab_in client2 ip -6 route replace default via "$(lab_addr6 5 2)"
+    lab_in r4 ip route replace default via "$(lab_addr4 6 2)"
+    lab_in r4 ip -6 route replace default via "$(lab_addr6 6 2)"
+    lab_route r2 5 6 1
+    lab_route r3 5 3 1
+    lab_route r3 6 3 1
+}
+
 lab_routes() {
     local k net
     # client and server: everything goes to their one router.
@@ -466,6 +500,11 @@ lab_fw_r2() {
     if [[ $f == 6 ]]; then
         lab_ipt r2 6 -A FORWARD -d "$LAB_SERVER_C6" -p tcp --dport 80 -j REJECT --reject-with "$adminprohib"
     fi
+    # Variant SPLAB_SECOND_CLIENT=1, port 98: hop 2 resets what comes from client's side
+    # (l2) only; client2's SYNs arrive on l6 and reach the server's listener.
+    if [[ $SPLAB_SECOND_CLIENT == 1 ]]; then
+        lab_ipt r2 "$f" -A FORWARD -i l2 -d "$dst" -p tcp --dport "$LAB_ONE_PATH_PORT" -j REJECT --reject-with tcp-reset
+    fi
 }
 
 lab_fw_r3() {
@@ -483,6 +522,8 @@ lab_fw_r3() {
 
 lab_check_variants() {
     [[ $SPLAB_SILENT_R1 == 0 || $SPLAB_SILENT_R1 == 1 ]] || lab_die "SPLAB_SILENT_R1 must be 0 or 1" || return 1
+    [[ $SPLAB_SECOND_CLIENT == 0 || $SPLAB_SECOND_CLIENT == 1 ]] ||
+        lab_die "SPLAB_SECOND_CLIENT must be 0 or 1" || return 1
     [[ $SPLAB_LOSS_PERCENT =~ ^[0-9]{1,2}$ ]] && ((10#$SPLAB_LOSS_PERCENT <= 50)) ||
         lab_die "SPLAB_LOSS_PERCENT must be 0..50" || return 1
     [[ -z $SPLAB_R2_ICMP_RATELIMIT || $SPLAB_R2_ICMP_RATELIMIT =~ ^[0-9]{1,6}$ ]] ||
@@ -643,10 +684,21 @@ lab_wait_ready() {
             "http://$LAB_SERVER4:80/"; then ok4=1; fi
         if ((ok6 == 0)) && lab_in client curl -s --noproxy '*' --max-time 1 -g -o /dev/null \
             "http://[$LAB_SERVER6]:80/"; then ok6=1; fi
+        ((ok4 && ok6)) && break
+        sleep 0.2
+    done
+    ((ok4 && ok6)) || lab_die "server not reachable from the client (IPv4 ok=$ok4, IPv6 ok=$ok6)" || return 1
+    [[ $SPLAB_SECOND_CLIENT == 1 ]] || return 0
+    ok4=0 ok6=0
+    for ((i = 0; i < 60; i++)); do
+        if ((ok4 == 0)) && lab_in client2 curl -s --noproxy '*' --max-time 1 -o /dev/null \
+            "http://$LAB_SERVER4:80/"; then ok4=1; fi
+        if ((ok6 == 0)) && lab_in client2 curl -s --noproxy '*' --max-time 1 -g -o /dev/null \
+            "http://[$LAB_SERVER6]:80/"; then ok6=1; fi
         ((ok4 && ok6)) && return 0
         sleep 0.2
     done
-    lab_die "server not reachable from the client (IPv4 ok=$ok4, IPv6 ok=$ok6)"
+    lab_die "server not reachable from client2 (IPv4 ok=$ok4, IPv6 ok=$ok6)"
 }
 
 # ---------------------------------------------------------------------------
@@ -681,6 +733,7 @@ lab_up() {
     lab_links
     lab_hosts_file
     lab_routes
+    lab_second_client
     lab_firewall
     lab_delays
     lab_ttl_forging
@@ -690,6 +743,7 @@ lab_up() {
     [[ $SPLAB_SILENT_R1 == 1 ]] && variants+=", r1 silent"
     ((10#$SPLAB_LOSS_PERCENT > 0)) && variants+=", r1 loses $SPLAB_LOSS_PERCENT %"
     [[ -n $SPLAB_R2_ICMP_RATELIMIT ]] && variants+=", r2 ICMP rate limit $SPLAB_R2_ICMP_RATELIMIT ms"
+    [[ $SPLAB_SECOND_CLIENT == 1 ]] && variants+=", client2 behind r4 (joins at r2)"
     lab_log "up (state in $SPLAB_STATE)$variants"
 }
 

@@ -6,6 +6,7 @@
 
 #include "dissect/infer/evidence.hpp"
 #include "dissect/infer/signatures.hpp"
+#include "dissect/verdict/vantage_merge.hpp"
 #include "dissect/verdict/verdict.hpp"
 
 using namespace synprobe;
@@ -101,5 +102,16 @@ TEST_CASE("docs: every refusal signature is a row of docs/verdicts.md with its s
     CHECK(cells == 5);
     const std::size_t last = line.rfind('|', line.size() - 2);
     CHECK(line.size() - last > 20);
+  }
+}
+
+TEST_CASE("docs: every merge finding kind is a row of docs/merge.md and named in docs/json.md", "[docs][merge]") {
+  const std::string merge = doc("merge.md");
+  const std::string json = doc("json.md");
+  for (std::size_t k = 0; k < merge_kind_count; ++k) {
+    const std::string name(merge_kind_name(static_cast<MergeKind>(k)));
+    INFO(name);
+    CHECK(merge.find("| `" + name + "` |") != std::string::npos);
+    CHECK(json.find("`" + name + "`") != std::string::npos);
   }
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "dissect/decode/error.hpp"
 #include "dissect/decode/timestamp.hpp"
@@ -67,4 +68,22 @@ TEST_CASE("parse_iso8601: the ends of the Timestamp range", "[timestamp][hostile
   CHECK_FALSE(parse_iso8601("2262-04-11T23:47:16.854775808Z"));
   CHECK_FALSE(parse_iso8601("1677-09-21T00:12:43.145224191Z"));
   CHECK_FALSE(parse_iso8601("0000-01-01T00:00:00Z"));
+}
+
+TEST_CASE("read_json_report: vantage (schema 1.1) is read, and a file without one still is", "[reports][json][merge]") {
+  // A 1.0 file has no vantage: nothing is invented.
+  CHECK_FALSE(read_json_report(document(), "old.json").vantage);
+  std::string with = document();
+  with.insert(with.rfind('}'), R"(, "vantage": {"name": "office", "host": "ws1", "sources": ["198.18.1.1"],
+                                   "interfaces": ["eth0"], "first_hop": "198.18.1.2"})");
+  const AnalysisReport r = read_json_report(with, "new.json");
+  REQUIRE(r.vantage);
+  CHECK(r.vantage->name == "office");
+  CHECK(r.vantage->host == "ws1");
+  CHECK(r.vantage->sources == std::vector<std::string>{"198.18.1.1"});
+  CHECK(r.vantage->interfaces == std::vector<std::string>{"eth0"});
+  CHECK(r.vantage->first_hop == "198.18.1.2");
+  std::string bad = document();
+  bad.insert(bad.rfind('}'), R"(, "vantage": {"name": 7})");
+  CHECK(code_of(bad) == ExitCode::input_unreadable);
 }
