@@ -20,8 +20,8 @@ _synprobe() {
     fi
   fi
 
-  local commands="analyze probe trace report diff"
-  local output_opts="-F --format --json -o --output --color -n --numeric -v --verbose --report -h --help"
+  local commands="analyze probe trace report diff merge"
+  local output_opts="-F --format --json -o --output --color -n --numeric -v --verbose --report --vantage-name -h --help"
   local live_opts="-p --ports -4 -6 -i --interface -S --source --sport -c --count --ttl --interval --timeout
     --rate --max-packets --no-baseline --control-port --max-ttl --repeat --user -w --write $output_opts"
 
@@ -56,7 +56,7 @@ _synprobe() {
       COMPREPLY=($(compgen -u -- "$cur"))
       return ;;
     -f | --filter | -p | --ports | -S | --source | --sport | -c | --count | --ttl | --interval | --timeout | \
-      --rate | --max-packets | --control-port | --max-ttl | --repeat)
+      --rate | --max-packets | --control-port | --max-ttl | --repeat | --vantage-name | --max-apart | --change-at)
       return ;;  # a value of the user's own
   esac
 
@@ -76,6 +76,7 @@ _synprobe() {
     trace) opts="$live_opts" ;;
     report) opts="-F --format -o --output -h --help" ;;
     diff) opts="-F --format -o --output -h --help" ;;
+    merge) opts="-F --format --json -o --output --report --max-apart --change-at -h --help" ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -83,7 +84,7 @@ _synprobe() {
   fi
   case $command in
     analyze) _synprobe_files capture ;;
-    report | diff) _synprobe_files json ;;
+    report | diff | merge) _synprobe_files json ;;
   esac
 }
 

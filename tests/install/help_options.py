@@ -3,7 +3,7 @@ start with two spaces and a dash, names joined by commas: "  -F,--format TEXT ..
 import re
 import subprocess
 
-COMMANDS = ["synprobe", "analyze", "probe", "trace", "report", "diff"]
+COMMANDS = ["synprobe", "analyze", "probe", "trace", "report", "diff", "merge"]
 
 
 def help_text(synprobe, command):
