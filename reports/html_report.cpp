@@ -6,26 +6,14 @@
 #include <algorithm>
 
 #include "dissect/verdict/trace_model.hpp"
+#include "markup.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
 
 namespace synprobe {
 namespace {
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return html_escape(s); }
 
 // Backticks in the narrative become <code>.
 std::string prose(std::string_view s) {

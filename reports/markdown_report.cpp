@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "dissect/verdict/trace_model.hpp"
+#include "markup.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
 
@@ -11,15 +12,7 @@ namespace synprobe {
 namespace {
 
 // Table cells may not hold a bare "|" or a newline.
-std::string cell(std::string s) {
-  std::string out;
-  for (const char c : s) {
-    if (c == '|') out += "\\|";
-    else if (c == '\n') out += ' ';
-    else out += c;
-  }
-  return out;
-}
+std::string cell(std::string_view s) { return markdown_cell(s); }
 
 std::string what_was_done(const AnalysisReport& report) {
   const RunInfo& run = report.run;

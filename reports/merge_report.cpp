@@ -9,6 +9,7 @@
 #include <map>
 
 #include "json_writer.hpp"
+#include "markup.hpp"
 #include "renderer.hpp"
 
 namespace synprobe {
@@ -53,25 +54,9 @@ std::string header_line(const MergeDocument& doc) {
                      list, doc.result.spread_s, doc.result.runs_apart ? " (too far apart to compare as simultaneous)" : "");
 }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return html_escape(s); }
 
-std::string md_cell(std::string_view s) {
-  std::string out;
-  for (const char c : s) out += c == '|' ? std::string("\\|") : std::string(1, c);
-  return out;
-}
+std::string md_cell(std::string_view s) { return markdown_cell(s); }
 
 const char* fate_colour(const TargetState& s) {
   switch (s.verdict) {
