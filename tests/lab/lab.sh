@@ -31,13 +31,13 @@
 #                      error at all (a new destination starts with 60 s of credit; IPv6
 #                      divides MS by 4 at /64)
 #   SPLAB_SECOND_CLIENT=1  a second client on another path that joins the first at r2
-#                      (synprobe merge, #16): client2 --link5-- r4 --link6-- r2; client2
-#                      198.18.5.1 / 2001:db8:5::1, r4 .5.2 and .6.1, r2 .6.2 on its l6.
-#                      Port 98: r2 resets what arrives from client's side only (-i l2), so
-#                      client's path is refused at hop 2 and client2's is open (a listener
-#                      on the server); port 96 (r3, after the join) refuses both paths.
-#                      r2 answers each client from its own side's address (198.18.2.2 for
-#                      client, 198.18.6.2 for client2), so by address the paths join at r3.
+#                      (synprobe merge, #16): client2 --link5-- r4, and r4 is on link 2's
+#                      LAN beside r1 (r2's l2 becomes a bridge over its veth to r1, l2p,
+#                      and one to r4, l2q); client2 198.18.5.1 / 2001:db8:5::1, r4 .5.2 and
+#                      198.18.2.3 / 2001:db8:2::3. r2 answers both clients from 198.18.2.2,
+#                      so by address the paths join at r2, hop 2 from both. Port 98: r1
+#                      resets it (hop 1 of client's path only; a listener on the server
+#                      answers client2); port 96 (r3, after the join) refuses both paths.
 #
 # Everything happens inside namespaces named "$SPLAB_ID-<node>" that this script
 # creates; nothing touches the host's own interfaces, routes or firewall. Only
@@ -114,11 +114,11 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_DELAY_LINKS_r1="1 2"
     LAB_DELAY_LINKS_r2="3"
     LAB_DELAY_LINKS_r3="4"
-    # Variant SPLAB_SECOND_CLIENT=1: client2 behind r4, joining at r2 (no link delays of
-    # its own: r4 runs no shim, and is not in LAB_ROUTERS).
+    # Variant SPLAB_SECOND_CLIENT=1: client2 behind r4, joining at r2 on link 2's LAN (no
+    # link delays of its own: r4 runs no shim, and is not in LAB_ROUTERS).
     LAB_CLIENT2_4=198.18.5.1
     LAB_CLIENT2_6=2001:db8:5::1
-    LAB_ONE_PATH_PORT=98    # r2 resets it for client's side only; open for client2
+    LAB_ONE_PATH_PORT=98    # r1 resets it (client's path only); open for client2
     if [[ $SPLAB_SECOND_CLIENT == 1 ]]; then
         LAB_NODES+=(client2 r4)
         LAB_OPEN_PORTS+=("$LAB_ONE_PATH_PORT")
@@ -383,20 +383,47 @@ lab_route() {   # lab_route NODE LINK-NET VIA-LINK VIA-HOST
     lab_in "$node" ip -6 route replace "2001:db8:$net::/64" via "$(lab_addr6 "$vialink" "$viahost")"
 }
 
-# Variant SPLAB_SECOND_CLIENT=1: client2 --link5-- r4 --link6-- r2, routed both ways.
+# Variant SPLAB_SECOND_CLIENT=1: client2 --link5-- r4, r4 on link 2's LAN, routed both
+# ways. Runs before lab_routes: making r2's l2 a bridge moves its addresses, and the routes
+# through it are set after.
 lab_second_client() {
     [[ $SPLAB_SECOND_CLIENT == 1 ]] || return 0
     lab_sysctl r4 net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1
     lab_sysctl client2 net.ipv4.tcp_syn_retries=2
     lab_link 5 client2 r4 1 2
-    lab_link 6 r4 r2 1 2
+    lab_link2_lan
     lab_in client2 ip route replace default via "$(lab_addr4 5 2)"
     lab_in client2 ip -6 route replace default via "$(lab_addr6 5 2)"
-    lab_in r4 ip route replace default via "$(lab_addr4 6 2)"
-    lab_in r4 ip -6 route replace default via "$(lab_addr6 6 2)"
-    lab_route r2 5 6 1
+    lab_in r4 ip route replace default via "$(lab_addr4 2 2)"
+    lab_in r4 ip -6 route replace default via "$(lab_addr6 2 2)"
+    lab_route r2 5 2 3
     lab_route r3 5 3 1
-    lab_route r3 6 3 1
+}
+
+# Link 2 as a LAN of three: r2's end becomes a bridge named l2 (so that everything that
+# names r2's l2 still finds it) over the veth to r1 (renamed l2p) and a veth to r4 (l2q).
+lab_link2_lan() {
+    if ! lab_in r2 test -d /sys/class/net/l2/bridge; then
+        lab_in r2 ip link set l2 down
+        lab_in r2 ip link set l2 name l2p
+        lab_in r2 ip addr flush dev l2p
+        lab_in r2 ip link add l2 type bridge mcast_snooping 0
+        lab_interface_sysctls r2 l2
+        lab_in r2 ip link set l2p master l2
+        lab_in r2 ip link set l2p up
+    fi
+    if ! lab_in r4 ip link show dev l2 >/dev/null 2>&1; then
+        lab_in r4 ip link add l2 type veth peer name l2q netns "$(lab_ns r2)"
+    fi
+    lab_interface_sysctls r4 l2
+    lab_in r2 ip link set l2q master l2
+    lab_in r2 ip link set l2q up
+    lab_in r2 ip addr replace "$(lab_addr4 2 2)/24" dev l2
+    lab_in r2 ip -6 addr replace "$(lab_addr6 2 2)/64" dev l2 nodad
+    lab_in r2 ip link set l2 up
+    lab_in r4 ip addr replace "$(lab_addr4 2 3)/24" dev l2
+    lab_in r4 ip -6 addr replace "$(lab_addr6 2 3)/64" dev l2 nodad
+    lab_in r4 ip link set l2 up
 }
 
 lab_routes() {
@@ -468,6 +495,11 @@ lab_fw_r1() {
     [[ $f == 6 ]] && netunr=icmp6-no-route
     # 93: hop 1 refuses with "network unreachable" (v6: "no route").
     lab_ipt r1 "$f" -A FORWARD -d "$dst" -p tcp --dport 93 -j REJECT --reject-with "$netunr"
+    # Variant SPLAB_SECOND_CLIENT=1, port 98: hop 1 of client's path resets it; client2's
+    # path does not pass r1 and reaches the server's listener.
+    if [[ $SPLAB_SECOND_CLIENT == 1 ]]; then
+        lab_ipt r1 "$f" -A FORWARD -d "$dst" -p tcp --dport "$LAB_ONE_PATH_PORT" -j REJECT --reject-with tcp-reset
+    fi
     # Variant SPLAB_SILENT_R1=1: r1 routes as usual but never says time-exceeded (its
     # own ICMP errors leave through OUTPUT; only type 11 / ICMPv6 type 3 is dropped,
     # so port 93's unreachable still comes). Added once per family (f), any dst.
@@ -499,11 +531,6 @@ lab_fw_r2() {
     # v6fails.lab.test: hop 2 refuses IPv6 to the server's third address, port 80.
     if [[ $f == 6 ]]; then
         lab_ipt r2 6 -A FORWARD -d "$LAB_SERVER_C6" -p tcp --dport 80 -j REJECT --reject-with "$adminprohib"
-    fi
-    # Variant SPLAB_SECOND_CLIENT=1, port 98: hop 2 resets what comes from client's side
-    # (l2) only; client2's SYNs arrive on l6 and reach the server's listener.
-    if [[ $SPLAB_SECOND_CLIENT == 1 ]]; then
-        lab_ipt r2 "$f" -A FORWARD -i l2 -d "$dst" -p tcp --dport "$LAB_ONE_PATH_PORT" -j REJECT --reject-with tcp-reset
     fi
 }
 
@@ -732,8 +759,8 @@ lab_up() {
     lab_icmp_ratelimit
     lab_links
     lab_hosts_file
-    lab_routes
     lab_second_client
+    lab_routes
     lab_firewall
     lab_delays
     lab_ttl_forging
