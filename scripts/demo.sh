@@ -31,7 +31,7 @@ echo
 
 echo
 echo "== 1. The bundled samples, offline (samples/*/README.md says how each was made)"
-for case_dir in samples/*/; do
+for case_dir in samples/*; do
   [ -f "$case_dir/capture.pcapng" ] || continue
   echo
   echo "-- $(basename "$case_dir"): $(sed -n 's/.*"truth": *"\(.*\)".*/\1/p' "$case_dir/expected.json")"
@@ -61,6 +61,9 @@ ip netns exec "$SPLAB_ID-client" "$synprobe" trace "[2001:db8:4::10]:90" --timeo
 echo
 echo "-- a stale address: nobody lives at 198.18.4.99 on the server's LAN (its router answers late)"
 ip netns exec "$SPLAB_ID-client" "$synprobe" probe 198.18.4.99:80 || true
+echo
+echo "-- a name with several addresses (the client's /etc/hosts in the lab): every address compared"
+ip netns exec "$SPLAB_ID-client" "$synprobe" probe app.lab.test:80 v6fails.lab.test:80 || true
 echo
 echo "The HTML report and the pcapng evidence of the IPv4 run were written to $work"
 echo "(removed when this script ends; run the commands above with -o/--report/-w to keep them)."
