@@ -27,6 +27,7 @@ prefix=$tmp/prefix
 run_logged "$tmp/install.log" cmake --install "$build" --prefix "$prefix"
 for f in bin/synprobe share/man/man1/synprobe.1.gz share/bash-completion/completions/synprobe \
          share/zsh/vendor-completions/_synprobe share/synprobe/synprobe.schema.json \
+         share/synprobe/synprobe-merge.schema.json share/doc/synprobe/docs/merge.md \
          share/doc/synprobe/README.md share/doc/synprobe/docs/json.md share/doc/synprobe/docs/exit-codes.md; do
   [ -f "$prefix/$f" ] || fail "cmake --install did not install $f"
 done
@@ -71,7 +72,7 @@ done < <(ldd "$build/src/synprobe" | awk -v needed="$needed" '
 contents=$(dpkg-deb -c "$deb")
 for f in ./usr/bin/synprobe ./usr/share/man/man1/synprobe.1.gz ./usr/share/bash-completion/completions/synprobe \
          ./usr/share/zsh/vendor-completions/_synprobe ./usr/share/synprobe/synprobe.schema.json \
-         ./usr/share/doc/synprobe/README.md; do
+         ./usr/share/synprobe/synprobe-merge.schema.json ./usr/share/doc/synprobe/README.md; do
   grep -q " $f\$" <<<"$contents" || fail "the package lacks $f"
 done
 echo "ok   Depends names the package of each library synprobe links ($(tr '\n' ' ' <<<"$needed")); the files are in the package"
