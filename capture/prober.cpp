@@ -111,7 +111,6 @@ class ProbeRun {
   std::map<std::pair<IpAddress, int>, unsigned> time_exceeded_;  // (host, TTL) → answers on any flow
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
   std::uint64_t packets_captured_ = 0;
-  std::set<TargetKey> late_syn_sent_;  // targets given their late SYN (needs_late_syn())
   Timestamp next_late_check_;
   Timestamp next_review_;
   bool final_review_done_ = false;
@@ -364,10 +363,11 @@ void ProbeRun::send_late_syns(Timestamp now) {
   next_late_check_ = after(now, 0.1);  // a tenth of a second late is nothing to a 1 s budget
   std::vector<PlannedProbe*> late;
   for (auto& [key, probes] : first_phase_.by_target) {
-    if (late_syn_sent_.count(key) || !needs_late_syn(first_phase_.answered(key), first_phase_.first_sent(key), now))
+    // The late SYN is the target's last probe, of the round after the --count ones.
+    const bool late_sent = probes.back()->round == options_.count;
+    if (late_sent || !needs_late_syn(first_phase_.answered(key), first_phase_.first_sent(key), now) ||
+        !ledger_.room_for(1))
       continue;
-    late_syn_sent_.insert(key);
-    if (!ledger_.room_for(1)) continue;
     PlannedProbe& p = ledger_.add(routes_[key.first].source, key.first, key.second, ProbeRole::target,
                                   options_.count, options_.ttl);
     p.not_before = now;

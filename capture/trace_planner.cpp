@@ -43,19 +43,19 @@ bool TracePlanner::settled(Timestamp now) const {
 // Traces a target on its own flow while the run's budget of traces allows, or lets it
 // share the trace of the same answer (choose_trace()).
 void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) {
-  // A target whose answer changed since it was matched with a traced one (the host's
-  // SYN/ACK arriving after a forged RST) is no longer located by that trace.
-  if (const auto shared = shared_trace_.find(key);
-      shared != shared_trace_.end() && traces_.at(shared->second).answer_shape != answer_shape(r.judgement))
-    shared_trace_.erase(shared);
-  // Once the first phase is over without a SYN/ACK of the host, a host's refusal that
-  // shares a trace gets its own while the budget allows (needs_own_trace_unbaselined()).
-  if (const auto shared = shared_trace_.find(key); shared != shared_trace_.end() && moment.first_phase_settled &&
-                                                   needs_own_trace_unbaselined(r) &&
-                                                   traces_from(source_of(key.first)) < max_traces_per_source) {
-    shared_trace_.erase(shared);
-    start_trace(key, r, moment.now);
-    return;
+  if (const auto shared = shared_trace_.find(key); shared != shared_trace_.end()) {
+    // A target whose answer changed since it was matched with a traced one (the host's
+    // SYN/ACK arriving after a forged RST) is no longer located by that trace.
+    if (traces_.at(shared->second).answer_shape != answer_shape(r.judgement)) {
+      shared_trace_.erase(shared);
+    } else if (moment.first_phase_settled && needs_own_trace_unbaselined(r) &&
+               traces_from(source_of(key.first)) < max_traces_per_source) {
+      // The first phase is over without a SYN/ACK of the host: a host's refusal that shares
+      // a trace gets its own while the budget allows (needs_own_trace_unbaselined()).
+      shared_trace_.erase(shared);
+      start_trace(key, r, moment.now);
+      return;
+    }
   }
   if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, moment))
     return;
