@@ -51,13 +51,17 @@ void write_answer(JsonWriter& w, const Attempt& a, const Answer& x) {
   w.end_object();
 }
 
+void write_optional_address(JsonWriter& w, std::string_view key, const std::optional<IpAddress>& a) {
+  w.key(key);
+  a ? w.value(a->to_string()) : w.null();
+}
+
 void write_hops(JsonWriter& w, const Trace& trace, const Judgement& j) {
   w.key("hops").begin_array();
   for (const TraceHop& h : trace.hops) {
     w.begin_object();
     w.field("hop", h.hop);
-    w.key("address");
-    h.address ? w.value(h.address->to_string()) : w.null();
+    write_optional_address(w, "address", h.address);
     w.key("addresses").begin_array();
     for (const IpAddress& a : h.addresses) w.value(a.to_string());
     w.end_array();
@@ -97,8 +101,7 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.field("last_seen", iso8601(a.last_seen));
   w.field("verdict", verdict_name(j.verdict));
   w.field("actor", actor_name(j.actor));
-  w.key("responder");
-  j.responder ? w.value(j.responder->to_string()) : w.null();
+  write_optional_address(w, "responder", j.responder);
   w.optional_field("hop", j.hop);
   w.key("hop_range");
   if (j.hop_range) w.begin_array().value(j.hop_range->first).value(j.hop_range->second).end_array();
@@ -144,11 +147,6 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.end_object();
 }
 
-void write_optional_address(JsonWriter& w, std::string_view key, const std::optional<IpAddress>& a) {
-  w.key(key);
-  a ? w.value(a->to_string()) : w.null();
-}
-
 void write_name(JsonWriter& w, const NameFinding& f) {
   w.begin_object();
   w.field("name", f.name);
@@ -170,8 +168,7 @@ void write_name(JsonWriter& w, const NameFinding& f) {
     w.key("cause");
     o.cause == Cause::none ? w.null() : w.value(cause_name(o.cause));
     write_optional_address(w, "responder", o.responder);
-    w.key("hop");
-    o.hop ? w.value(*o.hop) : w.null();
+    w.optional_field("hop", o.hop);
     w.key("rtt_ms");
     o.rtt_ms ? w.number(*o.rtt_ms, 3) : w.null();
     w.field("fate", o.fate);

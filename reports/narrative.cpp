@@ -6,6 +6,7 @@
 #include <initializer_list>
 
 #include "dissect/decode/icmp_names.hpp"
+#include "dissect/decode/words.hpp"
 #include "dissect/verdict/trace_model.hpp"
 
 namespace synprobe {
@@ -237,16 +238,11 @@ std::string name_next_step(const NameFinding& f) {
     if (o.cause == Cause::no_host_at_address) stale.push_back(o.address.to_string());
     else if (o.verdict != Verdict::open) failing.push_back(o.address.to_string());
   }
-  auto list = [](const std::vector<std::string>& v) {
-    std::string out;
-    for (std::size_t i = 0; i < v.size(); ++i) out += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + v[i];
-    return out;
-  };
   std::string out;
   if (!stale.empty())
     out += fmt::format("Ask the owner of the DNS name {} to remove or correct {} (no device lives there any more), and "
                        "the server team whether that host was moved or is down. ",
-                       f.name, list(stale));
+                       f.name, and_list(stale));
   if (f.family_split == FamilySplit::ipv6_fails)
     out += fmt::format("IPv6 alone fails: ask for the IPv6 path to {} port {} to be opened like the IPv4 one (a rule "
                        "often exists for IPv4 only), or for the AAAA records to be withdrawn until it is. ",
@@ -255,7 +251,7 @@ std::string name_next_step(const NameFinding& f) {
     out += fmt::format("IPv4 alone fails: ask for the IPv4 path to {} port {} to be opened like the IPv6 one. ", f.name,
                        f.port);
   else if (!failing.empty())
-    out += fmt::format("For {}: see each attempt's own finding below for whom to ask. ", list(failing));
+    out += fmt::format("For {}: see each attempt's own finding below for whom to ask. ", and_list(failing));
   if (out.empty()) out = "Nothing to ask for: every address accepts. ";
   out.pop_back();
   return out;

@@ -9,6 +9,8 @@
 #include <set>
 #include <tuple>
 
+#include "dissect/decode/words.hpp"
+
 namespace synprobe {
 
 bool PathNode::holds(const IpAddress& a) const {
@@ -204,15 +206,6 @@ std::string joined(const std::vector<std::string>& parts, std::string_view sep) 
   return out;
 }
 
-std::string list_names(const std::vector<std::string>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += i + 1 == names.size() ? " and " : ", ";
-    out += names[i];
-  }
-  return out;
-}
-
 // "refused-by-middlebox by hop 2 (198.18.2.2)", hops per vantage when they differ.
 std::string group_text(const std::vector<const VantageFate*>& group, const std::vector<VantageRun>& runs) {
   const TargetState& s = group.front()->state;
@@ -229,7 +222,7 @@ std::string group_text(const std::vector<const VantageFate*>& group, const std::
   for (const VantageFate* f : group)
     if (f->state.hop) parts.push_back(fmt::format("hop {} from {}", *f->state.hop, runs[f->run].name));
   if (parts.empty()) return out + who;
-  return out + fmt::format(" {} {}{}", word, list_names(parts), who);
+  return out + fmt::format(" {} {}{}", word, and_list(parts), who);
 }
 
 std::string seconds_text(double s) {
@@ -325,8 +318,8 @@ bool compare_captures(TargetMerge& m, const std::vector<VantageRun>& runs, const
       std::string what = s.verdict == Verdict::dropped ? "nothing came back there"
                                                        : fmt::format("there it drew {}", describe(s));
       missing.push_back(fmt::format("{} was seen at {} but never at {} ({}): the device between {} and {} dropped it",
-                                    syn, list_names(saw), list_names(not_saw), what, list_names(saw),
-                                    list_names(not_saw)));
+                                    syn, and_list(saw), and_list(not_saw), what, and_list(saw),
+                                    and_list(not_saw)));
       continue;
     }
     if (where.size() < 2) continue;
@@ -339,7 +332,7 @@ bool compare_captures(TargetMerge& m, const std::vector<VantageRun>& runs, const
       for (const auto& [run, a] : where) parts.push_back(fmt::format("{} at {}", describe(state_of(*a)), runs[run].name));
       changed.push_back(fmt::format("{}: {}: the answer changed between the capture points, so a device between them "
                                     "answered or dropped in the server's place",
-                                    syn, list_names(parts)));
+                                    syn, and_list(parts)));
     }
   }
   if (!missing.empty()) {
@@ -359,7 +352,7 @@ bool compare_captures(TargetMerge& m, const std::vector<VantageRun>& runs, const
     }()};
     m.kind = all.state().verdict == Verdict::open ? MergeKind::open_everywhere : MergeKind::global;
     m.finding = fmt::format("every capture point ({}) saw the same SYNs ({}) with the same answer: {}",
-                            list_names(names_of(all, runs)), compared, group_text(all.fates, runs));
+                            and_list(names_of(all, runs)), compared, group_text(all.fates, runs));
   }
   return true;
 }
@@ -398,7 +391,7 @@ void find(TargetMerge& m, const std::vector<VantageRun>& runs, const std::vector
       }
 
   std::vector<std::string> parts;
-  for (const Group& g : groups) parts.push_back(fmt::format("{} from {}", group_text(g.fates, runs), list_names(names_of(g, runs))));
+  for (const Group& g : groups) parts.push_back(fmt::format("{} from {}", group_text(g.fates, runs), and_list(names_of(g, runs))));
   const std::string answers = joined(parts, ", ");
   const std::string join_text = m.join ? fmt::format("the paths join at {}", m.join->to_string()) : std::string();
 
@@ -419,7 +412,7 @@ void find(TargetMerge& m, const std::vector<VantageRun>& runs, const std::vector
   if (groups.size() == 1) {
     const Group& g = groups.front();
     const TargetState& s = g.state();
-    const std::string who = list_names(names_of(g, runs));
+    const std::string who = and_list(names_of(g, runs));
     if (s.verdict == Verdict::open) {
       m.kind = MergeKind::open_everywhere;
       m.finding = fmt::format("open from every vantage ({})", who);
@@ -437,16 +430,16 @@ void find(TargetMerge& m, const std::vector<VantageRun>& runs, const std::vector
     std::vector<std::string> hops;
     for (const VantageFate& f : m.fates)
       if (f.state.hop) hops.push_back(fmt::format("hop {} from {}", *f.state.hop, runs[f.run].name));
-    const std::string at = hops.empty() ? std::string() : fmt::format(", at {}", list_names(hops));
+    const std::string at = hops.empty() ? std::string() : fmt::format(", at {}", and_list(hops));
     if (s.verdict == Verdict::dropped) {
       bool shared = true;
       for (const VantageFate& f : m.fates) shared = shared && f.side == Side::after_join;
       m.finding = shared ? fmt::format("global: dropped from every vantage ({}); each path goes quiet after {}, past the "
                                        "point where {}: a device all paths share drops it",
-                                       who, list_names(hops), join_text)
+                                       who, and_list(hops), join_text)
                          : fmt::format("global: dropped from every vantage ({}){}: the server, or a device all paths "
                                        "share, drops it{}",
-                                       who, hops.empty() ? "" : fmt::format(" (last answers: {})", list_names(hops)),
+                                       who, hops.empty() ? "" : fmt::format(" (last answers: {})", and_list(hops)),
                                        m.join ? fmt::format(" ({})", join_text) : "");
       return;
     }
@@ -610,8 +603,8 @@ MergeResult merge_vantages(const std::vector<VantageRun>& runs, const MergeOptio
               "the SYN {} → {} was seen at {} ({}) but never at {}, which saw the same client's or server's other "
               "traffic at the time: the device between {} and {} dropped it",
               endpoint_text(last.attempt.client, last.attempt.client_port), m.target, at,
-              s.verdict == Verdict::dropped ? "no answer there" : "there it drew " + describe(s), list_names(missed), at,
-              list_names(missed));
+              s.verdict == Verdict::dropped ? "no answer there" : "there it drew " + describe(s), and_list(missed), at,
+              and_list(missed));
         }
       }
       result.targets.push_back(std::move(m));
