@@ -33,6 +33,7 @@ tears it down on exit, even on failure or SIGTERM.
 Exit status: 0 pass, 1 failure, 77 not root (skipped).
 """
 import argparse
+import contextlib
 import html as html_lib
 import re
 import json
@@ -243,40 +244,31 @@ def cmd_names(args):
             if set(addresses) != set(NAMES[name]):
                 problems.append(f"the client's resolver gives {name} as {addresses}: lab.sh's hosts file is wrong")
         for n in range(1, args.runs + 1):
-            report_dir = tempfile.mkdtemp(prefix="synprobe-report.")
-            os.chmod(report_dir, 0o1777)
-            report = os.path.join(report_dir, "names.md")
-            t0 = time.monotonic()
-            r = run_probe(lab, args.synprobe, ["--json", "app.lab.test:80", "v6fails.lab.test:80", "--report", report])
-            took = time.monotonic() - t0
-            if r.returncode != 0:
-                problems.append(f"run {n}: exit {r.returncode}: {r.stderr.strip()}")
-                continue
-            result = json.loads(r.stdout)
-            if validator:
-                problems += [f"run {n}: schema: {e.message}" for e in validator.iter_errors(result)]
-            if took > NAMES_RUN_BOUND_S:
-                problems.append(f"run {n}: took {took:.2f} s, bound {NAMES_RUN_BOUND_S} s")
-            findings = {f["name"]: f for f in result.get("names", [])}
-            if sorted(findings) != sorted(NAMES) or len(result.get("names", [])) != len(NAMES):
-                problems.append(f"run {n}: names {[f['name'] for f in result.get('names', [])]}, expected one "
-                                f"finding for each of {sorted(NAMES)}")
-                continue
-            for name, f in findings.items():
-                problems += name_problems(f, name, n)
-                if f["first_try"] != order[name][0]:
-                    problems.append(f"run {n}: {name}: first_try {f['first_try']} but the resolver gives "
-                                    f"{order[name][0]} first")
-                if [a["address"] for a in f["addresses"]] != order[name]:
-                    problems.append(f"run {n}: {name}: addresses in the order {[a['address'] for a in f['addresses']]}, "
-                                    f"the resolver's is {order[name]}")
-            text = pathlib.Path(report).read_text()
-            for phrase in ("## Names", "Ask the owner of the DNS name app.lab.test",
-                           "IPv6 alone fails: ask for the IPv6 path to v6fails.lab.test port 80"):
-                if phrase not in text:
-                    problems.append(f"run {n}: the report lacks {phrase!r}")
-            shutil.rmtree(report_dir, ignore_errors=True)
-            log(f"names run {n}: {took:.2f} s; " + "; ".join(f["finding"] for f in findings.values()))
+            with report_dir() as where:
+                report = os.path.join(where, "names.md")
+                result, took = checked_probe(lab, args.synprobe, validator, ["app.lab.test:80", "v6fails.lab.test:80"],
+                                             report, NAMES_RUN_BOUND_S, n, problems)
+                if result is None:
+                    continue
+                findings = {f["name"]: f for f in result.get("names", [])}
+                if sorted(findings) != sorted(NAMES) or len(result.get("names", [])) != len(NAMES):
+                    problems.append(f"run {n}: names {[f['name'] for f in result.get('names', [])]}, expected one "
+                                    f"finding for each of {sorted(NAMES)}")
+                    continue
+                for name, f in findings.items():
+                    problems += name_problems(f, name, n)
+                    if f["first_try"] != order[name][0]:
+                        problems.append(f"run {n}: {name}: first_try {f['first_try']} but the resolver gives "
+                                        f"{order[name][0]} first")
+                    if [a["address"] for a in f["addresses"]] != order[name]:
+                        problems.append(f"run {n}: {name}: addresses in the order {[a['address'] for a in f['addresses']]}, "
+                                        f"the resolver's is {order[name]}")
+                text = pathlib.Path(report).read_text()
+                for phrase in ("## Names", "Ask the owner of the DNS name app.lab.test",
+                               "IPv6 alone fails: ask for the IPv6 path to v6fails.lab.test port 80"):
+                    if phrase not in text:
+                        problems.append(f"run {n}: the report lacks {phrase!r}")
+                log(f"names run {n}: {took:.2f} s; " + "; ".join(f["finding"] for f in findings.values()))
     finally:
         if not lab.down():
             problems.append("lab teardown left something behind")
@@ -285,6 +277,34 @@ def cmd_names(args):
     for p in problems:
         log(f"FAIL {p}")
     return 1 if problems else 0
+
+
+@contextlib.contextmanager
+def report_dir():
+    """A scratch directory for a --report, writable by the user synprobe becomes; removed after."""
+    where = tempfile.mkdtemp(prefix="synprobe-report.")
+    os.chmod(where, 0o1777)
+    try:
+        yield where
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def checked_probe(lab, synprobe, validator, targets, report, bound_s, run_no, problems):
+    """`probe --json TARGETS --report REPORT`: its JSON (None when it failed) and its seconds; its exit
+    status, its JSON against the schema and its time against `bound_s` are checked into `problems`."""
+    t0 = time.monotonic()
+    r = run_probe(lab, synprobe, ["--json", *targets, "--report", report])
+    took = time.monotonic() - t0
+    if r.returncode != 0:
+        problems.append(f"run {run_no}: exit {r.returncode}: {r.stderr.strip()}")
+        return None, took
+    result = json.loads(r.stdout)
+    if validator:
+        problems += [f"run {run_no}: schema: {e.message}" for e in validator.iter_errors(result)]
+    if took > bound_s:
+        problems.append(f"run {run_no}: took {took:.2f} s, bound {bound_s} s")
+    return result, took
 
 
 def run_probe(lab, synprobe, args, timeout=60):
@@ -671,42 +691,33 @@ def cmd_stale(args):
     try:
         lab.up()
         for n in range(1, args.runs + 1):
-            t0 = time.monotonic()
-            report_dir = tempfile.mkdtemp(prefix="synprobe-report.")
-            os.chmod(report_dir, 0o1777)
-            report = os.path.join(report_dir, "stale.md")
-            r = run_probe(lab, args.synprobe, ["--json", f"{STALE4}:80", f"[{STALE6}]:80", "--report", report])
-            took = time.monotonic() - t0
-            if r.returncode != 0:
-                problems.append(f"run {n}: exit {r.returncode}: {r.stderr.strip()}")
-                continue
-            result = json.loads(r.stdout)
-            if validator:
-                problems += [f"run {n}: schema: {e.message}" for e in validator.iter_errors(result)]
-            if took > STALE_RUN_BOUND_S:
-                problems.append(f"run {n}: took {took:.2f} s, bound {STALE_RUN_BOUND_S} s")
-            findings = report_findings(report)
-            for family, dst, router, code in ((4, STALE4, R3[0], (3, 1)), (6, STALE6, R3[1], (1, 3))):
-                got = [a for a in result["attempts"] if a["family"] == family and a["dst"] == dst]
-                if len(got) != 1:
-                    problems.append(f"run {n}: IPv{family}: {len(got)} attempts, expected 1")
+            with report_dir() as where:
+                report = os.path.join(where, "stale.md")
+                result, took = checked_probe(lab, args.synprobe, validator, [f"{STALE4}:80", f"[{STALE6}]:80"], report,
+                                             STALE_RUN_BOUND_S, n, problems)
+                if result is None:
                     continue
-                a = got[0]
-                want = {"verdict": "icmp-unreachable", "actor": "router", "responder": router, "hop": 3,
-                        "cause": "no-host-at-address"}
-                bad = {k: a.get(k) for k in want if a.get(k) != want[k]}
-                icmp = a.get("icmp") or {}
-                if (icmp.get("type"), icmp.get("code")) != code:
-                    bad["icmp"] = icmp
-                if bad:
-                    problems.append(f"run {n}: IPv{family}: {bad} (expected {want}, ICMP {code}); evidence "
-                                    f"{[e['signal'] for e in a['evidence']]}")
-                para = findings.get((family, dst, 80), "")
-                for phrase in expected_phrase(want):
-                    if phrase not in para:
-                        problems.append(f"run {n}: IPv{family}: finding lacks {phrase!r}: {para}")
-            shutil.rmtree(report_dir, ignore_errors=True)
-            log(f"stale run {n}: {took:.2f} s")
+                findings = report_findings(report)
+                for family, dst, router, code in ((4, STALE4, R3[0], (3, 1)), (6, STALE6, R3[1], (1, 3))):
+                    got = [a for a in result["attempts"] if a["family"] == family and a["dst"] == dst]
+                    if len(got) != 1:
+                        problems.append(f"run {n}: IPv{family}: {len(got)} attempts, expected 1")
+                        continue
+                    a = got[0]
+                    want = {"verdict": "icmp-unreachable", "actor": "router", "responder": router, "hop": 3,
+                            "cause": "no-host-at-address"}
+                    bad = {k: a.get(k) for k in want if a.get(k) != want[k]}
+                    icmp = a.get("icmp") or {}
+                    if (icmp.get("type"), icmp.get("code")) != code:
+                        bad["icmp"] = icmp
+                    if bad:
+                        problems.append(f"run {n}: IPv{family}: {bad} (expected {want}, ICMP {code}); evidence "
+                                        f"{[e['signal'] for e in a['evidence']]}")
+                    para = findings.get((family, dst, 80), "")
+                    for phrase in expected_phrase(want):
+                        if phrase not in para:
+                            problems.append(f"run {n}: IPv{family}: finding lacks {phrase!r}: {para}")
+                log(f"stale run {n}: {took:.2f} s")
         # The price of listening longer, on a silent drop: the default against --timeout 2.
         times = {}
         for label, extra in (("default", []), ("--timeout 2", ["--timeout", "2"])):

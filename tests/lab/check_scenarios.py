@@ -391,25 +391,26 @@ def cmd_loss(args, validator):
 # SYNs (a quoted TTL / hop limit of 32 or more; a TTL-limited SYN's is below 32), whichever
 # router sent it: the u32 match reads the quoted header's TTL (IPv4: byte 36, the quoted
 # header after 20 bytes of IP and 8 of ICMP) or hop limit (IPv6: byte 55, after 40 + 8).
-FIRST_SYN_REFUSALS = ((4, "iptables", ["-p", "icmp", "--icmp-type", "destination-unreachable",
-                                       "-m", "u32", "--u32", "36>>24=32:255"]),
-                      (6, "ip6tables", ["-p", "ipv6-icmp", "--icmpv6-type", "destination-unreachable",
-                                        "-m", "u32", "--u32", "52&0xFF=32:255"]))
+FIRST_SYN_REFUSALS = (("iptables", ["-p", "icmp", "--icmp-type", "destination-unreachable",
+                                    "-m", "u32", "--u32", "36>>24=32:255"]),
+                      ("ip6tables", ["-p", "ipv6-icmp", "--icmpv6-type", "destination-unreachable",
+                                     "-m", "u32", "--u32", "52&0xFF=32:255"]))
 
 
-def lose_first_syn_refusals(lab):
-    for _family, tool, match in FIRST_SYN_REFUSALS:
+def r1_drops(lab, rules):
+    """r1 drops what each (tool, match) of `rules` matches, ahead of its other FORWARD rules."""
+    for tool, match in rules:
         r = lab.run("exec", "r1", tool, "-w", "5", "-I", "FORWARD", *match, "-j", "DROP",
                     capture_output=True, text=True)
         if r.returncode != 0:
-            raise RuntimeError(f"r1: {tool} u32 rule: {r.stderr.strip()}")
+            raise RuntimeError(f"r1: {tool} rule {match}: {r.stderr.strip()}")
 
 
 def cmd_lost_refusal(args, validator):
     chk = Check("lost-refusal")
     lab = ScenarioLab(args, "q")
     with lab_up(chk, lab):
-        lose_first_syn_refusals(lab)
+        r1_drops(lab, FIRST_SYN_REFUSALS)
         lab.injector(args.injector, 180, 400)
 
         def refusal_found(lab_, a, family, port):
@@ -430,19 +431,11 @@ HOST_OWN_PACKETS = (
 LOST_BASELINE_PORTS = [81, 90, 91, 93, 96, 97]
 
 
-def lose_host_own_packets(lab):
-    for tool, match in HOST_OWN_PACKETS:
-        r = lab.run("exec", "r1", tool, "-w", "5", "-I", "FORWARD", *match, "-j", "DROP",
-                    capture_output=True, text=True)
-        if r.returncode != 0:
-            raise RuntimeError(f"r1: {tool} rule {match}: {r.stderr.strip()}")
-
-
 def cmd_lost_baseline(args, validator):
     chk = Check("lost-baseline")
     lab = ScenarioLab(args, "b")
     with lab_up(chk, lab):
-        lose_host_own_packets(lab)
+        r1_drops(lab, HOST_OWN_PACKETS)
 
         def own_traces(lab_, a, family, port):
             # The host's RST and the forger's are told apart only by their own flows.

@@ -104,6 +104,15 @@ struct Lab {
   void reset(const Probe& p, std::uint8_t ttl, double rtt) {
     at(p.ts + ns_of(rtt), pb::make_rst(server, client, p.dport, cport, 0, p.isn + 1, true, {.ttl = ttl, .id = 0}));
   }
+  // A trace of TTLs 1 to `last` on the target's flow: routers answer time-exceeded below
+  // `first_reset`, and from it on every SYN draws a RST with `ttl` after `rtt` ms.
+  void trace_resets_from(int first_reset, int last, std::uint8_t ttl, double rtt) {
+    for (int hop = 1; hop <= last; ++hop) {
+      const Probe p = trace_probe(hop);
+      if (hop < first_reset) time_exceeded(p, hop);
+      else reset(p, ttl, rtt);
+    }
+  }
   void syn_ack(const Probe& p) {
     at(p.ts + ns_of(host_rtt_ms),
        pb::make_syn_ack(server, client, p.dport, cport, server_isn + p.isn, p.isn + 1, {.ttl = host_ttl, .id = 0}));
@@ -196,11 +205,7 @@ TEST_CASE("trace (a): a forwarding filter at hop 2 refuses before the host", "[t
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), ttl_from(filter_hop), filter_rtt);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, ttl_from(filter_hop), filter_rtt);
-  }
+  lab.trace_resets_from(filter_hop + 1, host_hop, ttl_from(filter_hop), filter_rtt);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
 
@@ -235,11 +240,7 @@ TEST_CASE("trace (a'): with no packet of the host's own, a filter at hop 2 is st
   const double filter_rtt = router_rtt_ms[filter_hop - 1];
   Lab lab;
   lab.reset(lab.normal_probe(), ttl_from(filter_hop), filter_rtt);
-  for (int ttl = 1; ttl <= filter_hop + 1; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, ttl_from(filter_hop), filter_rtt);
-  }
+  lab.trace_resets_from(filter_hop + 1, filter_hop + 1, ttl_from(filter_hop), filter_rtt);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.before.verdict == Verdict::refused_by_host);  // the capture alone cannot tell
@@ -254,11 +255,7 @@ TEST_CASE("trace (a'): with no packet of the host's own, a filter at hop 2 is st
 TEST_CASE("trace (h2): with no packet of the host's own, its RST stays the host's", "[trace][locate]") {
   Lab lab;
   lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl < host_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, host_rtt_ms);
-  }
+  lab.trace_resets_from(host_hop, host_hop, host_ttl, host_rtt_ms);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.after.verdict == Verdict::refused_by_host);
@@ -272,11 +269,7 @@ TEST_CASE("trace (h3): a return path one hop shorter does not make the host a mi
   // (20 ms): the TTL alone moves nothing.
   Lab lab;
   lab.reset(lab.normal_probe(), ttl_from(host_hop - 1), host_rtt_ms);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl < host_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, ttl_from(host_hop - 1), host_rtt_ms);
-  }
+  lab.trace_resets_from(host_hop, host_hop, ttl_from(host_hop - 1), host_rtt_ms);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.after.verdict == Verdict::refused_by_host);
@@ -291,11 +284,7 @@ TEST_CASE("trace (b): a middlebox forging the host's TTL is placed by the trace"
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, filter_rtt);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, filter_rtt);
-  }
+  lab.trace_resets_from(filter_hop + 1, host_hop, host_ttl, filter_rtt);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   // Without the trace's reading the forgery passes for the host on TTL and IP-ID, but not
@@ -322,11 +311,7 @@ TEST_CASE("trace (b'): a forged-TTL RST is moved to the filter even when its RTT
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, host_rtt_ms);
-  }
+  lab.trace_resets_from(filter_hop + 1, host_hop, host_ttl, host_rtt_ms);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.before.verdict == Verdict::refused_by_host);  // TTL, IP-ID and RTT all fit the host
@@ -345,11 +330,7 @@ TEST_CASE("trace (c): an RTT that points at a hop the trace went past unrefused 
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, hop2_rtt);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl < host_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, hop2_rtt);
-  }
+  lab.trace_resets_from(host_hop, host_hop, host_ttl, hop2_rtt);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.after.verdict == Verdict::refused_by_host);
@@ -371,11 +352,7 @@ TEST_CASE("trace (c): the RST's RTT is hop 3's, not the host's", "[trace][locate
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, filter_rtt);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl <= filter_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, filter_rtt);
-  }
+  lab.trace_resets_from(filter_hop + 1, host_hop, host_ttl, filter_rtt);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.after.verdict == Verdict::refused_by_middlebox);
@@ -693,11 +670,7 @@ TEST_CASE("trace (h): the host itself refusing stays refused-by-host", "[trace][
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl < host_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, host_rtt_ms);
-  }
+  lab.trace_resets_from(host_hop, host_hop, host_ttl, host_rtt_ms);
   const Located l = run_locate(lab);
   INFO(signals_of(l.after));
   CHECK(l.after.verdict == Verdict::refused_by_host);
@@ -717,11 +690,7 @@ TEST_CASE("trace (h'): the trace reaching the host is said so", "[trace][locate]
   Lab lab;
   lab.baseline();
   lab.reset(lab.normal_probe(), host_ttl, host_rtt_ms);
-  for (int ttl = 1; ttl <= host_hop; ++ttl) {
-    const Probe p = lab.trace_probe(ttl);
-    if (ttl < host_hop) lab.time_exceeded(p, ttl);
-    else lab.reset(p, host_ttl, host_rtt_ms);
-  }
+  lab.trace_resets_from(host_hop, host_hop, host_ttl, host_rtt_ms);
   const Located l = run_locate(lab);
   CHECK(has_signal(l.after, "trace-reached-host"));
 }
