@@ -131,7 +131,7 @@ Timestamp CaptureFileReader::to_time(const Interface& i, std::uint64_t units) co
   // The common case (µs or ns units, no offset) in 64 bits: one multiply per record.
   std::uint64_t fast = 0;
   if (i.binary_shift == 0 && i.divisor == 1 && i.offset_seconds == 0 &&
-      !__builtin_mul_overflow(units, i.multiplier, &fast) && fast <= static_cast<std::uint64_t>(INT64_MAX))
+      !__builtin_mul_overflow(units, i.multiplier, &fast) && fast <= static_cast<std::uint64_t>(Timestamp::limit_ns))
     return Timestamp{static_cast<std::int64_t>(fast)};
   Int128 ns;
   if (i.binary_shift > 0) {
@@ -140,7 +140,7 @@ Timestamp CaptureFileReader::to_time(const Interface& i, std::uint64_t units) co
     ns = static_cast<Int128>(units) * i.multiplier / i.divisor;
   }
   ns += static_cast<Int128>(i.offset_seconds) * 1'000'000'000;
-  return Timestamp{static_cast<std::int64_t>(ns)};
+  return Timestamp{static_cast<std::int64_t>(std::clamp<Int128>(ns, -Timestamp::limit_ns, Timestamp::limit_ns))};
 }
 
 bool CaptureFileReader::next(RawFrame& out) {

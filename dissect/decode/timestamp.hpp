@@ -11,6 +11,12 @@ namespace synprobe {
 struct Timestamp {
   std::int64_t ns = 0;
 
+  // A capture file may claim any time (a 64-bit count of units of any resolution, plus a
+  // signed offset); its reader clamps to this many ns either side of 1970 (1824 to 2116),
+  // so that the difference of two timestamps, or a timestamp plus an interval of years,
+  // always fits in 64 bits wherever the analysis computes one.
+  static constexpr std::int64_t limit_ns = std::int64_t{1} << 62;
+
   friend auto operator<=>(const Timestamp&, const Timestamp&) = default;
   [[nodiscard]] double seconds_since(Timestamp earlier) const {
     return static_cast<double>(ns - earlier.ns) / 1e9;
