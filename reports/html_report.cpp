@@ -168,6 +168,9 @@ std::string details(const AttemptResult& r, bool heading) {
                      j.hop_range ? fmt::format("{}–{}", j.hop_range->first, j.hop_range->second)
                                  : (j.hop ? std::to_string(*j.hop) : "-"),
                      j.responder ? esc(j.responder->to_string()) : "-", j.confidence);
+  if (const std::string t = trigger_text(r.attempt); !t.empty() || j.stage != Stage::syn)
+    out += fmt::format("<p class=\"stage\">Stage: <code>{}</code>{}{}.</p>\n", stage_name(j.stage),
+                       t.empty() ? "" : "; the request named ", esc(t));
   out += path_svg(r);
   out += hop_table(r);
   out += "<h4>Evidence</h4>\n<ul>\n";

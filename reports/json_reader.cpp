@@ -106,8 +106,12 @@ IcmpSummary read_icmp(const Reader& r, const json& j) {
 Answer read_answer(const Reader& r, const json& j) {
   Answer a;
   const std::string kind = r.str(j, "kind");
-  a.kind = kind == "syn-ack" ? AnswerKind::syn_ack : kind == "reset" ? AnswerKind::reset : AnswerKind::icmp_error;
-  if (kind != "syn-ack" && kind != "reset" && kind != "icmp-error") r.fail("answer kind '" + kind + "' is unknown");
+  a.kind = kind == "syn-ack" ? AnswerKind::syn_ack
+           : kind == "reset"  ? AnswerKind::reset
+           : kind == "segment" ? AnswerKind::segment
+                               : AnswerKind::icmp_error;
+  if (kind != "syn-ack" && kind != "reset" && kind != "icmp-error" && kind != "segment")
+    r.fail("answer kind '" + kind + "' is unknown");
   a.ts = r.time(j, "time");
   a.from = r.address(j, "from");
   a.ttl = estimate_hop(r.small<std::uint8_t>(j, "ttl", 255));
@@ -137,8 +141,36 @@ Answer read_answer(const Reader& r, const json& j) {
     a.seq = static_cast<std::uint32_t>(r.integer(j, "seq"));
     a.ack = static_cast<std::uint32_t>(r.integer(j, "ack"));
     a.window = r.small<std::uint16_t>(j, "window", 65535);
+    if (const auto data = r.opt_integer(j, "data")) a.payload = static_cast<std::uint32_t>(*data);
   }
   return a;
+}
+
+// The request stage (schema 1.2): absent or null in older files and before a handshake.
+std::optional<RequestStage> read_request_stage(const Reader& r, const json& j) {
+  if (!j.contains("request") || j.at("request").is_null()) return std::nullopt;
+  const json& q = j.at("request");
+  RequestStage s;
+  s.opened = r.time(q, "opened");
+  s.following = false;
+  if (q.contains("sent") && !q.at("sent").is_null()) {
+    ClientRequest c;
+    c.sent = c.last_sent = r.time(q, "sent");
+    const std::string protocol = r.opt_str(q, "protocol").value_or("unknown");
+    c.protocol = protocol == "tls" ? RequestProtocol::tls : protocol == "http" ? RequestProtocol::http : RequestProtocol::unknown;
+    c.trigger = r.opt_str(q, "trigger");
+    c.seq = static_cast<std::uint32_t>(r.opt_integer(q, "seq").value_or(0));
+    c.length = static_cast<std::uint32_t>(r.opt_integer(q, "bytes").value_or(0));
+    c.transmissions = static_cast<std::uint32_t>(std::max<std::int64_t>(r.opt_integer(q, "transmissions").value_or(1), 1));
+    c.ttl = static_cast<std::uint8_t>(r.opt_integer(q, "ttl").value_or(0));
+    c.head_done = true;
+    s.request = std::move(c);
+  }
+  if (q.contains("server_spoke_first") && q.at("server_spoke_first").is_boolean())
+    s.server_spoke_first = q.at("server_spoke_first").get<bool>();
+  if (const auto closed = r.opt_str(q, "client_closed")) s.client_closed = r.time(q, "client_closed");
+  for (const json& x : r.array(q, "replies")) s.replies.push_back(read_answer(r, x));
+  return s;
 }
 
 TraceHop read_hop(const Reader& r, const json& j) {
@@ -193,6 +225,7 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
     }
   }
   for (const json& x : r.array(j, "answers")) a.answers.push_back(read_answer(r, x));
+  a.request_stage = read_request_stage(r, j);
 
   Judgement& g = result.judgement;
   g.verdict = r.named<Verdict, verdict_count>(j, "verdict", verdict_name);
@@ -216,6 +249,9 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
     if (const auto known = rule_from_name(*rule)) g.rule = *known;
   if (const auto cause = r.opt_str(j, "cause"))
     if (const auto known = cause_from_name(*cause)) g.cause = *known;
+  if (const auto stage = r.opt_str(j, "stage"))  // schema 1.2; older files: the SYN stage
+    if (const auto known = stage_from_name(*stage)) g.stage = *known;
+  g.trigger = r.opt_str(j, "trigger");
   if (j.contains("to_settle"))
     for (const json& step : r.array(j, "to_settle"))
       if (step.is_string()) g.to_settle.push_back(step.get<std::string>());

@@ -17,6 +17,7 @@ std::string_view answer_kind_name(AnswerKind k) {
     case AnswerKind::syn_ack: return "syn-ack";
     case AnswerKind::reset: return "reset";
     case AnswerKind::icmp_error: return "icmp-error";
+    case AnswerKind::segment: return "segment";
   }
   return "unknown";
 }
@@ -47,7 +48,40 @@ void write_answer(JsonWriter& w, const Attempt& a, const Answer& x) {
     w.field("seq", std::uint64_t{x.seq});
     w.field("ack", std::uint64_t{x.ack});
     w.field("window", unsigned{x.window});
+    if (x.kind == AnswerKind::segment) w.field("data", std::uint64_t{x.payload});
   }
+  w.end_object();
+}
+
+// The request stage as captured (null before the handshake ended): what the client asked
+// for and what the server's side sent after the handshake.
+void write_request_stage(JsonWriter& w, const Attempt& a) {
+  w.key("request");
+  if (!a.request_stage) {
+    w.null();
+    return;
+  }
+  const RequestStage& s = *a.request_stage;
+  w.begin_object();
+  w.field("opened", iso8601(s.opened));
+  if (s.request) {
+    const ClientRequest& q = *s.request;
+    w.field("sent", iso8601(q.sent));
+    w.field("protocol", request_protocol_name(q.protocol));
+    w.optional_field("trigger", q.trigger);
+    w.field("seq", std::uint64_t{q.seq});
+    w.field("bytes", std::uint64_t{q.length});
+    w.field("transmissions", std::uint64_t{q.transmissions});
+    w.field("ttl", unsigned{q.ttl});
+  } else {
+    w.key("sent").null();
+  }
+  w.field("server_spoke_first", s.server_spoke_first);
+  w.key("client_closed");
+  s.client_closed ? w.value(iso8601(*s.client_closed)) : w.null();
+  w.key("replies").begin_array();
+  for (const Answer& x : s.replies) write_answer(w, a, x);
+  w.end_array();
   w.end_object();
 }
 
@@ -100,6 +134,8 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.field("first_seen", iso8601(a.first_seen));
   w.field("last_seen", iso8601(a.last_seen));
   w.field("verdict", verdict_name(j.verdict));
+  w.field("stage", stage_name(j.stage));
+  w.optional_field("trigger", j.trigger);
   w.field("actor", actor_name(j.actor));
   write_optional_address(w, "responder", j.responder);
   w.optional_field("hop", j.hop);
@@ -133,6 +169,7 @@ void write_attempt(JsonWriter& w, const AttemptResult& r) {
   w.key("answers").begin_array();
   for (const Answer& x : a.answers) write_answer(w, a, x);
   w.end_array();
+  write_request_stage(w, a);
   write_hops(w, r.trace, j);
   w.key("baseline").begin_object();
   w.field("packets", r.host_packets);

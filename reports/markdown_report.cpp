@@ -70,6 +70,8 @@ std::string details(const AttemptResult& r, bool heading) {
                      j.hop_range ? fmt::format("{}–{}", j.hop_range->first, j.hop_range->second)
                                  : (j.hop ? std::to_string(*j.hop) : "-"),
                      j.responder ? j.responder->to_string() : "-", j.confidence);
+  if (const std::string t = trigger_text(r.attempt); !t.empty() || j.stage != Stage::syn)
+    out += fmt::format("Stage: `{}`{}{}.\n\n", stage_name(j.stage), t.empty() ? "" : "; the request named ", cell(t));
   out += hop_table(r);
   out += "#### Evidence\n\n";
   for (const Evidence& e : j.evidence) out += fmt::format("- `{}`: {}\n", signal_name(e.signal), e.detail);

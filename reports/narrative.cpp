@@ -19,8 +19,19 @@ std::string at_hop(const Judgement& j) {
   return "an unknown hop";
 }
 
+// The request stage's reply that decided the verdict: its first RST, FIN or ICMP error.
+const Answer* deciding_reply(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  if (!a.request_stage) return nullptr;
+  for (const Answer& x : a.request_stage->replies)
+    if (x.kind == AnswerKind::reset || x.kind == AnswerKind::icmp_error || (x.tcp_flags & tcp_flag::fin && x.payload == 0))
+      return &x;
+  return nullptr;
+}
+
 const Answer* deciding_answer(const AttemptResult& r) {
   const Attempt& a = r.attempt;
+  if (r.judgement.stage == Stage::request) return r.judgement.verdict == Verdict::open ? nullptr : deciding_reply(r);
   switch (r.judgement.verdict) {
     case Verdict::open: return a.first_answer(AnswerKind::syn_ack);
     case Verdict::refused_by_host:
@@ -37,6 +48,95 @@ const Answer* deciding_answer(const AttemptResult& r) {
 }  // namespace
 
 std::string target_text(const Attempt& a) { return endpoint_text(a.server, a.server_port) + "/tcp"; }
+
+std::string trigger_text(const Attempt& a) {
+  if (!a.request_stage || !a.request_stage->request) return {};
+  const ClientRequest& q = *a.request_stage->request;
+  if (q.trigger) return fmt::format("{} {}", q.protocol == RequestProtocol::tls ? "TLS server name" : "HTTP Host", *q.trigger);
+  if (q.protocol == RequestProtocol::tls) return "a TLS ClientHello with no server name";
+  if (q.protocol == RequestProtocol::http) return "an HTTP request with no Host";
+  return {};
+}
+
+namespace {
+
+// " (TLS server name x)", or nothing when the request named nothing.
+std::string about_trigger(const Attempt& a) {
+  const std::string t = trigger_text(a);
+  return t.empty() ? t : " (" + t + ")";
+}
+
+// The request stage's finding, in plain words.
+std::string request_finding(const AttemptResult& r, const std::string& conn, const std::string& where) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  const std::string request = "the request" + about_trigger(a);
+  const Answer* x = deciding_reply(r);
+  const std::string what = x && x->kind == AnswerKind::reset ? "a TCP reset" : "a FIN";
+  switch (j.verdict) {
+    case Verdict::open:
+      return fmt::format("{} are accepted and {} {}.", conn, request,
+                         j.rule == Rule::request_acknowledged ? "reaches the server's TCP (acknowledged, no answer yet)"
+                                                              : "is answered by the server");
+    case Verdict::refused_by_host:
+      return fmt::format("{} are accepted, then closed by the server itself ({}, hop {}) once it reads {}: it sends {} "
+                         "whose TTL matches its own packets on the connection, instead of an answer. The network passes "
+                         "the connection; the service (or its proxy) refuses it.",
+                         conn, a.server.to_string(), j.hop.value_or(0), request, what);
+    case Verdict::refused_by_middlebox:
+      return fmt::format("{} pass the handshake, then the device at {} resets them once it sees {}: its {} carries the "
+                         "server's address but not the server's {}. The server never refused them.",
+                         conn, where, request, x && x->kind == AnswerKind::reset ? "reset" : "FIN",
+                         r.judgement.hop_range ? "timing" : "distance");
+    case Verdict::injected_reset:
+      return fmt::format("{} are reset by a device at {} that sees {} and forges a TCP reset in the server's name; the "
+                         "server's own answer arrives after it.",
+                         conn, where, request);
+    case Verdict::icmp_unreachable:
+      return fmt::format("{} pass the handshake, then the {} at {} answers {} with ICMP {}.", conn,
+                         j.actor == Actor::host ? "server" : "router", where, request, j.icmp ? j.icmp->name : "unreachable");
+    case Verdict::dropped:
+      return fmt::format("{} pass the handshake, but {} is dropped silently: the client sent it {} times and nothing "
+                         "acknowledged it, though the server's SYN/ACK came back on the same path.",
+                         conn, request, a.request_stage && a.request_stage->request ? a.request_stage->request->transmissions : 0);
+    case Verdict::inconclusive: break;
+  }
+  return {};
+}
+
+// What to ask for when the request stage refused: the application rule, not a port rule.
+std::string request_step(const AttemptResult& r) {
+  const Attempt& a = r.attempt;
+  const Judgement& j = r.judgement;
+  const std::string trigger = trigger_text(a);
+  const std::string matching = trigger.empty() ? "this traffic" : "connections with " + trigger;
+  switch (j.verdict) {
+    case Verdict::refused_by_middlebox:
+    case Verdict::injected_reset:
+      return fmt::format("Ask the team that runs the device at {}: an application, URL or TLS-inspection rule there "
+                         "resets {} to {}. The port is open (the handshake passes): ask for that application/URL rule "
+                         "to be changed, not for a port rule.",
+                         at_hop(j), matching, target_text(a));
+    case Verdict::dropped:
+      return fmt::format("An application-aware device after the handshake drops {} to {} silently. Ask the firewall "
+                         "teams on the path for the application/URL rule that matches it (the port is open); TTL-limited "
+                         "copies of the request locate the device.",
+                         matching, target_text(a));
+    case Verdict::refused_by_host:
+      return fmt::format("Ask the owner of {}: the service or reverse proxy on port {} accepts and then {} {} (no healthy "
+                         "backend, no virtual host, or a policy of its own). The network delivers the request.",
+                         a.server.to_string(), a.server_port, j.cause == Cause::closed_without_response ? "closes" : "resets",
+                         matching);
+    case Verdict::icmp_unreachable:
+      return fmt::format("Ask the team that runs the router at {}: it refuses the connection's data to {} with ICMP {} "
+                         "although it passed the handshake.",
+                         at_hop(j), target_text(a), j.icmp ? j.icmp->name : "unreachable");
+    default: break;
+  }
+  return {};
+}
+
+}  // namespace
 
 std::string who_text(const AttemptResult& r) {
   const Judgement& j = r.judgement;
@@ -61,6 +161,7 @@ std::string finding(const AttemptResult& r) {
   const std::string conn = fmt::format("Connections from {} to {}", a.client.to_string(), target_text(a));
   const Answer* x = deciding_answer(r);
   const std::optional<int> host_hop = r.host_hop ? std::optional<int>(r.host_hop->hop) : std::nullopt;
+  if (j.stage == Stage::request) return request_finding(r, conn, at_hop(j));
   switch (j.verdict) {
     case Verdict::open:
       return fmt::format("{} are accepted: the server answered the SYN with a SYN/ACK{}. The network does not refuse "
@@ -132,6 +233,7 @@ std::string verdict_step(const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
   const std::string target = target_text(a);
+  if (j.stage == Stage::request && j.verdict != Verdict::open) return request_step(r);
   switch (j.verdict) {
     case Verdict::open:
       return "Nothing to change on the network: the server accepts connections on this port. If the application "
@@ -226,6 +328,24 @@ std::vector<PacketRow> packet_rows(const AttemptResult& r) {
                       : fmt::format("seq {} ack {}", x.seq, x.ack);
     rows.emplace_back(x.ts, row);
   }
+  if (a.request_stage && a.request_stage->request) {
+    const ClientRequest& q = *a.request_stage->request;
+    const std::string t = trigger_text(a);
+    rows.emplace_back(q.sent, PacketRow{time_of_day(q.sent), "→", "request", a.client.to_string(), std::to_string(q.ttl), "-",
+                                        fmt::format("seq {}, {} bytes{}{}", q.seq, q.length, t.empty() ? "" : ", ", t)});
+  }
+  if (a.request_stage)
+    for (const Answer& x : a.request_stage->replies) {
+      const bool icmp = x.kind == AnswerKind::icmp_error;
+      rows.emplace_back(x.ts, PacketRow{time_of_day(x.ts), "←",
+                                        icmp ? fmt::format("ICMP {}", icmp_name(a.family(), x.icmp_type, x.icmp_code))
+                                             : tcp_flags_text(x.tcp_flags),
+                                        x.from.to_string(), fmt::format("{} (hop {} of {})", x.ttl.observed, x.ttl.hop, x.ttl.initial),
+                                        x.has_ip_id ? std::to_string(x.ip_id) : "-",
+                                        icmp ? std::string("quotes the request")
+                                             : fmt::format("seq {} ack {}{}", x.seq, x.ack,
+                                                           x.payload ? fmt::format(", {} bytes", x.payload) : std::string{})});
+    }
   std::stable_sort(rows.begin(), rows.end(), [](const auto& l, const auto& r2) { return l.first < r2.first; });
   std::vector<PacketRow> out;
   for (auto& [ts, row] : rows) out.push_back(std::move(row));
@@ -305,6 +425,19 @@ std::string rule_words(const AttemptResult& r) {
     case Rule::answered_for_earlier: return "the host answered in an earlier connection's terms";
     case Rule::ttl_sweep_dropped: return "a TTL sweep is answered up to a hop and not beyond";
     case Rule::address_no_neighbour: return "no answer; another port of the address showed no device lives there";
+    case Rule::request_answered: return "after the handshake, the server answered the request";
+    case Rule::request_reset_races_reply: return "after the request, a reset raced the server's own answer";
+    case Rule::request_reset_burst: return "after the request, resets from several senders";
+    case Rule::request_reset_nearer: return "after the request, a reset from nearer than the server";
+    case Rule::request_reset_weighed:
+      return j.verdict == Verdict::refused_by_host ? "after the request, a reset weighed as the server's"
+                                                   : "after the request, a reset weighed as a nearer device's";
+    case Rule::request_closed:
+      return j.verdict == Verdict::refused_by_host ? "after the request, the server closed without answering"
+                                                   : "after the request, a FIN from nearer than the server";
+    case Rule::request_icmp: return "after the handshake, an ICMP unreachable quoted the request";
+    case Rule::request_dropped: return "after the handshake, the request was never acknowledged";
+    case Rule::request_acknowledged: return "after the handshake, the request was acknowledged, not yet answered";
     case Rule::trace_located: return "TTL-limited SYNs located it";
   }
   return std::string(rule_name(j.rule));
@@ -315,10 +448,11 @@ std::string rule_words(const AttemptResult& r) {
 std::string reason_text(const AttemptResult& r) {
   const Judgement& j = r.judgement;
   std::string signals;
-  if (j.rule == Rule::reset_weighed || j.rule == Rule::icmp_spoofs_host)
+  if (j.rule == Rule::reset_weighed || j.rule == Rule::icmp_spoofs_host || j.rule == Rule::request_reset_weighed ||
+      j.rule == Rule::request_closed)
     signals = present(j, {Signal::ttl_matches_host, Signal::ttl_hop_differs, Signal::baseline_hop_varies,
-                          Signal::ip_id_consistent, Signal::ip_id_breaks_pattern, Signal::rtt_matches_host,
-                          Signal::no_baseline});
+                          Signal::ip_id_consistent, Signal::ip_id_follows_flow, Signal::ip_id_breaks_pattern,
+                          Signal::rtt_matches_host, Signal::no_baseline});
   // The decisive signals (docs/verdicts.md), then what a trace measured.
   const std::string decisive =
       present(j, {Signal::early_reset, Signal::ttl_initial_differs, Signal::network_gear_ttl,
@@ -327,7 +461,7 @@ std::string reason_text(const AttemptResult& r) {
                   Signal::reset_before_host, Signal::ttl_forged, Signal::rtt_matches_hop, Signal::on_path_injector,
                   Signal::icmp_sender_hop, Signal::dropped_after_hop, Signal::control_path_continues,
                   Signal::trace_reached_host, Signal::trace_shared, Signal::ttl_sweep_silent,
-                  Signal::signals_disagree});
+                  Signal::reset_races_reply, Signal::signals_disagree});
   if (!decisive.empty()) signals += (signals.empty() ? "" : ", ") + decisive;
   std::string text = rule_words(r);
   if (!signals.empty()) text += " (" + signals + ")";

@@ -16,6 +16,8 @@ namespace synprobe {
 
 // "198.18.4.10:90/tcp" (IPv6 in brackets).
 [[nodiscard]] std::string target_text(const Attempt& a);
+// What the request named (e.g. "TLS server name example.org"), or "" when there was none.
+[[nodiscard]] std::string trigger_text(const Attempt& a);
 // One paragraph: who refused, where, and the decisive evidence, in plain words.
 [[nodiscard]] std::string finding(const AttemptResult& r);
 // What the reader should ask for or check next.

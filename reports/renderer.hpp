@@ -100,6 +100,6 @@ struct MergeRenderer {
 [[nodiscard]] const Renderer* renderer_for_file(std::string_view path);
 
 // JSON contract version: bumped in its major part when a field changes meaning or goes away.
-inline constexpr std::string_view json_schema_version = "1.1";
+inline constexpr std::string_view json_schema_version = "1.2";
 
 }  // namespace synprobe

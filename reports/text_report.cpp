@@ -114,6 +114,8 @@ std::string hop_table(const AttemptResult& r, bool color) {
 // and, with -v, the evidence.
 std::string details_of(const AttemptResult& r, const RenderOptions& options) {
   std::string out = fmt::format("    reason: {}\n", reason_text(r));
+  if (const std::string t = trigger_text(r.attempt); !t.empty() || r.judgement.stage != Stage::syn)
+    out += fmt::format("    stage: {}{}{}\n", stage_name(r.judgement.stage), t.empty() ? "" : "; request: ", t);
   out += hop_table(r, options.color);
   if (!options.verbose) return out;
   const Judgement& j = r.judgement;

@@ -225,12 +225,14 @@ DecodeStatus decode_tcp(ByteReader segment, TcpHeader& out) {
     if (out.flags & (tcp_flag::syn | tcp_flag::rst)) decode_tcp_options(segment.from(20), out.options);
     out.options.malformed = true;
     out.payload_length = 0;
+    out.payload = {};
     return DecodeStatus::truncated;
   }
   // Options matter on SYNs and their answers only; established traffic skips them.
   if (out.flags & (tcp_flag::syn | tcp_flag::rst))
     decode_tcp_options(segment.slice(20, out.header_length - 20u), out.options);
   out.payload_length = static_cast<std::uint32_t>(segment.size() - out.header_length);
+  out.payload = segment.bytes().subspan(out.header_length);
   return DecodeStatus::ok;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "dissect/decode/byte_reader.hpp"
 #include "dissect/decode/ip_address.hpp"
 #include "dissect/decode/timestamp.hpp"
 
@@ -85,6 +86,9 @@ struct TcpHeader {
   std::uint16_t window = 0;
   std::uint8_t header_length = 0;
   std::uint32_t payload_length = 0;
+  // The captured payload: a view into the frame, valid only while the frame is (the
+  // tracker reads a request's first bytes from it as the packet passes).
+  Bytes payload;
   TcpOptions options;
 
   [[nodiscard]] bool has(std::uint8_t flag) const { return (flags & flag) != 0; }

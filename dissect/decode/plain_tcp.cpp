@@ -71,6 +71,7 @@ bool decode_plain_tcp(std::uint16_t link, Bytes frame, DecodedPacket& out) {
   t.window = be16(tcp + 14);
   t.header_length = tcp_header;
   t.payload_length = static_cast<std::uint32_t>(segment - tcp_header);
+  t.payload = Bytes(tcp + tcp_header, segment - tcp_header);
   t.options = TcpOptions{};
   return true;
 }

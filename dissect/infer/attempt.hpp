@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dissect/decode/ip_address.hpp"
+#include "dissect/decode/request_head.hpp"
 #include "dissect/decode/packet.hpp"
 #include "dissect/decode/timestamp.hpp"
 #include "dissect/decode/ttl.hpp"
@@ -30,7 +31,9 @@ struct SynTransmission {
   std::uint32_t tsval = 0;
 };
 
-enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error };
+// `segment`: a segment of the server's side after the handshake that is neither SYN nor
+// RST (data, a FIN, a bare ACK); found only among a request stage's replies.
+enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error, segment };
 
 // A packet that answers the attempt, with what the verdict needs to know of it.
 struct Answer {
@@ -48,6 +51,7 @@ struct Answer {
   std::uint32_t ack = 0;
   std::uint16_t window = 0;
   TcpOptions options;
+  std::uint32_t payload = 0;  // data bytes, by the IP header's claim (request-stage replies)
   // ICMP answers
   std::uint8_t icmp_type = 0;
   std::uint8_t icmp_code = 0;
@@ -77,6 +81,48 @@ struct ClientAct {
   ClientActKind kind = ClientActKind::ack;
   Timestamp ts;
   std::uint32_t ack = 0;  // what it acknowledged: the server's ISN + 1
+};
+
+// After the handshake: the client's first data (its request) and what the server's side
+// sent back. A refusal here is an application firewall, a proxy or an on-path injector
+// acting on what the request asked for (docs/verdicts.md, "The request stage").
+struct ClientRequest {
+  Timestamp sent;       // its first transmission
+  Timestamp last_sent;  // its newest transmission
+  std::uint32_t seq = 0;
+  std::uint32_t length = 0;         // of its first segment, by the IP header's claim
+  std::uint32_t transmissions = 1;  // the first segment sent again on the same sequence number
+  std::uint8_t ttl = 0;
+  RequestProtocol protocol = RequestProtocol::unknown;
+  std::optional<std::string> trigger;  // the TLS server name or HTTP Host it sent
+  // The stream's first bytes, kept only while they may still name the trigger.
+  std::vector<std::uint8_t> head;
+  bool head_done = false;
+  static constexpr std::size_t max_head = 4096;  // a ClientHello with post-quantum key shares is ~1.8 KB
+
+  [[nodiscard]] std::uint32_t end() const { return seq + length; }
+};
+
+struct RequestStage {
+  Timestamp opened;  // the handshake's end (the client's ACK, or its first act)
+  std::optional<ClientRequest> request;
+  // What the server's side sent after the handshake, in capture order: RSTs, FINs, data,
+  // the first bare ACK, ICMP errors quoting the request. Those before the request too.
+  std::vector<Answer> replies;
+  std::uint32_t replies_not_kept = 0;
+  bool server_spoke_first = false;        // data from the server before the request (SMTP, SSH)
+  std::optional<Timestamp> client_closed;  // the client's own FIN or RST
+  // The client sent more data after the server's TCP acknowledged the request's first
+  // segment: the exchange went on (an upload, a pipelined protocol), so the stage is over
+  // and a later RST or FIN is the connection's end, not a refusal.
+  bool continued = false;
+  bool following = true;                  // the tracker still feeds it
+  static constexpr std::size_t max_replies = 8;
+  // The stage is followed this long after the handshake at most: a request's refusal or
+  // its answer comes within round trips, and a dropped request's retransmissions (RFC
+  // 6298 backoff from 200 ms to 1 s) are six deep by 25 s. It bounds how long a quiet
+  // established flow holds its attempt in memory.
+  static constexpr std::int64_t window_ns = 30'000'000'000;
 };
 
 struct Attempt {
@@ -118,6 +164,7 @@ struct Attempt {
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
   std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
   std::optional<Timestamp> client_unproven_act;  // a FIN or data on ISN+1 with ACK field 0
+  std::optional<RequestStage> request_stage;     // once the handshake is over (or proven)
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;

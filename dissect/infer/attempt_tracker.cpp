@@ -20,9 +20,9 @@ bool in_server_sequence_space(const Attempt& a, std::uint32_t seq) {
   return false;
 }
 
-// The data a SYN carries (TCP Fast Open), by the IP header's claim: a capture cut by its
-// snap length still says how much the SYN held.
-std::uint32_t syn_payload_of(const DecodedPacket& p) {
+// The data a segment carries (a SYN's: TCP Fast Open), by the IP header's claim: a capture
+// cut by its snap length still says how much the segment held.
+std::uint32_t payload_of(const DecodedPacket& p) {
   const std::uint32_t headers = std::uint32_t{p.ip.header_length} + p.tcp.header_length;
   if (p.ip.total_length > headers) return p.ip.total_length - headers;
   return p.tcp.payload_length;
@@ -62,6 +62,15 @@ const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
     if (client_watch_.may_watch(p.ip.src, p.tcp.sport)) {
       const std::uint32_t as_client = newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
       if (as_client != none) on_client_segment(p, as_client);
+    }
+    // The request stage: a handful of packets per connection, after its handshake.
+    if (request_watch_.may_watch(p.ip.src, p.tcp.sport)) {
+      const std::uint32_t as_client = newest_of(FlowKey{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport});
+      if (as_client != none) on_request_client_segment(p, as_client);
+    }
+    if (request_watch_.may_watch(p.ip.dst, p.tcp.dport)) {
+      const std::uint32_t as_server = newest_of(FlowKey{p.ip.dst, p.ip.src, p.tcp.dport, p.tcp.sport});
+      if (as_server != none) on_request_server_segment(p, as_server);
     }
   } else if (p.transport == Transport::icmp && p.icmp.is_error && p.icmp.has_quote &&
              p.icmp.quote.has_tcp) {
@@ -126,7 +135,7 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   a.syn_count = 1;
   a.normal_ttl_syns = p.ip.ttl > max_probe_ttl ? 1 : 0;
   a.transmissions.push_back(tx);
-  a.syn_payload = syn_payload_of(p);
+  a.syn_payload = payload_of(p);
   a.syn_tunnel = p.tunnel;
   a.syn_reassembled = p.reassembled;
   client_watch_.watch(a.client, a.client_port);  // it waits_for_client() from its SYN on
@@ -249,6 +258,10 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
     if (t.has(tcp_flag::rst)) a.client_reset_after_syn_ack = true;
     else if (t.has(tcp_flag::ack)) a.handshake_completed = true;
     if (!a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
+    if (a.handshake_completed) {
+      open_request_stage(a, p.ts);
+      if (payload_of(p) > 0 || t.has(tcp_flag::fin)) on_request_client_segment(p, i);  // data on the ACK
+    }
     return;
   }
   // No SYN/ACK captured: the client's own segment says whether one reached it. Only an
@@ -267,6 +280,11 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   else if (t.payload_length > 0) act.kind = ClientActKind::data;
   a.client_act = act;
   client_watch_.unwatch(a.client, a.client_port);
+  // An ACK or data proves the handshake: what follows is the request stage.
+  if (act.kind == ClientActKind::ack || act.kind == ClientActKind::data) {
+    open_request_stage(a, p.ts);
+    if (act.kind == ClientActKind::data) on_request_client_segment(p, i);
+  }
 }
 
 void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
@@ -275,7 +293,11 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   const FlowKey key{q.ip.src, q.ip.dst, q.tcp.sport, q.tcp.dport};
   const std::uint32_t i = find_in_flow(
       newest_of(key), [&](const Attempt& a) { return a.isn == q.tcp.seq && within_answer_window(a, p.ts); });
-  if (i == none) return;  // it quotes some other segment of the flow (data, an ACK…)
+  if (i == none) {
+    // It quotes some other segment of the flow: perhaps a request being followed.
+    if (const std::uint32_t newest = newest_of(key); newest != none) on_request_icmp_error(p, newest);
+    return;
+  }
   Answer answer = answer_from(p, AnswerKind::icmp_error);
   answer.matched_by_seq = true;
   if (q.ip.ttl != 0 || q.quoted_bytes >= 20) answer.quoted_ttl = q.ip.ttl;
@@ -297,10 +319,161 @@ void AttemptTracker::on_icmp_error(const DecodedPacket& p) {
   a.answers.back().rtt_ms = p.ts.ms_since(a.transmissions[*quoted].ts);
 }
 
+// ---------------------------------------------------------------- the request stage
+
+void AttemptTracker::open_request_stage(Attempt& a, Timestamp ts) {
+  if (a.request_stage) return;
+  a.request_stage = RequestStage{};
+  a.request_stage->opened = ts;
+  request_watch_.watch(a.client, a.client_port);
+}
+
+void AttemptTracker::stop_following(Attempt& a) {
+  if (!a.request_stage || !a.request_stage->following) return;
+  a.request_stage->following = false;
+  if (a.request_stage->request) {
+    ClientRequest& r = *a.request_stage->request;
+    r.head_done = true;
+    r.head = {};
+  }
+  request_watch_.unwatch(a.client, a.client_port);
+}
+
+namespace {
+
+// Reads the trigger from the stream's first bytes once enough of them are in.
+void read_head(ClientRequest& r, Bytes captured, std::uint32_t claimed) {
+  if (r.head_done) return;
+  r.head.insert(r.head.end(), captured.begin(),
+                captured.begin() + static_cast<std::ptrdiff_t>(std::min(captured.size(), ClientRequest::max_head - r.head.size())));
+  const RequestHead head = read_request_head(Bytes(r.head.data(), r.head.size()));
+  r.protocol = head.protocol;
+  if (head.name) r.trigger = head.name;
+  // A segment cut by the snap length leaves a gap: later bytes cannot be placed after it.
+  if (!head.needs_more || r.head.size() >= ClientRequest::max_head || captured.size() < claimed) {
+    r.head_done = true;
+    r.head = {};
+  }
+}
+
+// Times a reply from the request's first transmission, and says how many more had left
+// by then (in Answer::transmission): a reply after a retransmission may answer either
+// (Karn's ambiguity), so its round trip is an upper bound only.
+void time_reply(Answer& reply, const RequestStage& s) {
+  const Timestamp from = s.request ? s.request->sent : s.opened;
+  reply.reordered = reply.ts < from;
+  reply.rtt_ms = reply.reordered ? 0 : reply.ts.ms_since(from);
+  reply.transmission = s.request && s.request->last_sent <= reply.ts ? s.request->transmissions - 1 : 0;
+}
+
+}  // namespace
+
+void AttemptTracker::on_request_client_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const std::uint32_t i = find_in_flow(newest, [](const Attempt& a) { return a.request_stage && a.request_stage->following; });
+  if (i == none) return;
+  Attempt& a = at(i);
+  RequestStage& s = *a.request_stage;
+  if (p.ts.ns - s.opened.ns > RequestStage::window_ns) {
+    stop_following(a);
+    return;
+  }
+  const TcpHeader& t = p.tcp;
+  if ((t.has(tcp_flag::fin) || t.has(tcp_flag::rst)) && !s.client_closed) s.client_closed = p.ts;
+  const std::uint32_t claimed = payload_of(p);
+  if (claimed == 0 || t.has(tcp_flag::rst)) return;
+  if (!s.request) {
+    if (!a.follows_handshake(t.seq)) return;  // not the stream's first byte: its start was not captured
+    ClientRequest r;
+    r.sent = r.last_sent = p.ts;
+    r.seq = t.seq;
+    r.length = claimed;
+    r.ttl = p.ip.ttl;
+    s.request = std::move(r);
+    read_head(*s.request, t.payload, claimed);
+    return;
+  }
+  ClientRequest& r = *s.request;
+  if (t.seq == r.seq) {
+    ++r.transmissions;
+    r.last_sent = p.ts;
+    return;
+  }
+  if (!r.head_done && t.seq == r.seq + static_cast<std::uint32_t>(r.head.size())) read_head(r, t.payload, claimed);
+  const bool beyond_first = t.seq - r.end() < (1u << 30);
+  const bool first_acknowledged = std::any_of(s.replies.begin(), s.replies.end(), [&](const Answer& x) {
+    return x.kind == AnswerKind::segment && x.ack - r.end() < (1u << 30);
+  });
+  if (beyond_first && first_acknowledged) {
+    s.continued = true;
+    stop_following(a);
+  }
+}
+
+void AttemptTracker::on_request_server_segment(const DecodedPacket& p, std::uint32_t newest) {
+  const std::uint32_t i = find_in_flow(newest, [](const Attempt& a) { return a.request_stage && a.request_stage->following; });
+  if (i == none) return;
+  Attempt& a = at(i);
+  RequestStage& s = *a.request_stage;
+  if (p.ts.ns - s.opened.ns > RequestStage::window_ns) {
+    stop_following(a);
+    return;
+  }
+  const TcpHeader& t = p.tcp;
+  if (t.has(tcp_flag::syn)) return;  // a retransmitted SYN/ACK: still the handshake
+  const std::uint32_t claimed = payload_of(p);
+  const bool data = claimed > 0;
+  const bool closes = t.has(tcp_flag::rst) || t.has(tcp_flag::fin);
+  // What it acknowledges of the client's stream: a capture that writes packets out of
+  // order may hold the server's answer before the request it acknowledges.
+  const bool acknowledges_data = t.has(tcp_flag::ack) && t.ack - (a.isn + 1u) - a.syn_payload - 1u < (1u << 30);
+  const bool first_ack = acknowledges_data && std::none_of(s.replies.begin(), s.replies.end(), [](const Answer& r) {
+    return r.kind == AnswerKind::segment;
+  });
+  if (!data && !closes && !first_ack) return;
+  if (data && !s.request && !acknowledges_data) s.server_spoke_first = true;  // a banner (SMTP, SSH)
+  Answer reply = answer_from(p, t.has(tcp_flag::rst) ? AnswerKind::reset : AnswerKind::segment);
+  reply.payload = claimed;
+  time_reply(reply, s);
+  if (s.replies.size() < RequestStage::max_replies) s.replies.push_back(reply);
+  else ++s.replies_not_kept;
+  // The request's answer ends the stage unless something reset the flow first (a reset
+  // racing the answer is what an on-path injector leaves); so does a full reply list.
+  const bool reset_before = std::any_of(s.replies.begin(), s.replies.end(), [](const Answer& r) {
+    return r.kind == AnswerKind::reset;
+  });
+  if ((data && s.request && acknowledges_data && !reset_before) || s.replies.size() >= RequestStage::max_replies)
+    stop_following(a);
+}
+
+bool AttemptTracker::on_request_icmp_error(const DecodedPacket& p, std::uint32_t newest) {
+  const QuotedPacket& q = p.icmp.quote;
+  const std::uint32_t i = find_in_flow(newest, [&](const Attempt& a) {
+    return a.request_stage && a.request_stage->following && a.request_stage->request &&
+           q.tcp.seq - a.request_stage->request->seq < std::max(a.request_stage->request->length, 1u);
+  });
+  if (i == none) return false;
+  RequestStage& s = *at(i).request_stage;
+  Answer reply = answer_from(p, AnswerKind::icmp_error);
+  reply.matched_by_seq = true;
+  if (q.ip.ttl != 0 || q.quoted_bytes >= 20) reply.quoted_ttl = q.ip.ttl;
+  reply.quote = q;
+  time_reply(reply, s);
+  if (s.replies.size() < RequestStage::max_replies) s.replies.push_back(reply);
+  else ++s.replies_not_kept;
+  return true;
+}
+
 bool AttemptTracker::settled(const Attempt& a, Timestamp now) {
   const bool refused_or_open = a.has_answer(AnswerKind::syn_ack) || a.has_answer(AnswerKind::reset);
   Timestamp last = a.last_seen;
   if (!a.answers.empty() && a.answers.back().ts > last) last = a.answers.back().ts;
+  if (const RequestStage* s = a.request_stage ? &*a.request_stage : nullptr; s && s->following) {
+    // Quiet counts from the stage's newest packet, and the stage ends with its window.
+    if (now.ns - s->opened.ns > RequestStage::window_ns) return now.ns - s->opened.ns > RequestStage::window_ns + answered_quiet_ns;
+    last = std::max({last, s->opened, s->request ? s->request->last_sent : s->opened,
+                     s->replies.empty() ? s->opened : s->replies.back().ts, s->client_closed.value_or(s->opened)});
+    return now.ns - last.ns > answered_quiet_ns;
+  }
   const std::int64_t quiet = now.ns - last.ns;
   if (refused_or_open) return quiet > answered_quiet_ns;
   // Unanswered, or answered by ICMP errors (soft errors keep the client retrying): the
@@ -322,6 +495,7 @@ Attempt AttemptTracker::release_oldest() {
   if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
     newest_by_flow_.erase(it);
   if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
+  stop_following(a);
   Attempt released = std::move(a);
   a = Attempt{};  // a moved-from vector may keep its buffer
   ++head_;

@@ -100,6 +100,12 @@ class AttemptTracker {
   void on_icmp_error(const DecodedPacket& p);
   void on_reset(const DecodedPacket& p, std::uint32_t newest);
   void keep_early_answer(const DecodedPacket& p);
+  // The request stage (after the handshake): see RequestStage.
+  void open_request_stage(Attempt& a, Timestamp ts);
+  void stop_following(Attempt& a);
+  void on_request_client_segment(const DecodedPacket& p, std::uint32_t newest);
+  void on_request_server_segment(const DecodedPacket& p, std::uint32_t newest);
+  bool on_request_icmp_error(const DecodedPacket& p, std::uint32_t newest);
   void match_early_answers(std::uint32_t index);
   [[nodiscard]] static bool within_answer_window(const Attempt& a, Timestamp ts);
 
@@ -122,6 +128,7 @@ class AttemptTracker {
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
   std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
   ClientWatch client_watch_;  // the attempts that waits_for_client(), counted
+  ClientWatch request_watch_;  // the attempts whose request stage is followed, counted
 
   // SYN/ACKs and RSTs of flows with no attempt yet: perhaps written before their SYN. A
   // ring: a capture full of RSTs for flows it never saw open costs one slot write each.

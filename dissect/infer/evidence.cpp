@@ -143,6 +143,33 @@ constexpr std::array signals{
                "address, whatever the port. It stays silent for some SYNs because it queues only a few packets per "
                "unresolved neighbour and rate-limits its ICMP errors (Linux: a burst of 6, then one a second per "
                "destination)."},
+    SignalInfo{Signal::request_sent, "request-sent",
+               "After the handshake the client sent its request: its first data, with what it asked for (a TLS "
+               "ClientHello's server name, an HTTP request's Host), its size and its TTL. An application firewall "
+               "matches on this, so it is the refusal's trigger (JSON trigger)."},
+    SignalInfo{Signal::request_answered, "request-answered",
+               "The server's side sent data after the request, before any RST: the request was answered."},
+    SignalInfo{Signal::request_acknowledged, "request-acknowledged",
+               "The server's TCP acknowledged the request's bytes and sent nothing more before the capture or the "
+               "client ended: the request reached a TCP endpoint, which has not answered."},
+    SignalInfo{Signal::request_reset, "request-reset",
+               "A RST ended the established connection after the handshake, before any answer to the request: "
+               "weighed against the connection's own SYN/ACK and packets (TTL, IP-ID, timing) to tell the "
+               "server's reset from a device's."},
+    SignalInfo{Signal::request_closed, "request-closed",
+               "The server's side closed the connection with a FIN after the handshake, before any answer to the "
+               "request (a proxy with no backend, a server refusing what was asked)."},
+    SignalInfo{Signal::request_unanswered, "request-unanswered",
+               "The client sent its request again and again and the server never acknowledged it, though its "
+               "SYN/ACK crossed the same path: something dropped the request after the handshake had passed."},
+    SignalInfo{Signal::reset_races_reply, "reset-races-reply",
+               "A RST in the server's name came first, then the server's own answer to the request: an on-path "
+               "device injected the RST (it sees the request but cannot stop it)."},
+    SignalInfo{Signal::request_icmp_error, "request-icmp-error",
+               "An ICMP destination-unreachable quoting the request (not the SYN) came back."},
+    SignalInfo{Signal::ip_id_follows_flow, "ip-id-follows-flow",
+               "The answer's IP-ID continues the counter of the server's own packets on this connection: the same "
+               "stack sent it."},
 };
 
 }  // namespace

@@ -70,6 +70,16 @@ enum class Signal : std::uint8_t {
   answered_for_earlier,  // the host answered this SYN in an earlier connection's terms
   neighbour_unresolved,  // a router's host-unreachable came seconds late: no device at the address
   address_no_host,       // another port of the same address proved there is no device there
+  // The request stage (after the handshake)
+  request_sent,          // the client's first data after the handshake, and what it asked for
+  request_answered,      // the server's side sent data after the request
+  request_acknowledged,  // the server's TCP acknowledged the request, and sent nothing more
+  request_reset,         // a RST on the established connection, before any answer
+  request_closed,        // a FIN from the server's side, before any answer
+  request_unanswered,    // the request was retransmitted and never acknowledged
+  reset_races_reply,     // a RST came first, then the server's own answer to the request
+  request_icmp_error,    // an ICMP error quoting the request
+  ip_id_follows_flow,    // the answer's IP-ID continues the server's on this connection
 };
 
 struct SignalInfo {

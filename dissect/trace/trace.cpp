@@ -48,6 +48,7 @@ ProbeAnswer classify(const Attempt& a) {
           k = HopAnswer::unreachable;
         else k = HopAnswer::other_icmp;
         break;
+      case AnswerKind::segment: break;  // request-stage replies only, never among a SYN's answers
     }
     if (rank(k) > rank(best.kind)) {
       best.kind = k;

@@ -9,6 +9,8 @@
 #include "dissect/infer/attempt_tracker.hpp"
 #include "dissect/infer/signatures.hpp"
 #include "dissect/infer/syn_schedule.hpp"
+#include "dissect/verdict/reasoning.hpp"
+#include "dissect/verdict/request_verdict.hpp"
 
 namespace synprobe {
 
@@ -25,16 +27,26 @@ std::string_view verdict_name(Verdict v) {
   return "inconclusive";
 }
 
+std::string_view stage_name(Stage s) { return s == Stage::request ? "request" : "syn"; }
+
+std::optional<Stage> stage_from_name(std::string_view name) {
+  if (name == "syn") return Stage::syn;
+  if (name == "request") return Stage::request;
+  return std::nullopt;
+}
+
 std::string_view cause_name(Cause c) {
   switch (c) {
     case Cause::none: return "";
     case Cause::no_host_at_address: return "no-host-at-address";
+    case Cause::closed_without_response: return "closed-without-response";
   }
   return "";
 }
 
 std::optional<Cause> cause_from_name(std::string_view name) {
   if (name == "no-host-at-address") return Cause::no_host_at_address;
+  if (name == "closed-without-response") return Cause::closed_without_response;
   return std::nullopt;
 }
 
@@ -91,28 +103,6 @@ double decisive_confidence_of(const Scores& s) {
   return std::max(c, decisive_floor);
 }
 
-std::string ttl_text(const HopEstimate& e) {
-  return fmt::format("TTL {} (initial {}, so hop {})", e.observed, e.initial, e.hop);
-}
-
-class Reasoning {
- public:
-  void add(Signal s, std::string detail) { judgement_.evidence.push_back({s, std::move(detail)}); }
-  void settle_by(std::string what) {
-    if (std::find(judgement_.to_settle.begin(), judgement_.to_settle.end(), what) == judgement_.to_settle.end())
-      judgement_.to_settle.push_back(std::move(what));
-  }
-  Judgement& judgement() { return judgement_; }
-
- private:
-  Judgement judgement_;
-};
-
-std::optional<IpAddress> address_of_hop(const JudgeContext& ctx, int hop) {
-  for (const HopAddress& h : ctx.hop_addresses)
-    if (h.hop == hop) return h.address;
-  return std::nullopt;
-}
 
 // The TTL, IP-ID and timing of an answer that claims the destination's address,
 // weighed against what the destination's own packets show.
@@ -782,6 +772,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
         else if (is_time_exceeded(a.family(), answer.icmp_type) && answer.icmp_code == 0) expiries.push_back(&answer);
         else other_icmp.push_back(&answer);
         break;
+      case AnswerKind::segment: break;  // request-stage replies only (RequestStage)
     }
   }
 
@@ -851,6 +842,8 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
                            : syn_acks.empty() && !other_icmp.empty() ? other_icmp.front()
                                                                       : nullptr;
   if (j.verdict != Verdict::open) note_signature(deciding, r);
+  // A connection the SYN opened may still have been refused once it carried its request.
+  if (j.verdict == Verdict::open) judge_request_stage(a, ctx, r);
   note_side_facts(a, r);
   note_transport_facts(a, r);
   return std::move(r.judgement());

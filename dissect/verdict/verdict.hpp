@@ -41,12 +41,25 @@ enum class Cause : std::uint8_t {
   // SYN for seconds: it resolved the address on its own network (ARP, Neighbour Discovery)
   // and no device answered. Nobody lives at this address: a stale DNS record, or a host down.
   no_host_at_address,
+  // The server's side closed the connection (a FIN) after the request without answering
+  // it: a proxy with no backend, a server that refuses what was asked (nginx's 444).
+  closed_without_response,
 };
 [[nodiscard]] std::string_view cause_name(Cause c);  // "" for none
 [[nodiscard]] std::optional<Cause> cause_from_name(std::string_view name);
 
+// At which stage the attempt was decided (JSON "stage", a contract): the SYN's answer, or
+// what followed the request after the handshake (docs/verdicts.md, "The request stage").
+enum class Stage : std::uint8_t { syn, request };
+[[nodiscard]] std::string_view stage_name(Stage s);
+[[nodiscard]] std::optional<Stage> stage_from_name(std::string_view name);
+
 struct Judgement {
   Verdict verdict = Verdict::inconclusive;
+  Stage stage = Stage::syn;
+  // What the request asked for, when the client sent one: the TLS server name or the HTTP
+  // Host (JSON "trigger"). Said whatever the stage: it is what a firewall matches on.
+  std::optional<std::string> trigger;
   Rule rule = Rule::silence;  // which entry of the rule table decided (docs/verdicts.md)
   Actor actor = Actor::unknown;
   std::optional<IpAddress> responder;

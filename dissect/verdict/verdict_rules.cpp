@@ -72,6 +72,39 @@ constexpr std::array rules{
              "no answer of its own, but another port of the same address drew icmp-no-neighbour within the same "
              "resolution: the router at that hop has no device at the address (cause no-host-at-address, actor "
              "router, that router's hop and address; applied across a live run's attempts)"},
+    // The request stage: tried, in this order, only when the rules above found the SYN
+    // answered (open). Their verdicts carry stage "request".
+    RuleInfo{Rule::request_answered, "request-answered", "open", "0.99",
+             "the server's side sent data after the client's request, before any RST"},
+    RuleInfo{Rule::request_reset_races_reply, "request-reset-races-reply", "injected-reset",
+             "0.9 when the RST's TTL differs from the server's, else 0.75",
+             "a RST in the server's name came after the request, and then the server's own answer to it: an on-path "
+             "device raced the server (it sees the request but does not stop it)"},
+    RuleInfo{Rule::request_reset_burst, "request-reset-burst", "injected-reset", "0.8",
+             "several RSTs that disagree on TTL or IP-ID ended the connection after the handshake"},
+    RuleInfo{Rule::request_reset_nearer, "request-reset-nearer", "refused-by-middlebox",
+             "as reset-decisive-nearer (0.9 less 0.1 for each strong signal the other way, never below 0.6)",
+             "a RST (or FIN) after the handshake that a decisive signal gives to a nearer device: it came sooner "
+             "after the request than the server's round trip allows (early-reset), or its initial TTL class is not "
+             "that of the server's packets on the same connection (ttl-initial-differs, network-gear-ttl)"},
+    RuleInfo{Rule::request_reset_weighed, "request-reset-weighed", "refused-by-host refused-by-middlebox",
+             "0.5 + |host - middlebox| / 2, at most 0.97",
+             "a RST after the handshake with no decisive signal: its TTL hop against the connection's SYN/ACK, its "
+             "IP-ID against the server's packets on the connection, and its timing decide"},
+    RuleInfo{Rule::request_closed, "request-closed", "refused-by-host refused-by-middlebox",
+             "as request-reset-nearer or request-reset-weighed",
+             "the server's side closed the connection with a FIN after the handshake, before any answer; weighed as "
+             "a RST is (cause closed-without-response when the server sent it)"},
+    RuleInfo{Rule::request_icmp, "request-icmp", "icmp-unreachable", "0.85",
+             "an ICMP destination-unreachable quoted the request: the router (or the host) that sent it refused "
+             "the connection's data"},
+    RuleInfo{Rule::request_dropped, "request-dropped", "dropped",
+             "0.7 / 0.8 / 0.9 for 2 / 3 / 4+ transmissions of the request",
+             "the client sent its request more than once and the server's side never acknowledged it, nor sent "
+             "anything, though the SYN/ACK crossed the same path: dropped after the handshake"},
+    RuleInfo{Rule::request_acknowledged, "request-acknowledged", "open", "0.8",
+             "the server's TCP acknowledged the request and sent nothing more before the capture or the client "
+             "ended: the request reached a TCP endpoint that has not answered yet"},
     RuleInfo{Rule::trace_located, "trace-located", "any",
              "as the trace's evidence says (docs/probing.md)",
              "live runs: TTL-limited SYNs moved or located the verdict (dissect/trace/trace.cpp)"},

@@ -37,6 +37,15 @@ enum class Rule : std::uint8_t {
   answered_for_earlier,
   ttl_sweep_dropped,
   address_no_neighbour,
+  request_answered,
+  request_reset_races_reply,
+  request_reset_burst,
+  request_reset_nearer,
+  request_reset_weighed,
+  request_closed,
+  request_icmp,
+  request_dropped,
+  request_acknowledged,
   trace_located,
 };
 

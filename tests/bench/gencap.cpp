@@ -455,6 +455,7 @@ struct Flow {
   u16 syn_ipid[4] = {};
   u32 c_unacked = 0;  // data segments since the client's last ACK
   u32 tsval = 0;
+  bool server_answered = false;  // the server sent data on the connection
 };
 
 struct Options {
@@ -883,6 +884,7 @@ class Generator {
     const std::size_t n = b_.tcp_frame(c.mac, gateway_mac_, c.vlan, h, t);
     write(b_.data(), n, (flags & (flag::syn | flag::rst)) != 0);
     f.sseq += payload + ((flags & (flag::syn | flag::fin)) ? 1 : 0);
+    if (payload > 0) f.server_answered = true;
   }
 
   // A RST/ACK answering the SYN (seq 0, ack ISN+1, window 0), from the host or a device.
@@ -1027,7 +1029,10 @@ class Generator {
     // Teardown: FIN from one side, FIN/ACK back, last ACK; some servers reset instead.
     switch (f.step) {
       case 200:
-        if (rng_.chance(0.05)) {
+        // Only a server that has answered resets at the end: one that resets before it
+        // sent anything refuses the client's request (a request-stage refusal, truth
+        // refused-by-host at stage request), which is not what an open flow is.
+        if (f.server_answered && rng_.chance(0.05)) {
           server_tcp(f, flag::rst | flag::ack, 0);
           finish(id);
           return;

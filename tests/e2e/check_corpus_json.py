@@ -77,7 +77,7 @@ def undetermined_ok(attempt):
 
 
 def show(a):
-    return f"{a['verdict']} ({a.get('actor')}, {a['confidence']:.2f}, rule {a.get('rule', '?')})"
+    return f"{a['verdict']} ({a.get('actor')}, {a['confidence']:.2f}, rule {a.get('rule', '?')}, stage {a.get('stage', 'syn')})"
 
 
 def check_counts(expected, attempts):
@@ -143,8 +143,10 @@ def check_table(table, results, corpus):
                     infos.append(f"{name} {label}: undetermined, synprobe {show(a)}")
                 else:
                     file_bad.append(f"{label}: table undetermined ({row['reason']}), synprobe {show(a)}")
-            elif a["verdict"] != row["outcome"] or ("actor" in row and a["actor"] != row["actor"]):
-                want = row["outcome"] + (f" ({row['actor']})" if "actor" in row else "")
+            elif (a["verdict"] != row["outcome"] or ("actor" in row and a["actor"] != row["actor"])
+                  or ("stage" in row and a.get("stage", "syn") != row["stage"])):
+                want = row["outcome"] + (f" ({row['actor']})" if "actor" in row else "") + \
+                    (f" at stage {row['stage']}" if "stage" in row else "")
                 file_bad.append(f"{label}: table {want} ({row['reason']}), synprobe {show(a)}")
             elif "counts" not in entry:
                 agree += 1

@@ -249,6 +249,8 @@ void require_same_decode(const DecodedPacket& fast, const DecodedPacket& full) {
   CHECK(fast.tcp.window == full.tcp.window);
   CHECK(fast.tcp.header_length == full.tcp.header_length);
   CHECK(fast.tcp.payload_length == full.tcp.payload_length);
+  CHECK(fast.tcp.payload.data() == full.tcp.payload.data());  // the same bytes of the same frame
+  CHECK(fast.tcp.payload.size() == full.tcp.payload.size());
   CHECK(fast.tcp.options == full.tcp.options);
 }
 

@@ -1,0 +1,39 @@
+#pragma once
+// What every stage's rules share while they reason: the judgement being built with its
+// evidence and next steps, and the words for a TTL and a hop's address.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+#include "dissect/verdict/verdict.hpp"
+
+namespace synprobe {
+
+class Reasoning {
+ public:
+  void add(Signal s, std::string detail) { judgement_.evidence.push_back({s, std::move(detail)}); }
+  void settle_by(std::string what) {
+    if (std::find(judgement_.to_settle.begin(), judgement_.to_settle.end(), what) == judgement_.to_settle.end())
+      judgement_.to_settle.push_back(std::move(what));
+  }
+  Judgement& judgement() { return judgement_; }
+
+ private:
+  Judgement judgement_;
+};
+
+inline std::string ttl_text(const HopEstimate& e) {
+  return fmt::format("TTL {} (initial {}, so hop {})", e.observed, e.initial, e.hop);
+}
+
+// The address that a time-exceeded error in the capture showed for `hop`, if any.
+inline std::optional<IpAddress> address_of_hop(const JudgeContext& ctx, int hop) {
+  for (const HopAddress& h : ctx.hop_addresses)
+    if (h.hop == hop) return h.address;
+  return std::nullopt;
+}
+
+}  // namespace synprobe
