@@ -8,6 +8,8 @@
 // in judge() reproduces from one file. A long-lived Analyzer gathers the inputs of a run
 // and is judged and replaced every `batch` inputs: that is where hostile SYNs meet hostile
 // answers (a crash there needs the inputs of the batch; the stack trace names judge()).
+// A TCP payload is also read as a request's first bytes (TLS ClientHello, HTTP request),
+// as the tracker reads them after a handshake that hostile frames rarely complete.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <span>
 
 #include "dissect/decode/decode.hpp"
+#include "dissect/decode/request_head.hpp"
 #include "dissect/verdict/analyzer.hpp"
 
 namespace {
@@ -50,6 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const DecodeStatus status = decode_frame(link, frame, packet);
   (void)decode_status_name(status);
   (void)link_type_name(link);
+  if (packet.transport == Transport::tcp) (void)read_request_head(packet.tcp.payload);
 
   // The offline pipeline feeds every packet, whatever its status (offline_analysis.cpp).
   Analyzer alone;
