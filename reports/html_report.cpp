@@ -156,11 +156,13 @@ std::string hop_table(const AttemptResult& r) {
   return out + "</table>\n";
 }
 
-std::string details(const AttemptResult& r, bool heading) {
+std::string details(const AttemptResult& r, bool heading, const std::vector<AttemptResult>& all) {
   const Judgement& j = r.judgement;
   std::string out = "<section class=\"attempt\">\n";
   if (heading) out += fmt::format("<h3>{} → {}</h3>\n", esc(r.attempt.client.to_string()), esc(target_text(r.attempt)));
   out += fmt::format("<p class=\"finding\">{}</p>\n", prose(finding(r)));
+  if (const std::string control = control_text(r, all); !control.empty())
+    out += fmt::format("<p class=\"control\">{}</p>\n", prose(control));
   out += fmt::format("<table><tr><th>verdict</th><th>actor</th><th>hop</th><th>responder</th><th>confidence</th></tr>"
                      "<tr><td class=\"verdict {}\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{:.2f}</td>"
                      "</tr></table>\n",
@@ -248,7 +250,7 @@ std::string render_html(const AnalysisReport& report, const RenderOptions&) {
   if (report.attempts.empty()) {
     out += "<p>No connection attempt was found.</p>\n" + what_was_done(report);
   } else if (report.attempts.size() == 1) {
-    out += "<h2>Finding</h2>\n" + details(report.attempts.front(), false) + what_was_done(report);
+    out += "<h2>Finding</h2>\n" + details(report.attempts.front(), false, report.attempts) + what_was_done(report);
   } else {
     out += fmt::format("<h2>Summary</h2>\n<p>{} connection attempts.</p>\n<table><tr><th>#</th><th>client</th><th>target"
                        "</th><th>verdict</th><th>who</th><th>hop</th><th>confidence</th></tr>\n",
@@ -260,7 +262,7 @@ std::string render_html(const AnalysisReport& report, const RenderOptions&) {
                          verdict_class(r.judgement.verdict), verdict_name(r.judgement.verdict), esc(who_text(r)),
                          r.judgement.hop ? std::to_string(*r.judgement.hop) : "-", r.judgement.confidence);
     out += "</table>\n" + what_was_done(report) + "<h2>Details</h2>\n";
-    for (const AttemptResult& r : report.attempts) out += details(r, true);
+    for (const AttemptResult& r : report.attempts) out += details(r, true, report.attempts);
   }
   out += "<footer>Made by synprobe. The packets behind this report can be kept as pcapng with <code>-w FILE</code>; "
          "each packet carries a comment saying its role.</footer>\n</body>\n</html>\n";

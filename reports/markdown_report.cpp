@@ -59,11 +59,12 @@ std::string hop_table(const AttemptResult& r) {
   return out + "\n";
 }
 
-std::string details(const AttemptResult& r, bool heading) {
+std::string details(const AttemptResult& r, bool heading, const std::vector<AttemptResult>& all) {
   const Judgement& j = r.judgement;
   std::string out;
   if (heading) out += fmt::format("### {} → {}\n\n", r.attempt.client.to_string(), target_text(r.attempt));
   out += finding(r) + "\n\n";
+  if (const std::string control = control_text(r, all); !control.empty()) out += control + "\n\n";
   out += fmt::format("| verdict | actor | hop | responder | confidence |\n|---|---|---|---|---|\n| `{}` | {} | {} | {} | "
                      "{:.2f} |\n\n",
                      verdict_name(j.verdict), actor_name(j.actor),
@@ -114,7 +115,7 @@ std::string render_markdown(const AnalysisReport& report, const RenderOptions&) 
   }
   out += names_section(report);
   if (report.attempts.size() == 1) {
-    out += "## Finding\n\n" + details(report.attempts.front(), false);
+    out += "## Finding\n\n" + details(report.attempts.front(), false, report.attempts);
     out += what_was_done(report);
   } else {
     out += fmt::format("## Summary\n\n{} connection attempts.\n\n| # | client | target | verdict | who | hop | confidence |\n"
@@ -125,7 +126,7 @@ std::string render_markdown(const AnalysisReport& report, const RenderOptions&) 
                          target_text(r.attempt), verdict_name(r.judgement.verdict), cell(who_text(r)),
                          r.judgement.hop ? std::to_string(*r.judgement.hop) : "-", r.judgement.confidence);
     out += "\n" + what_was_done(report) + "## Details\n\n";
-    for (const AttemptResult& r : report.attempts) out += details(r, true);
+    for (const AttemptResult& r : report.attempts) out += details(r, true, report.attempts);
   }
   out += "---\nThe packets behind this report can be kept as pcapng with `-w FILE` (each packet carries a comment "
          "saying its role); re-render this report from its JSON with `synprobe report`.\n";

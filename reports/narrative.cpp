@@ -155,6 +155,25 @@ std::string who_text(const AttemptResult& r) {
   return "inconclusive";
 }
 
+std::string control_text(const AttemptResult& r, const std::vector<AttemptResult>& all) {
+  const Attempt& a = r.attempt;
+  if (r.judgement.stage != Stage::request || r.judgement.verdict == Verdict::open) return {};
+  const std::optional<std::string>& refused = r.judgement.trigger;
+  for (const AttemptResult& other : all) {
+    const Attempt& o = other.attempt;
+    if (o.server != a.server || o.server_port != a.server_port || other.judgement.verdict != Verdict::open ||
+        other.judgement.stage != Stage::request || other.judgement.rule != Rule::request_answered ||
+        other.judgement.trigger == refused)
+      continue;
+    const std::string named = trigger_text(o);
+    return fmt::format("The control: the same server and port answered {} (attempt {}, from {}), so the refusal "
+                       "follows what the request named, not the address or the port.",
+                       named.empty() ? std::string("a request that named something else") : "the request for " + named,
+                       o.id, o.client.to_string());
+  }
+  return {};
+}
+
 std::string finding(const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;

@@ -18,6 +18,11 @@ namespace synprobe {
 [[nodiscard]] std::string target_text(const Attempt& a);
 // What the request named (e.g. "TLS server name example.org"), or "" when there was none.
 [[nodiscard]] std::string trigger_text(const Attempt& a);
+// For a refusal after the request: the control the same report holds, in one sentence
+// ("The same server answered ... for TLS server name allowed.example (attempt 3)"): another
+// attempt to the same address and port whose request, naming something else, was
+// answered. "" when there is none.
+[[nodiscard]] std::string control_text(const AttemptResult& r, const std::vector<AttemptResult>& all);
 // One paragraph: who refused, where, and the decisive evidence, in plain words.
 [[nodiscard]] std::string finding(const AttemptResult& r);
 // What the reader should ask for or check next.
