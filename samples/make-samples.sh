@@ -254,8 +254,6 @@ declare -A CASE_ANSWER6=(
 # data, "syn" when it did not) and "trigger" (the name sent; null for nc).
 # ---------------------------------------------------------------------------
 
-REQUEST_CASES=(request-control request-sni-reset request-sni-drop request-injected-reset
-    request-proxy-reset request-proxy-close)
 declare -A REQ_STEPS=(
     [request-control]="443:tls:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open 443:nc:-:open"
     [request-sni-reset]="443:tls:$LAB_NAME_ALLOWED:open 443:tls:$LAB_NAME_RESET:sni-reset"
