@@ -1161,7 +1161,7 @@ run_case() {
 }
 
 # ---------------------------------------------------------------------------
-# Refusals after the handshake (issue 14): the cases of REQUEST_CASES
+# Refusals after the handshake (issue 14): the cases of REQ_STEPS
 # ---------------------------------------------------------------------------
 
 is_request_case() { [[ -n ${REQ_STEPS[$1]:-} ]]; }
