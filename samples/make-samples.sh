@@ -121,9 +121,9 @@ declare -A CASE_ROW=(
     [reordered]="81 refused-by-host host $SERVER4 $SERVER6 4"
     [stale-address]="80 icmp-unreachable router 198.18.3.2 2001:db8:3::2 3"
     # Issue 14's cases (REQ_STEPS below): the failing step's port and truth.
-    [request-control]="443 open host $SERVER4 $SERVER6 4"
-    [request-sni-reset]="443 refused-by-middlebox middlebox - - 2"
-    [request-sni-drop]="443 dropped unknown - - -"
+    [request-control]="8443 open host $SERVER4 $SERVER6 4"
+    [request-sni-reset]="8443 refused-by-middlebox middlebox - - 2"
+    [request-sni-drop]="8443 dropped unknown - - -"
     [request-injected-reset]="8080 injected-reset middlebox - - 2"
     [request-proxy-reset]="8081 refused-by-host host $SERVER4 $SERVER6 4"
     [request-proxy-close]="8082 refused-by-host host $SERVER4 $SERVER6 4"
@@ -170,9 +170,9 @@ declare -A CASE_TRUTH=(
     [reordered]="as host-closed (port 81, after the port-80 baseline), captured by two tcpdumps, one per direction, whose files were concatenated inbound first (mergecap -a): every answer is written before its SYN"
     [stale-address]="no host lives at 198.18.4.99 / 2001:db8:4::99 on the server's LAN (a stale DNS record's address): r3 (hop 3), the LAN's router, tries ARP / Neighbour Discovery for about 3 s and then answers each held SYN with ICMP host unreachable (ICMPv6 address unreachable)"
     [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets: its ACK of the server's sequence number, its GET and its FIN prove a SYN/ACK reached it"
-    [request-control]="nothing refuses: curl fetches a page over TLS (port 443, server name allowed.lab.test) and over HTTP (port 8080, Host allowed.lab.test), and nc -z completes a handshake on 443 without sending a byte (stage syn)"
-    [request-sni-reset]="the handshake on 443 completes with the server; r2 (hop 2) reads the TLS ClientHello and, for the server name blocked.lab.test, drops it and answers with a TCP reset carrying the server's address (REJECT tcp-reset, -m string); the control (allowed.lab.test, same server and port) works"
-    [request-sni-drop]="the handshake on 443 completes with the server; r2 (hop 2) silently drops every ClientHello naming dropped.lab.test (-m string, DROP), so the client retransmits it until curl gives up at 4 s; the control (allowed.lab.test) works"
+    [request-control]="nothing refuses: curl fetches a page over TLS (port 8443, server name allowed.lab.test) and over HTTP (port 8080, Host allowed.lab.test), and nc -z completes a handshake on 8443 without sending a byte (stage syn)"
+    [request-sni-reset]="the handshake on 8443 completes with the server; r2 (hop 2) reads the TLS ClientHello and, for the server name blocked.lab.test, drops it and answers with a TCP reset carrying the server's address (REJECT tcp-reset, -m string); the control (allowed.lab.test, same server and port) works"
+    [request-sni-drop]="the handshake on 8443 completes with the server; r2 (hop 2) silently drops every ClientHello naming dropped.lab.test (-m string, DROP), so the client retransmits it until curl gives up at 4 s; the control (allowed.lab.test) works"
     [request-injected-reset]="the handshake on 8080 completes with the server; an on-path injector on r2 (hop 2) reads the request and, for Host censored.lab.test, sends the client a forged RST|ACK in the server's name without stopping the request: the server's genuine reply arrives after the reset; the control (Host allowed.lab.test) works"
     [request-proxy-reset]="the server accepts on 8081 and reads the request, but as a proxy without a healthy backend it closes the connection with a RST (SO_LINGER 0) without answering"
     [request-proxy-close]="the server accepts on 8082 and reads the request, but as a proxy without a healthy backend it closes the connection with a FIN without a byte of answer"
@@ -247,7 +247,7 @@ declare -A CASE_ANSWER6=(
 # SNI / Host. Each case is a list of steps, each step one attempt per family (IPv4,
 # then IPv6; a dropped request's attempts run both at once):
 #   PORT:CLIENT:NAME:OUTCOME
-#   CLIENT  tls   curl -k https://NAME/ with --resolve NAME:PORT:<literal address>
+#   CLIENT  tls   curl -k https://NAME:PORT/ with --resolve NAME:PORT:<literal address>
 #           http  curl -H 'Host: NAME' http://<literal address>:PORT/
 #           nc    nc -z (handshake, then the client's FIN: no request; NAME is "-")
 # Every expected.json entry of these cases has "stage" ("request" when the client sent
@@ -255,9 +255,9 @@ declare -A CASE_ANSWER6=(
 # ---------------------------------------------------------------------------
 
 declare -A REQ_STEPS=(
-    [request-control]="443:tls:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open 443:nc:-:open"
-    [request-sni-reset]="443:tls:$LAB_NAME_ALLOWED:open 443:tls:$LAB_NAME_RESET:sni-reset"
-    [request-sni-drop]="443:tls:$LAB_NAME_ALLOWED:open 443:tls:$LAB_NAME_DROPPED:dropped"
+    [request-control]="8443:tls:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open 8443:nc:-:open"
+    [request-sni-reset]="8443:tls:$LAB_NAME_ALLOWED:open 8443:tls:$LAB_NAME_RESET:sni-reset"
+    [request-sni-drop]="8443:tls:$LAB_NAME_ALLOWED:open 8443:tls:$LAB_NAME_DROPPED:dropped"
     [request-injected-reset]="$LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_INJECTED:injected"
     [request-proxy-reset]="$LAB_PROXY_RESET_PORT:http:app.lab.test:proxy-reset"
     [request-proxy-close]="$LAB_PROXY_CLOSE_PORT:http:app.lab.test:proxy-close"
@@ -923,17 +923,17 @@ of the server is in the capture to give its TTL.
 EOF
         ;;
     request-control) cat <<'EOF'
-**Scenario.** Nothing refuses. The server runs TLS on port 443 (socat
+**Scenario.** Nothing refuses. The server runs TLS on port 8443 (socat
 `OPENSSL-LISTEN`, a throwaway self-signed certificate, any server name) and
 HTTP on 8080 (socat, like port 80), both answering one HTTP/1.0 reply. The
-client fetches `https://allowed.lab.test/` (curl, server name
+client fetches `https://allowed.lab.test:8443/` (curl, server name
 `allowed.lab.test`, connecting to the literal address with `--resolve`) and
 `http://<address>:8080/` with `Host: allowed.lab.test`, then `nc -z` opens
-and closes a connection to 443 without sending a byte. This is the control of
+and closes a connection to 8443 without sending a byte. This is the control of
 the other `request-` cases: same server, same ports, a harmless name.
 
 **What the packets show.** For each family: the handshakes with the server's
-SYN|ACK at TTL / hop limit 61 (about 20 ms); on 443 the ClientHello (517
+SYN|ACK at TTL / hop limit 61 (about 20 ms); on 8443 the ClientHello (517
 bytes, server name `allowed.lab.test`), the server's HelloRetryRequest (socat's
 OpenSSL server asks for another key share group), the second ClientHello, the
 server's handshake and reply, all at 61; on 8080 the GET, the server's ACK and
@@ -947,9 +947,9 @@ EOF
         ;;
     request-sni-reset) cat <<'EOF'
 **Scenario.** r2 (hop 2) plays a next-generation firewall that reads the TLS
-server name: in FORWARD, a segment to 443 whose payload holds
+server name: in FORWARD, a segment to 8443 whose payload holds
 `blocked.lab.test` is rejected with a TCP reset carrying the server's address
-(`iptables -A FORWARD -d 198.18.4.10 -p tcp --dport 443 -m string --string
+(`iptables -A FORWARD -d 198.18.4.10 -p tcp --dport 8443 -m string --string
 blocked.lab.test --algo bm -j REJECT --reject-with tcp-reset`, the same with
 ip6tables). The SYN and the handshake pass: they carry no name. The client
 first fetches the same server and port with the harmless name
@@ -972,7 +972,7 @@ appears). The control, same server and port, was served: the name decided.
 EOF
         ;;
     request-sni-drop) cat <<'EOF'
-**Scenario.** r2 (hop 2) silently drops, in FORWARD, every segment to 443
+**Scenario.** r2 (hop 2) silently drops, in FORWARD, every segment to 8443
 whose payload holds `dropped.lab.test` (`-m string --string dropped.lab.test
 --algo bm -j DROP`, IPv4 and IPv6). The client first fetches the same server
 and port with `allowed.lab.test` (the control), then both families at once
@@ -1174,8 +1174,8 @@ request_attempt() {
     if [[ $f == 6 ]]; then addr=$SERVER6 lit="[$SERVER6]"; fi
     case $client in
     tls)
-        cmd=(curl "-$f" --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve "$name:$port:$lit" "https://$name/")
-        words="curl -$f --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name:$port:$lit https://$name/"
+        cmd=(curl "-$f" --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve "$name:$port:$lit" "https://$name:$port/")
+        words="curl -$f --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name:$port:$lit https://$name:$port/"
         ;;
     http)
         cmd=(curl "-$f" --noproxy '*' -sS -g --max-time 4 -o /dev/null -H "Host: $name" "http://$lit:$port/")
@@ -1357,8 +1357,8 @@ run_request_case() {   # run_request_case CASE
             wait "$p6" || die "the IPv6 attempt of $name failed its check"
             # (the subshells' CLIENT_CMDS are lost: say it here)
             a4=$SERVER4 a6="[$SERVER6]"
-            CLIENT_CMDS+=("curl -4 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a4 https://$name_sent/ &"
-                "curl -6 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a6 https://$name_sent/  (in parallel)")
+            CLIENT_CMDS+=("curl -4 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a4 https://$name_sent:$port/ &"
+                "curl -6 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a6 https://$name_sent:$port/  (in parallel)")
         else
             for f in 4 6; do request_attempt "$f" "$port" "$client" "$name_sent" "$outcome"; done
         fi

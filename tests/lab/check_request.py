@@ -6,11 +6,11 @@ It brings up a lab of its own (SPLAB_ID "rq<PID>", link delays on), starts the r
 injector on r2 (lab.sh injector-request) and, three runs in a row (--runs), captures with
 tcpdump on the client's l1 while the client makes, over IPv4 and over IPv6:
 
-  tls-control    curl https, server name allowed.lab.test, port 443       open, host, hop 4
-  sni-reset      curl https, server name blocked.lab.test, port 443        r2 REJECTs the ClientHello
+  tls-control    curl https, server name allowed.lab.test, port 8443       open, host, hop 4
+  sni-reset      curl https, server name blocked.lab.test, port 8443        r2 REJECTs the ClientHello
                                                                          with a RST: refused-by-
                                                                          middlebox, hop 2
-  sni-drop       curl https, server name dropped.lab.test, port 443        r2 DROPs it: dropped
+  sni-drop       curl https, server name dropped.lab.test, port 8443        r2 DROPs it: dropped
   http-control   curl http, Host allowed.lab.test, port 8080              open, host, hop 4
   injected       curl http, Host censored.lab.test, port 8080             the injector on r2 races a
                                                                          forged RST|ACK: injected-
@@ -19,7 +19,7 @@ tcpdump on the client's l1 while the client makes, over IPv4 and over IPv6:
                                                                          refused-by-host, hop 4
   proxy-close    curl http, Host app.lab.test, port 8082                  the server reads, FINs:
                                                                          refused-by-host, hop 4
-  syn-only       nc -z, port 443 (no data)                                open, stage syn
+  syn-only       nc -z, port 8443 (no data)                                open, stage syn
 
 Each client binds a source port of its own (curl --local-port, nc -p), so that each of
 synprobe's attempts is matched to the command that made it. The names are only sent (SNI,
@@ -64,14 +64,14 @@ ALLOWED, RESET, DROPPED, INJECTED, PROXY = ("allowed.lab.test", "blocked.lab.tes
 # client sent its request ("0": none, "1", "retx").
 Scenario = collections.namedtuple("Scenario", "name port client sent_name truth first data sent")
 SCENARIOS = [
-    Scenario("tls-control", 443, "tls", ALLOWED, ("open", "host", "server", 4), "D@61", "y", "1"),
-    Scenario("sni-reset", 443, "tls", RESET, ("refused-by-middlebox", "middlebox", None, 2), "R@63", "n", "1"),
-    Scenario("sni-drop", 443, "tls", DROPPED, ("dropped", "unknown", None, None), "-", "n", "retx"),
+    Scenario("tls-control", 8443, "tls", ALLOWED, ("open", "host", "server", 4), "D@61", "y", "1"),
+    Scenario("sni-reset", 8443, "tls", RESET, ("refused-by-middlebox", "middlebox", None, 2), "R@63", "n", "1"),
+    Scenario("sni-drop", 8443, "tls", DROPPED, ("dropped", "unknown", None, None), "-", "n", "retx"),
     Scenario("http-control", 8080, "http", ALLOWED, ("open", "host", "server", 4), "D@61", "y", "1"),
     Scenario("injected", 8080, "http", INJECTED, ("injected-reset", "middlebox", None, 2), "RA@63", "y", "1"),
     Scenario("proxy-reset", 8081, "http", PROXY, ("refused-by-host", "host", "server", 4), "RA@61", "n", "1"),
     Scenario("proxy-close", 8082, "http", PROXY, ("refused-by-host", "host", "server", 4), "F@61", "n", "1"),
-    Scenario("syn-only", 443, "nc", None, ("open", "host", "server", 4), "-", "n", "0"),
+    Scenario("syn-only", 8443, "nc", None, ("open", "host", "server", 4), "-", "n", "0"),
 ]
 FIELDS = ("stage", "trigger", "verdict", "actor", "responder", "hop")
 # Attempts whose truth does not depend on the request stage: the truth the engine gave
@@ -102,7 +102,7 @@ def client_cmd(sc, family, sport):
     if sc.client == "tls":
         return ["curl", f"-{family}", "--noproxy", "*", "-sS", "-k", "--max-time", str(CLIENT_TIMEOUT_S),
                 "-o", "/dev/null", "--local-port", str(sport), "--resolve", f"{sc.sent_name}:{sc.port}:{lit}",
-                f"https://{sc.sent_name}/"]
+                f"https://{sc.sent_name}:{sc.port}/"]
     if sc.client == "http":
         return ["curl", f"-{family}", "--noproxy", "*", "-sS", "-g", "--max-time", str(CLIENT_TIMEOUT_S),
                 "-o", "/dev/null", "--local-port", str(sport), "-H", f"Host: {sc.sent_name}",
@@ -205,7 +205,7 @@ class Run:
                 td.wait()
             # A dropped request leaves the client's socket retransmitting for minutes
             # (orphaned, FIN-WAIT-1): end it, so that it cannot spill into the next run.
-            self.lab.client("ss", "-K", "state", "fin-wait-1", "( dport = :443 )", capture_output=True)
+            self.lab.client("ss", "-K", "state", "fin-wait-1", "( dport = :8443 )", capture_output=True)
         return cap
 
     def check(self, validator, rows, mismatches):

@@ -69,7 +69,7 @@
 # completes with the server; what refuses reads the request (the TLS ClientHello's
 # server name, the HTTP Host header). The client connects by literal address and puts
 # the name only in the SNI / Host (names under lab.test, never resolved):
-#   443  TLS (socat OPENSSL-LISTEN, a throwaway self-signed cert made at "up"), any SNI;
+#   8443  TLS (socat OPENSSL-LISTEN, a throwaway self-signed cert made at "up"), any SNI;
 #        r2 FORWARD: a ClientHello holding "blocked.lab.test" -> REJECT tcp-reset
 #        (iptables/ip6tables -m string), one holding "dropped.lab.test" -> DROP;
 #        "allowed.lab.test": the control, served
@@ -129,13 +129,16 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_FORGED_TTL=62
     # Refusals after the handshake (issue 14): ports and the names sent in the TLS
     # server name (SNI) or the HTTP Host header; the client connects by literal address.
-    LAB_TLS_PORT=443                 # TLS on the server; r2 filters ClientHellos by name
+    # Not 443: synprobe probe's default control ports are 443 and 80 (--control-port), so an
+    # open 443 on the server would change the baseline of every live probe of the lab (it
+    # did: lab.probe-verdicts then located port 94's IPv4 drop at [2, 4], 3 runs of 3).
+    LAB_TLS_PORT=8443                # TLS on the server; r2 filters ClientHellos by name
     LAB_REQ_HTTP_PORT=8080           # HTTP on the server; the request injector on r2
     LAB_PROXY_RESET_PORT=8081        # proxy without backend: reads the request, RST
     LAB_PROXY_CLOSE_PORT=8082        # proxy without backend: reads the request, FIN
     LAB_NAME_ALLOWED=allowed.lab.test     # the control: nothing on the path minds it
-    LAB_NAME_RESET=blocked.lab.test       # r2 resets a ClientHello holding it (443)
-    LAB_NAME_DROPPED=dropped.lab.test     # r2 drops a ClientHello holding it (443)
+    LAB_NAME_RESET=blocked.lab.test       # r2 resets a ClientHello holding it (8443)
+    LAB_NAME_DROPPED=dropped.lab.test     # r2 drops a ClientHello holding it (8443)
     LAB_NAME_INJECTED=censored.lab.test   # the request injector resets (8080, Host)
     # Which router delays which link (both directions, see lab_delays).
     LAB_DELAY_LINKS_r1="1 2"
@@ -555,11 +558,11 @@ lab_fw_r2() {
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 94 -j DROP
     # 97: hop 2 resets like port 90, but forges the TTL of its resets (lab_ttl_forging).
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 97 -j REJECT --reject-with tcp-reset
-    # 443 (issue 14, the request stage): the handshake passes; the ClientHello that
+    # 8443 (issue 14, the request stage): the handshake passes; the ClientHello that
     #     names blocked.lab.test in its server name is refused with a TCP reset from
     #     the server's address (a next-generation firewall reading the SNI), the one
     #     naming dropped.lab.test is dropped silently. The string match sees the whole
-    #     packet (-m string --algo bm); only client-to-server segments to 443 are read.
+    #     packet (-m string --algo bm); only client-to-server segments to 8443 are read.
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport "$LAB_TLS_PORT" \
         -m string --string "$LAB_NAME_RESET" --algo bm -j REJECT --reject-with tcp-reset
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport "$LAB_TLS_PORT" \
@@ -738,7 +741,7 @@ SH
     done
 }
 
-# Issue 14's services on the server: TLS on 443 (any server name; a throwaway
+# Issue 14's services on the server: TLS on 8443 (any server name; a throwaway
 # self-signed certificate, made here into the state directory, so "down" removes it)
 # and the proxy without backend on 8081 (reset) and 8082 (close). Each lives until
 # "down" (socat) or SPLAB_DELAY_SECONDS (nobackend.py).
