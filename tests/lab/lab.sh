@@ -267,6 +267,11 @@ lab_pid_start() {
 lab_spawn() {
     local node=$1 name=$2
     shift 2
+    # Emptied here, before the fork: the redirection below happens in the child, later, so
+    # a caller waiting for a line in the log (lab_wait_for_line) could otherwise read the
+    # previous process's log of the same name ("listening on" of the last case's tcpdump)
+    # and go on before this one is ready: make-samples then lost the first SYN of a case.
+    : >"$SPLAB_STATE/$name.log"
     # ip netns exec and setsid both exec(), so $! is the command's own PID.
     setsid ip netns exec "$(lab_ns "$node")" "$@" \
         </dev/null >"$SPLAB_STATE/$name.log" 2>&1 &
