@@ -57,7 +57,9 @@ ALL_CASES=(open host-closed host-reject-rst host-icmp-port-unreachable
     alone-router-reject-rst alone-router-icmp-admin-prohibited
     alone-router-ttl255-reject-rst alone-injected-reset
     ttl-forging-firewall ttl-forging-firewall-traced one-direction-drop reordered
-    stale-address)
+    stale-address
+    request-control request-sni-reset request-sni-drop request-injected-reset
+    request-proxy-reset request-proxy-close)
 
 # How each case is captured and what the client runs besides its one attempt per
 # family to the tested port (default: baseline):
@@ -118,6 +120,13 @@ declare -A CASE_ROW=(
     [one-direction-drop]="85 dropped unknown - - -"
     [reordered]="81 refused-by-host host $SERVER4 $SERVER6 4"
     [stale-address]="80 icmp-unreachable router 198.18.3.2 2001:db8:3::2 3"
+    # Issue 14's cases (REQ_STEPS below): the failing step's port and truth.
+    [request-control]="8443 open host $SERVER4 $SERVER6 4"
+    [request-sni-reset]="8443 refused-by-middlebox middlebox - - 2"
+    [request-sni-drop]="8443 dropped unknown - - -"
+    [request-injected-reset]="8080 injected-reset middlebox - - 2"
+    [request-proxy-reset]="8081 refused-by-host host $SERVER4 $SERVER6 4"
+    [request-proxy-close]="8082 refused-by-host host $SERVER4 $SERVER6 4"
 )
 
 # What the packets of a case cannot show, whatever the tool: the fields of the tested
@@ -161,6 +170,12 @@ declare -A CASE_TRUTH=(
     [reordered]="as host-closed (port 81, after the port-80 baseline), captured by two tcpdumps, one per direction, whose files were concatenated inbound first (mergecap -a): every answer is written before its SYN"
     [stale-address]="no host lives at 198.18.4.99 / 2001:db8:4::99 on the server's LAN (a stale DNS record's address): r3 (hop 3), the LAN's router, tries ARP / Neighbour Discovery for about 3 s and then answers each held SYN with ICMP host unreachable (ICMPv6 address unreachable)"
     [one-direction]="curl fetches a page from port 80, but the capture (tcpdump -Q out) holds only the client's own packets: its ACK of the server's sequence number, its GET and its FIN prove a SYN/ACK reached it"
+    [request-control]="nothing refuses: curl fetches a page over TLS (port 8443, server name allowed.lab.test) and over HTTP (port 8080, Host allowed.lab.test), and nc -z completes a handshake on 8443 without sending a byte (stage syn)"
+    [request-sni-reset]="the handshake on 8443 completes with the server; r2 (hop 2) reads the TLS ClientHello and, for the server name blocked.lab.test, drops it and answers with a TCP reset carrying the server's address (REJECT tcp-reset, -m string); the control (allowed.lab.test, same server and port) works"
+    [request-sni-drop]="the handshake on 8443 completes with the server; r2 (hop 2) silently drops every ClientHello naming dropped.lab.test (-m string, DROP), so the client retransmits it until curl gives up at 4 s; the control (allowed.lab.test) works"
+    [request-injected-reset]="the handshake on 8080 completes with the server; an on-path injector on r2 (hop 2) reads the request and, for Host censored.lab.test, sends the client a forged RST|ACK in the server's name without stopping the request: the server's genuine reply arrives after the reset; the control (Host allowed.lab.test) works"
+    [request-proxy-reset]="the server accepts on 8081 and reads the request, but as a proxy without a healthy backend it closes the connection with a RST (SO_LINGER 0) without answering"
+    [request-proxy-close]="the server accepts on 8082 and reads the request, but as a proxy without a healthy backend it closes the connection with a FIN without a byte of answer"
 )
 
 # What the capture must show as the answer to the tested port, per family:
@@ -225,6 +240,44 @@ declare -A CASE_ANSWER6=(
 )
 
 # ---------------------------------------------------------------------------
+# Refusals after the handshake (issue 14: the request stage). The handshake always
+# completes with the server; what refuses reads the request: the TLS ClientHello's
+# server name or the HTTP Host header (tests/lab/README.md, "Refusals after the
+# handshake"). The client connects by literal address and sends the name only in the
+# SNI / Host. Each case is a list of steps, each step one attempt per family (IPv4,
+# then IPv6; a dropped request's attempts run both at once):
+#   PORT:CLIENT:NAME:OUTCOME
+#   CLIENT  tls   curl -k https://NAME:PORT/ with --resolve NAME:PORT:<literal address>
+#           http  curl -H 'Host: NAME' http://<literal address>:PORT/
+#           nc    nc -z (handshake, then the client's FIN: no request; NAME is "-")
+# Every expected.json entry of these cases has "stage" ("request" when the client sent
+# data, "syn" when it did not) and "trigger" (the name sent; null for nc).
+# ---------------------------------------------------------------------------
+
+declare -A REQ_STEPS=(
+    [request-control]="8443:tls:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open 8443:nc:-:open"
+    [request-sni-reset]="8443:tls:$LAB_NAME_ALLOWED:open 8443:tls:$LAB_NAME_RESET:sni-reset"
+    [request-sni-drop]="8443:tls:$LAB_NAME_ALLOWED:open 8443:tls:$LAB_NAME_DROPPED:dropped"
+    [request-injected-reset]="$LAB_REQ_HTTP_PORT:http:$LAB_NAME_ALLOWED:open $LAB_REQ_HTTP_PORT:http:$LAB_NAME_INJECTED:injected"
+    [request-proxy-reset]="$LAB_PROXY_RESET_PORT:http:app.lab.test:proxy-reset"
+    [request-proxy-close]="$LAB_PROXY_CLOSE_PORT:http:app.lab.test:proxy-close"
+)
+# OUTCOME -> the truth (verdict actor responder hop; "server" = the attempt's
+# destination, "-" = null), then what the capture must show of the flow after the
+# handshake (checked by check_request_capture): the first packet from the server's side
+# after the request that is not a bare ACK (KIND@TTL: R = RST, RA = RST|ACK, D = data,
+# F = FIN without data; "-" none) and whether data from the server's side follows the
+# request at all (y/n).
+declare -A REQ_OUTCOME=(
+    [open]="open host server 4 D@61 y"
+    [sni-reset]="refused-by-middlebox middlebox - 2 R@63 n"
+    [dropped]="dropped unknown - - - n"
+    [injected]="injected-reset middlebox - 2 RA@63 y"
+    [proxy-reset]="refused-by-host host server 4 RA@61 n"
+    [proxy-close]="refused-by-host host server 4 F@61 n"
+)
+
+# ---------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------
 
@@ -258,7 +311,7 @@ parse_args() {
 check_tools() {
     local t
     [[ $EUID -eq 0 ]] || die "needs root (network namespaces, iptables, tcpdump)"
-    for t in ip iptables ip6tables tcpdump editcap mergecap tshark curl nc socat setsid traceroute; do
+    for t in ip iptables ip6tables tcpdump editcap mergecap tshark curl nc socat setsid traceroute openssl ss; do
         command -v "$t" >/dev/null || die "missing tool: $t (scripts/install-deps.sh)"
     done
 }
@@ -869,6 +922,118 @@ sent its GET on ISN+1 and closed with a FIN. So the port is `open`, actor
 of the server is in the capture to give its TTL.
 EOF
         ;;
+    request-control) cat <<'EOF'
+**Scenario.** Nothing refuses. The server runs TLS on port 8443 (socat
+`OPENSSL-LISTEN`, a throwaway self-signed certificate, any server name) and
+HTTP on 8080 (socat, like port 80), both answering one HTTP/1.0 reply. The
+client fetches `https://allowed.lab.test:8443/` (curl, server name
+`allowed.lab.test`, connecting to the literal address with `--resolve`) and
+`http://<address>:8080/` with `Host: allowed.lab.test`, then `nc -z` opens
+and closes a connection to 8443 without sending a byte. This is the control of
+the other `request-` cases: same server, same ports, a harmless name.
+
+**What the packets show.** For each family: the handshakes with the server's
+SYN|ACK at TTL / hop limit 61 (about 20 ms); on 8443 the ClientHello (517
+bytes, server name `allowed.lab.test`), the server's HelloRetryRequest (socat's
+OpenSSL server asks for another key share group), the second ClientHello, the
+server's handshake and reply, all at 61; on 8080 the GET, the server's ACK and
+reply. The `nc -z` flow is SYN, SYN|ACK, ACK and the client's FIN: no data.
+
+**Why the verdict.** Every attempt is `open`, answered by the host at hop 4.
+The two curl attempts reached the request stage (`stage` `request`, `trigger`
+the name sent); the `nc -z` attempt never sent data (`stage` `syn`,
+`trigger` null).
+EOF
+        ;;
+    request-sni-reset) cat <<'EOF'
+**Scenario.** r2 (hop 2) plays a next-generation firewall that reads the TLS
+server name: in FORWARD, a segment to 8443 whose payload holds
+`blocked.lab.test` is rejected with a TCP reset carrying the server's address
+(`iptables -A FORWARD -d 198.18.4.10 -p tcp --dport 8443 -m string --string
+blocked.lab.test --algo bm -j REJECT --reject-with tcp-reset`, the same with
+ip6tables). The SYN and the handshake pass: they carry no name. The client
+first fetches the same server and port with the harmless name
+`allowed.lab.test` (the control), then with `blocked.lab.test`.
+
+**What the packets show.** The control works (SYN|ACK and TLS from the server,
+TTL / hop limit 61). For `blocked.lab.test`: SYN, the server's SYN|ACK (TTL
+61, about 20 ms), the client's ACK and ClientHello (517 bytes); about 6.4 ms
+after the ClientHello a bare RST (no ACK flag: REJECT answers a segment that
+has an ACK with seq = its ack) from the server's address with TTL / hop
+limit 63, IPv4 IP-ID 0 and DF. The ClientHello never reaches the server,
+which sends nothing more; curl says "Connection reset by peer".
+
+**Why the verdict.** The reset answers the request, not the SYN (`stage`
+`request`, `trigger` `blocked.lab.test`). It claims the server's address but
+is two hops nearer than the server's own SYN|ACK of the same connection (TTL
+63 against 61) and comes in hop 2's round trip: `refused-by-middlebox`, actor
+`middlebox`, hop 64 - 63 + 1 = 2, responder null (its own address never
+appears). The control, same server and port, was served: the name decided.
+EOF
+        ;;
+    request-sni-drop) cat <<'EOF'
+**Scenario.** r2 (hop 2) silently drops, in FORWARD, every segment to 8443
+whose payload holds `dropped.lab.test` (`-m string --string dropped.lab.test
+--algo bm -j DROP`, IPv4 and IPv6). The client first fetches the same server
+and port with `allowed.lab.test` (the control), then both families at once
+with `dropped.lab.test`; curl gives up after 4 s (`--max-time 4`).
+
+**What the packets show.** The control works. For `dropped.lab.test`: the
+handshake with the server (SYN|ACK at TTL 61), the ClientHello, and then
+only the client: its ClientHello retransmitted at about 0.2, 0.45, 0.9, 1.8
+and 3.6 s, and nothing back. (After the capture the recipe ends the client's
+orphaned socket with `ss -K` so that its retransmissions do not spill into
+the next capture; that is not in the file.)
+
+**Why the verdict.** Silence after the request: `dropped` at the request
+stage (`trigger` `dropped.lab.test`). Who dropped it the packets cannot say:
+actor `unknown`, responder and hop null. The handshake itself proves the
+server reachable and listening.
+EOF
+        ;;
+    request-injected-reset) cat <<'EOF'
+**Scenario.** The server answers HTTP on 8080 (socat). An on-path injector on
+r2 (`splab-injector --request 'Host: censored.lab.test' --port 8080`,
+tests/lab/injector.cpp) sniffs the client's segments on r2's client-facing
+interface and, for a request holding `Host: censored.lab.test`, sends the
+client a forged RST|ACK in the server's name: seq = the request's ack field,
+ack = the request's end, window 0, TTL / hop limit 64, through a raw socket.
+It cannot stop the request, which reaches the server. The client first sends
+the same request with `Host: allowed.lab.test` (the control).
+
+**What the packets show.** The control works (no injection). For
+`censored.lab.test`: handshake (SYN|ACK TTL 61), the GET (81 bytes); about
+6.5 ms later the forged RST|ACK (TTL / hop limit 63, IPv4 IP-ID 1, DF clear);
+about 21 ms after the GET the server's genuine ACK, then its reply (TTL 61),
+each answered by the client, already reset, with a bare RST.
+
+**Why the verdict.** Two contradicting answers to one request from "the
+server": a reset from 2 hops away and, later, the real server's ACK and data
+from 4 hops away. The reset was injected on the path: `injected-reset`,
+actor `middlebox`, hop 2, responder null; `stage` `request`, `trigger`
+`censored.lab.test`.
+EOF
+        ;;
+    request-proxy-reset | request-proxy-close) cat <<'EOF'
+**Scenario.** The server plays a reverse proxy with no healthy backend
+(tests/lab/nobackend.py): it accepts every connection, reads the request head
+and answers nothing. On 8081 it then closes with `SO_LINGER` 0, so its
+kernel sends a RST|ACK (`request-proxy-reset`); on 8082 it closes normally,
+a FIN without a byte of answer (`request-proxy-close`; curl: "Empty reply
+from server"). The client sends one GET with `Host: app.lab.test` per
+family; the proxy refuses whatever the name.
+
+**What the packets show.** The handshake (SYN|ACK at TTL / hop limit 61,
+about 20 ms), the GET (76 bytes), the server's ACK of it (TTL 61, about 21
+ms later), then from the server at TTL 61: on 8081 a RST|ACK about 2 ms after
+its ACK; on 8082 a FIN|ACK, which the client answers with its own FIN.
+
+**Why the verdict.** Everything after the request comes from the server
+itself, at its own distance (TTL 61 like its SYN|ACK): the host refused the
+request: `refused-by-host`, actor `host`, responder the server, hop 4;
+`stage` `request`, `trigger` `app.lab.test`.
+EOF
+        ;;
     esac
 }
 
@@ -995,6 +1160,243 @@ run_case() {
         "$(stat -c %s "$dir/capture.pcapng")" "$((SECONDS - t0))")"
 }
 
+# ---------------------------------------------------------------------------
+# Refusals after the handshake (issue 14): the cases of REQ_STEPS
+# ---------------------------------------------------------------------------
+
+is_request_case() { [[ -n ${REQ_STEPS[$1]:-} ]]; }
+
+# request_attempt FAMILY PORT CLIENT NAME OUTCOME — one attempt with a real client, its
+# command line kept for the README; curl / nc must succeed exactly when OUTCOME is open.
+request_attempt() {
+    local f=$1 port=$2 client=$3 name=$4 outcome=$5 addr lit cmd=() words
+    addr=$SERVER4 lit=$SERVER4
+    if [[ $f == 6 ]]; then addr=$SERVER6 lit="[$SERVER6]"; fi
+    case $client in
+    tls)
+        cmd=(curl "-$f" --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve "$name:$port:$lit" "https://$name:$port/")
+        words="curl -$f --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name:$port:$lit https://$name:$port/"
+        ;;
+    http)
+        cmd=(curl "-$f" --noproxy '*' -sS -g --max-time 4 -o /dev/null -H "Host: $name" "http://$lit:$port/")
+        words="curl -$f --noproxy '*' -sS -g --max-time 4 -o /dev/null -H 'Host: $name' http://$lit:$port/"
+        ;;
+    nc)
+        cmd=(nc "-$f" -z -w 4 "$addr" "$port")
+        words="nc -$f -z -w 4 $addr $port"
+        ;;
+    *) die "unknown client '$client'" ;;
+    esac
+    CLIENT_CMDS+=("$words")
+    if lab_in client "${cmd[@]}" 2>/dev/null; then
+        [[ $outcome == open ]] || die "$words: unexpectedly succeeded"
+    else
+        [[ $outcome != open ]] || die "$words: failed"
+    fi
+}
+
+# One tshark pass for the flows of a request case: time, IPv4 / IPv6 source, TTL / hop
+# limit, stream, ports, flags, payload length, relative sequence number.
+dump_request_flows() {   # dump_request_flows PCAP > FLOWS
+    tshark -r "$1" -n -o tcp.relative_sequence_numbers:TRUE -T fields -e frame.time_relative \
+        -e ip.src -e ipv6.src -e ip.ttl -e ipv6.hlim -e tcp.stream -e tcp.srcport -e tcp.dstport \
+        -e tcp.flags -e tcp.len -e tcp.seq 2>/dev/null
+}
+
+# What each attempt of a request case shows, one line per TCP stream in the order of the
+# client's first packet: "FAMILY DPORT SA@TTL sent=S first=KIND@TTL data=y|n", where S is
+# how often the client sent its first data segment (0: no request, 1, or "retx"), KIND the
+# first packet from the server's side after the request that is not a bare ACK (R, RA, D
+# data, F FIN; "-" none) and data whether anything from the server's side carried data
+# after the request.
+request_flow_lines() {   # request_flow_lines FLOWS
+    awk "$AWK_LIB"'
+        $6 == "" { next }
+        {
+            s = $6; fam = ($2 != "") ? 4 : 6; from = ($2 != "") ? $2 : $3
+            hl = ($4 != "") ? $4 : $5; f = hex($9); len = $10 + 0
+        }
+        from == c4 || from == c6 {
+            if (!(s in family)) { family[s] = fam; port[s] = $8; order[++n] = s }
+            if (len > 0 && $11 == 1) { sent[s]++; req[s] = 1 }
+            next
+        }
+        bit(f, 2) && bit(f, 16) { sa[s] = "SA@" hl; next }
+        !req[s] { next }
+        {
+            kind = ""
+            if (bit(f, 4)) kind = bit(f, 16) ? "RA" : "R"
+            else if (len > 0) kind = "D"
+            else if (bit(f, 1)) kind = "F"
+            if (len > 0) data[s] = 1
+            if (kind != "" && first[s] == "") first[s] = kind "@" hl
+        }
+        END {
+            for (i = 1; i <= n; i++) {
+                s = order[i]
+                a = "-"; if (s in sa) a = sa[s]
+                k = "-"; if (first[s] != "") k = first[s]
+                c = sent[s] + 0; if (c > 1) c = "retx"
+                d = "n"; if (data[s]) d = "y"
+                printf "%s %s %s sent=%s first=%s data=%s\n", family[s], port[s], a, c, k, d
+            }
+        }' c4="$CLIENT4" c6="$CLIENT6" "$1"
+}
+
+# The lines request_flow_lines must print for a case, from its steps and their outcomes.
+expected_request_flow_lines() {   # expected_request_flow_lines CASE
+    local f step port client name outcome verdict actor resp hop first data sent
+    for f in 4 6; do
+        for step in ${REQ_STEPS[$1]}; do
+            IFS=: read -r port client name outcome <<<"$step"
+            read -r verdict actor resp hop first data <<<"${REQ_OUTCOME[$outcome]}"
+            sent=1
+            [[ $client == nc ]] && sent=0 first=- data=n
+            [[ $outcome == dropped ]] && sent=retx
+            printf '%s %s SA@61 sent=%s first=%s data=%s\n' "$f" "$port" "$sent" "$first" "$data"
+        done
+    done
+}
+
+check_request_capture() {   # check_request_capture CASE PCAP
+    local name=$1 flows=$SPLAB_STATE/$1.flows got want
+    dump_request_flows "$2" >"$flows"
+    got=$(request_flow_lines "$flows" | sort -s -k1,1)
+    want=$(expected_request_flow_lines "$name")
+    [[ $got == "$want" ]] ||
+        die "$name: the flows show [${got//$'\n'/; }], expected [${want//$'\n'/; }]"
+}
+
+write_request_expected() {   # write_request_expected CASE FILE
+    local name=$1 out=$2 lines=() f step port client name_sent outcome verdict actor resp hop dst stage trigger
+    for step in ${REQ_STEPS[$name]}; do
+        IFS=: read -r port client name_sent outcome <<<"$step"
+        read -r verdict actor resp hop _ <<<"${REQ_OUTCOME[$outcome]}"
+        stage=request trigger="\"$name_sent\""
+        if [[ $client == nc ]]; then stage=syn trigger=null; fi
+        for f in 4 6; do
+            dst=$SERVER4
+            [[ $f == 6 ]] && dst=$SERVER6
+            lines+=("$f|$(attempt_json "$f" "$dst" "$port" "$verdict" "$actor" \
+                "$([[ $resp == server ]] && printf '%s' "$dst" || printf -- -)" "$hop" \
+                "\"stage\": \"$stage\", \"trigger\": $trigger")")
+        done
+    done
+    {
+        printf '{\n  "case": "%s",\n  "truth": "%s",\n  "attempts": [\n' "$name" "${CASE_TRUTH[$name]}"
+        local i fam first=1
+        # IPv4's attempts first, then IPv6's, each in the order the client made them.
+        for fam in 4 6; do
+            for ((i = 0; i < ${#lines[@]}; i++)); do
+                [[ ${lines[i]%%|*} == "$fam" ]] || continue
+                ((first)) || printf ',\n'
+                first=0
+                printf '%s' "${lines[i]#*|}"
+            done
+        done
+        printf '\n  ]\n}\n'
+    } >"$out"
+}
+
+# expected.json of a request case -> markdown rows (one attempt per line, without jq).
+request_table() {   # request_table EXPECTED
+    printf '| family | dst | dport | stage | trigger | verdict | actor | responder | hop |\n'
+    printf '|---|---|---|---|---|---|---|---|---|\n'
+    sed -n 's/^ *{"family": \([46]\), "dst": "\([^"]*\)", "dport": \([0-9]*\), "verdict": "\([^"]*\)", "actor": "\([^"]*\)", "responder": \([^,]*\), "hop": \([^,}]*\), "stage": "\([^"]*\)", "trigger": \([^,}]*\)}.*/| \1 | \2 | \3 | \8 | \9 | \4 | \5 | \6 | \7 |/p' "$1" |
+        tr -d '"'
+}
+
+# Markdown backticks in single quotes are meant literally.
+# shellcheck disable=SC2016
+write_request_readme() {   # write_request_readme CASE DIR
+    local name=$1 dir=$2 cmd
+    {
+        printf '# Sample `%s`: refused after the handshake (issue 14)\n\n' "$name"
+        printf 'Truth: %s.\n\n' "${CASE_TRUTH[$name]}"
+        printf 'Regenerate: `sudo samples/make-samples.sh --case %s` (see ../README.md).\n\n' "$name"
+        printf '## Topology\n\n'
+        printf '```\nclient --link1-- r1 --link2-- r2 --link3-- r3 --link4-- server\n'
+        printf '198.18.1.1    .1.2|.2.1    .2.2|.3.1    .3.2|.4.1    198.18.4.10\n'
+        printf '2001:db8:1::1 (the same shape in IPv6)                2001:db8:4::10\n```\n\n'
+        printf 'Network namespaces made by `tests/lab/lab.sh`; r3 has initial TTL / hop limit\n'
+        printf '255, every other node 64. Seen from the client r1 is hop 1, r2 hop 2, r3 hop 3,\n'
+        printf 'the server hop 4 (hop = initial TTL - observed TTL + 1). Captured on the\n'
+        printf "client's interface with \`tcpdump -i l1 -n -U --immediate-mode -s %s -w\`, converted\n" "$SNAPLEN"
+        printf 'with `editcap -F pcapng`. The client connects by literal address; the names\n'
+        printf '(under `lab.test`) are only sent, as the TLS server name or the HTTP Host, never\n'
+        printf 'resolved. Each expected attempt has `stage` (`request`: the client sent data;\n'
+        printf '`syn`: it did not) and `trigger` (the name it sent).\n\n'
+        case_story "$name"
+        printf '\n## Client commands (in this order, in the client namespace)\n\n```\n'
+        for cmd in "${CLIENT_CMDS[@]}"; do printf '%s\n' "$cmd"; done
+        printf '```\n\n## Expected verdicts (expected.json)\n\n'
+        request_table "$dir/expected.json"
+        printf '\n## Packets in capture.pcapng\n\n'
+        packet_table "$DUMP"
+    } >"$dir/README.md"
+}
+
+run_request_case() {   # run_request_case CASE
+    local name=$1 dir raw t0 step port client name_sent outcome f p4 p6 a4 a6
+    dir=$OUT_DIR/$name
+    raw=$SPLAB_STATE/$name.pcap
+    CLIENT_CMDS=()
+    t0=$SECONDS
+    mkdir -p "$dir"
+    start_capture "$raw"
+    if [[ $name == request-injected-reset ]]; then
+        lab_start_request_injector "$INJECTOR" 20 2
+    fi
+    for step in ${REQ_STEPS[$name]}; do
+        IFS=: read -r port client name_sent outcome <<<"$step"
+        if [[ $outcome == dropped ]]; then
+            # A dropped request costs curl's whole 4 s: both families at once.
+            request_attempt 4 "$port" "$client" "$name_sent" "$outcome" & p4=$!
+            request_attempt 6 "$port" "$client" "$name_sent" "$outcome" & p6=$!
+            wait "$p4" || die "the IPv4 attempt of $name failed its check"
+            wait "$p6" || die "the IPv6 attempt of $name failed its check"
+            # (the subshells' CLIENT_CMDS are lost: say it here)
+            a4=$SERVER4 a6="[$SERVER6]"
+            CLIENT_CMDS+=("curl -4 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a4 https://$name_sent:$port/ &"
+                "curl -6 --noproxy '*' -sS -k --max-time 4 -o /dev/null --resolve $name_sent:$port:$a6 https://$name_sent:$port/  (in parallel)")
+        else
+            for f in 4 6; do request_attempt "$f" "$port" "$client" "$name_sent" "$outcome"; done
+        fi
+    done
+    sleep 1.0
+    stop_capture
+    if [[ $name == request-injected-reset ]]; then
+        lab_kill_pid "$LAB_INJECTOR_PID" "$(lab_pid_start "$LAB_INJECTOR_PID")"
+        cp "$SPLAB_STATE/injector-request.log" "$SPLAB_STATE/injector-$name.log"
+    fi
+    # A dropped request leaves the client's socket retransmitting (orphaned, FIN-WAIT-1)
+    # for minutes: end it (SOCK_DESTROY: the client sends a RST) so that it cannot spill
+    # into the next capture.
+    for step in ${REQ_STEPS[$name]}; do
+        IFS=: read -r port _ <<<"$step"
+        lab_in client ss -K state fin-wait-1 "( dport = :$port )" >/dev/null 2>&1 || true
+    done
+    [[ -z $(lab_in client ss -Htn state fin-wait-1) ]] || die "$name: a client socket is still retransmitting"
+
+    editcap -F pcapng "$raw" "$dir/capture.pcapng.tmp"
+    DUMP=$SPLAB_STATE/$name.dump
+    dump_capture "$dir/capture.pcapng.tmp" >"$DUMP"
+    local want
+    want=$(($(wc -w <<<"${REQ_STEPS[$name]}") * 2))
+    (($(count_attempts "$DUMP") == want)) ||
+        die "$name: capture holds $(count_attempts "$DUMP") connection attempts, expected $want"
+    check_request_capture "$name" "$dir/capture.pcapng.tmp"
+    mv -f "$dir/capture.pcapng.tmp" "$dir/capture.pcapng"
+    write_request_expected "$name" "$dir/expected.json"
+    write_request_readme "$name" "$dir"
+    if [[ -n ${SUDO_UID:-} ]]; then
+        chown -R "$SUDO_UID:${SUDO_GID:-$SUDO_UID}" "$dir"
+    fi
+    say "$(printf '%-30s %2d attempts %3d packets %6d bytes %3ds' "$name" \
+        "$(count_attempts "$DUMP")" "$(wc -l <"$DUMP")" \
+        "$(stat -c %s "$dir/capture.pcapng")" "$((SECONDS - t0))")"
+}
+
 main() {
     parse_args "$@"
     check_tools
@@ -1002,9 +1404,12 @@ main() {
     trap cleanup EXIT
     trap 'exit 130' INT TERM
     lab_up
-    if wants_case injected-reset || wants_case alone-injected-reset; then find_injector; fi
+    if wants_case injected-reset || wants_case alone-injected-reset || wants_case request-injected-reset; then
+        find_injector
+    fi
     for c in "${ALL_CASES[@]}"; do
-        wants_case "$c" && run_case "$c"
+        wants_case "$c" || continue
+        if is_request_case "$c"; then run_request_case "$c"; else run_case "$c"; fi
     done
     say "done: ${#SELECTED[@]} case(s) in $OUT_DIR, $((SECONDS - start)) s"
 }

@@ -14,6 +14,8 @@ packages=(
   iproute2 iptables nftables tcpdump socat netcat-openbsd curl procps
   # samples/make-samples.sh: a capture of traceroute -T (ttl-forging-firewall-traced)
   traceroute
+  # the lab's TLS server on 443 (issue 14): openssl makes its throwaway certificate
+  openssl
   # the lab's link-delay shim (tests/lab/delay.cpp, NFQUEUE) and measuring its RTTs
   libnetfilter-queue-dev iputils-ping
   # tests: tshark checks the captures we write; python3-jsonschema checks the JSON contract

@@ -4,8 +4,11 @@
 The expected files are written from how each sample was made (samples/*/README.md), not
 from synprobe's output. Every attempt the sample lists must be found with the expected
 verdict, actor, responder and hop, and synprobe must find no attempt the sample does not
-list. Several attempts to one destination port (a traceroute's probes) are matched as a
-multiset; a field the capture cannot show is accepted otherwise only where synprobe says
+list. Where an expected attempt has "stage" (syn / request: did the client send data
+after the handshake) and "trigger" (the TLS server name or HTTP Host it sent; the
+request- samples, issue 14), synprobe's attempt must have them too, equal. Several
+attempts to one destination port (a traceroute's probes, a control and a refused
+request) are matched as a multiset; a field the capture cannot show is accepted otherwise only where synprobe says
 it is unsure (see field_problem). The JSON is also validated against docs/schema/synprobe.schema.json.
 """
 import argparse
@@ -18,7 +21,8 @@ import jsonschema
 
 import decisive
 
-FIELDS = ("verdict", "actor", "responder", "hop", "cause")
+FIELDS = ("verdict", "actor", "responder", "hop", "cause", "stage", "trigger")
+MISSING = object()
 
 # A field the capture cannot show (expected.json "capture_cannot_tell"; the sample's
 # README says why) may differ from the truth only where synprobe says it cannot be
@@ -29,7 +33,11 @@ UNSURE_CONFIDENCE = 0.6
 
 def field_problem(want, got, field):
     """Why synprobe's attempt `got` fails the expected `want` on `field`, or None."""
-    if field not in want or got[field] == want[field]:
+    if field not in want:
+        return None
+    if got.get(field, MISSING) is MISSING:
+        return f"{field} missing from synprobe's attempt, expected {want[field]!r}"
+    if got[field] == want[field]:
         return None
     if field in want.get("capture_cannot_tell", []):
         if field == "hop":

@@ -19,7 +19,21 @@
 // (<= 1000), whichever comes first, and on SIGINT/SIGTERM. Run it only inside
 // a lab network namespace (tests/lab/lab.sh does).
 //
-// Usage: splab-injector --iface IF [--port N] [--seconds N] [--count N]
+// Request mode (--request STRING, issue 14: refusals after the handshake): it plays
+// a censor that reads the request instead of the SYN. It sniffs the client's data
+// segments to the port and, for each one whose payload holds STRING (an HTTP Host
+// header, a TLS server name), races the server's reply with a forged RST|ACK in
+// the server's name, without dropping the request (it cannot: it only sees a copy):
+//
+//   src = the server, dst = the client, ports swapped
+//   TCP flags RST|ACK, seq = the request's ack field (the client's rcv_nxt, so the
+//   client accepts it), ack = the request's seq + its payload length, window 0
+//   IPv4: TTL 64, DF clear, IP-ID 1; IPv6: hop limit 64
+//
+// The request still reaches the server, whose reply arrives after the reset (the
+// client, already reset, answers it with a bare RST).
+//
+// Usage: splab-injector --iface IF [--port N] [--seconds N] [--count N] [--request STRING]
 // On start it prints "splab-injector: ready ..." once the capture filter is
 // installed, then one line per injected RST.
 
@@ -33,6 +47,7 @@
 #include <tins/ip.h>
 #include <tins/ipv6.h>
 #include <tins/packet_sender.h>
+#include <tins/rawpdu.h>
 #include <tins/tcp.h>
 
 #include <algorithm>
@@ -63,14 +78,20 @@ struct Options {
     std::uint16_t port = 95;
     long seconds = 30;
     long count = 20;
+    std::string request;  // non-empty: request mode (answer data holding this string)
 };
 
+constexpr std::size_t max_request_match = 64;
+
 void usage(std::ostream& out) {
-    out << "usage: splab-injector --iface IF [--port N] [--seconds N] [--count N]\n"
+    out << "usage: splab-injector --iface IF [--port N] [--seconds N] [--count N] [--request S]\n"
            "  --iface IF    interface to sniff client SYNs on (required)\n"
            "  --port N      TCP destination port to attack (default 95)\n"
            "  --seconds N   stop after N seconds, 1.." << max_seconds << " (default 30)\n"
-           "  --count N     stop after N injected resets, 1.." << max_count << " (default 20)\n";
+           "  --count N     stop after N injected resets, 1.." << max_count << " (default 20)\n"
+           "  --request S   answer the client's data segments whose payload holds S (1.."
+        << max_request_match << " printable ASCII characters, e.g. \"Host: name\")\n"
+           "                instead of its SYNs: RST|ACK with seq = their ack, ack = their end\n";
 }
 
 std::optional<long> parse_number(std::string_view text, long lo, long hi) {
@@ -126,6 +147,15 @@ std::optional<Options> parse_args(int argc, char** argv) {
                 return std::nullopt;
             }
             opt.count = *v;
+        } else if (arg == "--request") {
+            const bool printable = std::all_of(value.begin(), value.end(),
+                                               [](char c) { return c >= ' ' && c < 0x7f; });
+            if (value.empty() || value.size() > max_request_match || !printable) {
+                std::cerr << "splab-injector: --request must be 1.." << max_request_match
+                          << " printable characters\n";
+                return std::nullopt;
+            }
+            opt.request = std::string(value);
         } else {
             std::cerr << "splab-injector: unknown option " << arg << "\n";
             return std::nullopt;
@@ -149,6 +179,28 @@ Tins::TCP forged_rst(const Tins::TCP& syn) {
     return rst;
 }
 
+// Builds the forged RST|ACK for one request segment: addresses and ports swapped,
+// seq = the request's ack field (what the client expects next from the server),
+// ack = the end of the request, window 0.
+Tins::TCP forged_request_rst(const Tins::TCP& request, std::uint32_t payload) {
+    Tins::TCP rst(request.sport(), request.dport());  // TCP(dport, sport)
+    rst.flags(Tins::TCP::RST | Tins::TCP::ACK);
+    rst.seq(request.ack_seq());
+    rst.ack_seq(request.seq() + payload);
+    rst.window(0);
+    return rst;
+}
+
+// The TCP payload of a parsed segment (libtins keeps it as the TCP layer's RawPDU).
+std::string_view payload_of(const Tins::TCP& tcp) {
+    const auto* raw = tcp.find_pdu<Tins::RawPDU>();
+    if (raw == nullptr) {
+        return {};
+    }
+    const auto& bytes = raw->payload();
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
 class Injector {
 public:
     explicit Injector(const Options& opt) : opt_(opt) {}
@@ -159,8 +211,14 @@ public:
         try {
             Tins::EthernetII frame(data, len);
             const auto* tcp = frame.find_pdu<Tins::TCP>();
-            if (tcp == nullptr || tcp->dport() != opt_.port ||
-                tcp->flags() != Tins::TCP::SYN) {
+            if (tcp == nullptr || tcp->dport() != opt_.port) {
+                return;
+            }
+            if (!opt_.request.empty()) {
+                handle_request(frame, *tcp);
+                return;
+            }
+            if (tcp->flags() != Tins::TCP::SYN) {
                 return;
             }
             if (const auto* ip = frame.find_pdu<Tins::IP>()) {
@@ -186,6 +244,43 @@ public:
     [[nodiscard]] long injected() const { return injected_; }
 
 private:
+    // Request mode: a data segment of an established connection (ACK set, no SYN,
+    // RST or FIN-only) whose payload holds the string.
+    void handle_request(const Tins::EthernetII& frame, const Tins::TCP& tcp) {
+        const auto flags = tcp.flags();
+        if ((flags & Tins::TCP::ACK) == 0 || (flags & (Tins::TCP::SYN | Tins::TCP::RST)) != 0) {
+            return;
+        }
+        const std::string_view payload = payload_of(tcp);
+        if (payload.empty() || payload.find(opt_.request) == std::string_view::npos) {
+            return;
+        }
+        const auto length = static_cast<std::uint32_t>(payload.size());
+        if (const auto* ip = frame.find_pdu<Tins::IP>()) {
+            Tins::IP out(ip->src_addr(), ip->dst_addr());  // IP(dst, src): spoof the server
+            out.ttl(forged_ttl);
+            Tins::IP packet = out / forged_request_rst(tcp, length);
+            sender_.send(packet);
+            report_request(ip->dst_addr().to_string(), ip->src_addr().to_string(), tcp, length);
+        } else if (const auto* ip6 = frame.find_pdu<Tins::IPv6>()) {
+            Tins::IPv6 out(ip6->src_addr(), ip6->dst_addr());  // IPv6(dst, src)
+            out.hop_limit(forged_ttl);
+            Tins::IPv6 packet = out / forged_request_rst(tcp, length);
+            sender_.send(packet);
+            report_request(ip6->dst_addr().to_string(), ip6->src_addr().to_string(), tcp, length);
+        }
+    }
+
+    void report_request(const std::string& from, const std::string& to, const Tins::TCP& request,
+                        std::uint32_t length) {
+        ++injected_;
+        std::cout << "splab-injector: injected RST|ACK " << from << "." << request.dport() << " > "
+                  << to << "." << request.sport() << " seq " << request.ack_seq() << " ack "
+                  << (request.seq() + length) << " after a " << length << "-byte request holding \""
+                  << opt_.request << "\" ttl " << static_cast<unsigned>(forged_ttl) << "\n"
+                  << std::flush;
+    }
+
     void report(const std::string& from, const std::string& to, const Tins::TCP& syn) {
         ++injected_;
         std::cout << "splab-injector: injected RST|ACK " << from << "." << syn.dport() << " > "
@@ -228,7 +323,8 @@ int run(const Options& opt) {
         std::cerr << "splab-injector: pcap_create: " << errbuf << "\n";
         return 1;
     }
-    pcap_set_snaplen(p, 256);
+    // Request mode reads the payload: whole frames (the lab's MTU is 1500).
+    pcap_set_snaplen(p, opt.request.empty() ? 256 : 2048);
     pcap_set_promisc(p, 0);
     pcap_set_immediate_mode(p, 1);
     pcap_set_timeout(p, 50);
@@ -248,10 +344,15 @@ int run(const Options& opt) {
     }
     // tcp[tcpflags] only works for IPv4 in libpcap; for IPv6 read the flags at
     // a fixed offset (40-byte header, next header TCP, no extension headers).
+    // Request mode: every TCP segment to the port (IPv6 without extension headers);
+    // handle_request() picks the data segments that hold the string.
     const std::string port = std::to_string(opt.port);
-    const std::string filter = "(ip and tcp[tcpflags] == tcp-syn and dst port " + port +
-                               ") or (ip6 and ip6[6] == 6 and ip6[53] == 0x02 and dst port " +
-                               port + ")";
+    const std::string filter =
+        opt.request.empty()
+            ? "(ip and tcp[tcpflags] == tcp-syn and dst port " + port +
+                  ") or (ip6 and ip6[6] == 6 and ip6[53] == 0x02 and dst port " + port + ")"
+            : "(ip and tcp dst port " + port + ") or (ip6 and ip6[6] == 6 and tcp dst port " +
+                  port + ")";
     bpf_program program{};
     if (pcap_compile(p, &program, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
         std::cerr << "splab-injector: pcap_compile: " << pcap_geterr(p) << "\n";
@@ -292,7 +393,9 @@ int run(const Options& opt) {
         if (ready < 0) {
             continue;  // EINTR: the loop condition re-checks stop_requested
         }
-        const auto budget = opt.count - injector.injected();
+        // In SYN mode every captured frame is an injection; in request mode most are
+        // not (handshake ACKs, other requests): read what is there, one at a time.
+        const auto budget = opt.request.empty() ? opt.count - injector.injected() : 1;
         const int n = pcap_dispatch(p, static_cast<int>(budget), on_packet,
                                     reinterpret_cast<u_char*>(&injector));
         if (n == PCAP_ERROR) {

@@ -7,6 +7,9 @@
 #        lab.sh exec NODE CMD...          (NODE: client r1 r2 r3 server; server-a = server)
 #        lab.sh injector PATH [SECONDS] [COUNT]
 #                                         start the on-path RST injector on r2 (port 95)
+#        lab.sh injector-request PATH [SECONDS] [COUNT]
+#                                         start the request injector on r2 (port 8080,
+#                                         Host: censored.lab.test)
 #
 # Environment:
 #   SPLAB_ID     prefix of every namespace (default "splab": splab-client, splab-r1 ...)
@@ -62,6 +65,20 @@
 #   97 r2 REJECT tcp-reset, and r2 forges the TTL of those RSTs (mangle OUTPUT, TTL /
 #      HL --set 62) so that they reach the client with the server's TTL (61)
 #
+# Refusals after the handshake (issue 14: the request stage). The handshake always
+# completes with the server; what refuses reads the request (the TLS ClientHello's
+# server name, the HTTP Host header). The client connects by literal address and puts
+# the name only in the SNI / Host (names under lab.test, never resolved):
+#   8443  TLS (socat OPENSSL-LISTEN, a throwaway self-signed cert made at "up"), any SNI;
+#        r2 FORWARD: a ClientHello holding "blocked.lab.test" -> REJECT tcp-reset
+#        (iptables/ip6tables -m string), one holding "dropped.lab.test" -> DROP;
+#        "allowed.lab.test": the control, served
+#   8080 HTTP (socat, like 80); the request injector on r2 (lab.sh injector-request)
+#        races a forged RST|ACK against the server's reply to a request holding
+#        "Host: censored.lab.test"; "Host: allowed.lab.test": the control, served
+#   8081 a proxy without backend (nobackend.py): reads the request, resets (SO_LINGER 0)
+#   8082 the same, closing with a FIN without answering
+#
 # Names (the client's own /etc/hosts: /etc/netns/<client namespace>/hosts, which
 # "ip netns exec" mounts over /etc/hosts), each probed on port 80:
 #   app.lab.test      the server (.10 / ::10, open), its second address (.11 / ::11,
@@ -94,7 +111,7 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     LAB_CLIENT6=2001:db8:1::1
     LAB_SERVER4=198.18.4.10
     LAB_SERVER6=2001:db8:4::10
-    LAB_OPEN_PORTS=(80 95)  # socat listeners on the server
+    LAB_OPEN_PORTS=(80 95 8080)  # socat listeners on the server (plain HTTP)
     # On the server's LAN, where no host lives (a stale DNS record's address): r3, the
     # LAN's router, resolves it for ~3 s (ARP / ND: 3 tries a second apart) and then
     # answers host-unreachable / address-unreachable. Nothing configures them: no node
@@ -110,6 +127,19 @@ LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
     # Port 97: r2's resets leave with TTL / hop limit 62, r1 makes it 61: the
     # server's own packets (64, three routers) arrive with 61 too.
     LAB_FORGED_TTL=62
+    # Refusals after the handshake (issue 14): ports and the names sent in the TLS
+    # server name (SNI) or the HTTP Host header; the client connects by literal address.
+    # Not 443: synprobe probe's default control ports are 443 and 80 (--control-port), so an
+    # open 443 on the server would change the baseline of every live probe of the lab (it
+    # did: lab.probe-verdicts then located port 94's IPv4 drop at [2, 4], 3 runs of 3).
+    LAB_TLS_PORT=8443                # TLS on the server; r2 filters ClientHellos by name
+    LAB_REQ_HTTP_PORT=8080           # HTTP on the server; the request injector on r2
+    LAB_PROXY_RESET_PORT=8081        # proxy without backend: reads the request, RST
+    LAB_PROXY_CLOSE_PORT=8082        # proxy without backend: reads the request, FIN
+    LAB_NAME_ALLOWED=allowed.lab.test     # the control: nothing on the path minds it
+    LAB_NAME_RESET=blocked.lab.test       # r2 resets a ClientHello holding it (8443)
+    LAB_NAME_DROPPED=dropped.lab.test     # r2 drops a ClientHello holding it (8443)
+    LAB_NAME_INJECTED=censored.lab.test   # the request injector resets (8080, Host)
     # Which router delays which link (both directions, see lab_delays).
     LAB_DELAY_LINKS_r1="1 2"
     LAB_DELAY_LINKS_r2="3"
@@ -237,6 +267,11 @@ lab_pid_start() {
 lab_spawn() {
     local node=$1 name=$2
     shift 2
+    # Emptied here, before the fork: the redirection below happens in the child, later, so
+    # a caller waiting for a line in the log (lab_wait_for_line) could otherwise read the
+    # previous process's log of the same name ("listening on" of the last case's tcpdump)
+    # and go on before this one is ready: make-samples then lost the first SYN of a case.
+    : >"$SPLAB_STATE/$name.log"
     # ip netns exec and setsid both exec(), so $! is the command's own PID.
     setsid ip netns exec "$(lab_ns "$node")" "$@" \
         </dev/null >"$SPLAB_STATE/$name.log" 2>&1 &
@@ -528,6 +563,15 @@ lab_fw_r2() {
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 94 -j DROP
     # 97: hop 2 resets like port 90, but forges the TTL of its resets (lab_ttl_forging).
     lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport 97 -j REJECT --reject-with tcp-reset
+    # 8443 (issue 14, the request stage): the handshake passes; the ClientHello that
+    #     names blocked.lab.test in its server name is refused with a TCP reset from
+    #     the server's address (a next-generation firewall reading the SNI), the one
+    #     naming dropped.lab.test is dropped silently. The string match sees the whole
+    #     packet (-m string --algo bm); only client-to-server segments to 8443 are read.
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport "$LAB_TLS_PORT" \
+        -m string --string "$LAB_NAME_RESET" --algo bm -j REJECT --reject-with tcp-reset
+    lab_ipt r2 "$f" -A FORWARD -d "$dst" -p tcp --dport "$LAB_TLS_PORT" \
+        -m string --string "$LAB_NAME_DROPPED" --algo bm -j DROP
     # v6fails.lab.test: hop 2 refuses IPv6 to the server's third address, port 80.
     if [[ $f == 6 ]]; then
         lab_ipt r2 6 -A FORWARD -d "$LAB_SERVER_C6" -p tcp --dport 80 -j REJECT --reject-with "$adminprohib"
@@ -702,6 +746,49 @@ SH
     done
 }
 
+# Issue 14's services on the server: TLS on 8443 (any server name; a throwaway
+# self-signed certificate, made here into the state directory, so "down" removes it)
+# and the proxy without backend on 8081 (reset) and 8082 (close). Each lives until
+# "down" (socat) or SPLAB_DELAY_SECONDS (nobackend.py).
+lab_request_services() {
+    local key=$SPLAB_STATE/tls-key.pem cert=$SPLAB_STATE/tls-cert.pem
+    if [[ ! -s $cert ]]; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 7 \
+            -subj /CN=lab.test -addext subjectAltName=DNS:*.lab.test \
+            -keyout "$key" -out "$cert" >"$SPLAB_STATE/tls-cert.log" 2>&1 ||
+            { cat "$SPLAB_STATE/tls-cert.log" >&2; lab_die "openssl could not make the lab's certificate"; return 1; }
+    fi
+    if [[ -z $(lab_running_pid "listener-$LAB_TLS_PORT") ]]; then
+        lab_spawn server "listener-$LAB_TLS_PORT" socat \
+            "OPENSSL-LISTEN:$LAB_TLS_PORT,pf=ip6,ipv6only=0,fork,reuseaddr,backlog=64,cert=$cert,key=$key,verify=0" \
+            "EXEC:$SPLAB_STATE/http-responder"
+    fi
+    local port mode
+    for port in "$LAB_PROXY_RESET_PORT" "$LAB_PROXY_CLOSE_PORT"; do
+        mode=reset
+        [[ $port == "$LAB_PROXY_CLOSE_PORT" ]] && mode=close
+        [[ -n $(lab_running_pid "nobackend-$port") ]] && continue
+        lab_spawn server "nobackend-$port" /usr/bin/python3 "$LAB_DIR/nobackend.py" --port "$port" \
+            --mode "$mode" --netns "$(lab_ns server)" --seconds "$SPLAB_DELAY_SECONDS"
+        lab_wait_for_line "$SPLAB_STATE/nobackend-$port.log" 'nobackend: ready' "$LAB_SPAWNED_PID" 100 ||
+            { cat "$SPLAB_STATE/nobackend-$port.log" >&2; lab_die "nobackend did not start on $port"; return 1; }
+    done
+}
+
+# Bounded wait (40 x 50 ms) until every listener of the server is bound.
+lab_wait_listening() {
+    local i port missing
+    for ((i = 0; i < 40; i++)); do
+        missing=""
+        for port in "${LAB_OPEN_PORTS[@]}" "$LAB_TLS_PORT" "$LAB_PROXY_RESET_PORT" "$LAB_PROXY_CLOSE_PORT"; do
+            lab_in server ss -Hltn "sport = :$port" | grep -q . || missing+=" $port"
+        done
+        [[ -z $missing ]] && return 0
+        sleep 0.05
+    done
+    lab_die "no listener on the server's port(s)$missing"
+}
+
 # Bounded wait until the client reaches the server over IPv4 and IPv6; this
 # also completes ARP / neighbour discovery on every link.
 lab_wait_ready() {
@@ -731,6 +818,22 @@ lab_wait_ready() {
 # ---------------------------------------------------------------------------
 # The injector (scenario 95), on r2's client-facing interface
 # ---------------------------------------------------------------------------
+
+# lab_start_request_injector PATH [SECONDS] [COUNT] — the request injector (issue 14) on
+# r2: it resets the connections whose request to port 8080 holds "Host: censored.lab.test"
+# (splab-injector --request), racing the server's reply. PID left in LAB_INJECTOR_PID;
+# one at a time, like lab_start_injector (it runs under its own name: both may run).
+lab_start_request_injector() {
+    local bin=$1 seconds=${2:-60} count=${3:-20} old
+    [[ -x $bin ]] || lab_die "injector not executable: $bin"
+    old=$(lab_running_pid injector-request)
+    [[ -z $old ]] || lab_kill_pid "$old" "$(lab_pid_start "$old")"
+    lab_spawn r2 injector-request "$bin" --iface "$LAB_INJECTOR_IF" --port "$LAB_REQ_HTTP_PORT" \
+        --request "Host: $LAB_NAME_INJECTED" --seconds "$seconds" --count "$count"
+    LAB_INJECTOR_PID=$LAB_SPAWNED_PID
+    lab_wait_for_line "$SPLAB_STATE/injector-request.log" 'splab-injector: ready' "$LAB_INJECTOR_PID" 100 ||
+        { cat "$SPLAB_STATE/injector-request.log" >&2; lab_die "request injector did not start"; }
+}
 
 # lab_start_injector PATH [SECONDS] [COUNT] — PID left in LAB_INJECTOR_PID.
 # One injector at a time: a previous one we started is stopped first.
@@ -765,6 +868,8 @@ lab_up() {
     lab_delays
     lab_ttl_forging
     lab_services
+    lab_request_services
+    lab_wait_listening
     lab_wait_ready
     local variants=""
     [[ $SPLAB_SILENT_R1 == 1 ]] && variants+=", r1 silent"
@@ -835,8 +940,14 @@ lab_main() {
         lab_start_injector "$@"
         echo "injector PID $LAB_INJECTOR_PID (stopped by 'lab.sh down' or after its time limit)"
         ;;
+    injector-request)
+        (($# >= 1)) || { echo "usage: lab.sh injector-request PATH [SECONDS] [COUNT]" >&2; return 2; }
+        lab_state_init
+        lab_start_request_injector "$@"
+        echo "request injector PID $LAB_INJECTOR_PID (stopped by 'lab.sh down' or after its time limit)"
+        ;;
     *)
-        sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+        sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
         return 2
         ;;
     esac
