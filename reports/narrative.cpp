@@ -79,13 +79,13 @@ std::string request_finding(const AttemptResult& r, const std::string& conn, con
                          j.rule == Rule::request_acknowledged ? "reaches the server's TCP (acknowledged, no answer yet)"
                                                               : "is answered by the server");
     case Verdict::refused_by_host:
-      return fmt::format("{} are accepted, then closed by the server itself ({}, hop {}) once it reads {}: it sends {} "
-                         "whose TTL matches its own packets on the connection, instead of an answer. The network passes "
-                         "the connection; the service (or its proxy) refuses it.",
+      return fmt::format("{} are refused by the server itself ({}, hop {}) after the handshake: once it reads {} it "
+                         "sends {} whose TTL matches its own packets on the connection, instead of an answer. The "
+                         "network passes the connection; the service (or its proxy) refuses it.",
                          conn, a.server.to_string(), j.hop.value_or(0), request, what);
     case Verdict::refused_by_middlebox:
-      return fmt::format("{} pass the handshake, then the device at {} resets them once it sees {}: its {} carries the "
-                         "server's address but not the server's {}. The server never refused them.",
+      return fmt::format("{} are refused by the device at {}, not by the server: the handshake passes, then the device "
+                         "resets them once it sees {}; its {} carries the server's address but not the server's {}.",
                          conn, where, request, x && x->kind == AnswerKind::reset ? "reset" : "FIN",
                          r.judgement.hop_range ? "timing" : "distance");
     case Verdict::injected_reset:

@@ -271,7 +271,9 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
   std::size_t first_reset = SIZE_MAX, first_data = SIZE_MAX, first_close = SIZE_MAX;
   for (std::size_t i = 0; i < s.replies.size(); ++i) {
     const Answer& reply = s.replies[i];
-    if (s.client_closed && reply.ts > *s.client_closed) break;
+    // (A client whose connection a RST already killed answers what comes next with RSTs of
+    // its own: that is no close of its choosing.)
+    if (s.client_closed && reply.ts > *s.client_closed && resets.empty()) break;
     if (reply.kind == AnswerKind::reset) {
       if (resets.empty()) first_reset = i;
       resets.push_back(&reply);

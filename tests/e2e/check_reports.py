@@ -47,7 +47,8 @@ def expected_phrase(want):
 
 
 def sections(markdown):
-    """{(family, dst, dport): first paragraph} from a report with several attempts."""
+    """{(family, dst, dport): [first paragraph of each attempt's section, in order]} from a
+    report with several attempts (a control and a refused request share their port)."""
     out = {}
     for m in re.finditer(r"^### (\S+) → (\S+)/tcp\n\n(.+?)\n", markdown, re.M):
         target = m.group(2)
@@ -57,7 +58,7 @@ def sections(markdown):
         else:
             dst, port = target.rsplit(":", 1)
             fam = 4
-        out[(fam, dst, int(port))] = m.group(3)
+        out.setdefault((fam, dst, int(port)), []).append(m.group(3))
     return out
 
 
@@ -88,13 +89,27 @@ def main():
                 if want.get("probe") and want["verdict"] == "inconclusive":
                     continue  # a traceroute's expired probe: the port's finding is its refusal
                 key = (want["family"], want["dst"], want["dport"])
-                para = found.get(key)
-                if para is None:
+                paras = found.get(key)
+                if not paras:
                     problems.append(f"{key}: no section in the Markdown report")
                     continue
-                for phrase in expected_phrase(want):
-                    if phrase not in para:
-                        problems.append(f"{key}: finding lacks '{phrase}': {para}")
+                # Each expected attempt takes the first finding of its port that says all of it.
+                phrases = expected_phrase(want)
+                match = next((q for q in paras if all(ph in q for ph in phrases)), None)
+                if match is None:
+                    problems.append(f"{key}: no finding says {phrases}: {paras}")
+                    continue
+                paras.remove(match)
+                # A refusal after the request names its control, when the capture holds one.
+                control = next((c for c in expected["attempts"]
+                                if want.get("stage") == "request" and want["verdict"] != "open"
+                                and (c["family"], c["dst"], c["dport"]) == key and c["verdict"] == "open"
+                                and c.get("stage") == "request" and c.get("trigger") != want.get("trigger")), None)
+                if control and f"answered the request for" not in text:
+                    problems.append(f"{key}: the refusal of {want.get('trigger')} does not name its control "
+                                    f"({control.get('trigger')})")
+                elif control and control.get("trigger") and control["trigger"] not in text:
+                    problems.append(f"{key}: the control's trigger {control['trigger']} is not in the report")
             page = html.read_text()
             if "<svg" not in page or "</svg>" not in page:
                 problems.append("HTML has no path diagram")
