@@ -52,6 +52,26 @@ std::vector<std::uint8_t> build_syn(const SynSpec& s) {
   return packet.serialize();
 }
 
+std::vector<std::uint8_t> build_request_copy(const RequestCopySpec& s, const std::vector<std::uint8_t>& payload) {
+  Tins::TCP tcp(s.destination_port, s.source_port);
+  tcp.flags(Tins::TCP::PSH | Tins::TCP::ACK);
+  tcp.seq(s.seq);
+  tcp.ack_seq(s.ack);
+  tcp.window(502);
+  if (s.destination.is_v4()) {
+    Tins::IP ip(tins_v4(s.destination), tins_v4(s.source));
+    ip.ttl(s.ttl);
+    ip.id(s.ip_id);
+    ip.flags(Tins::IP::DONT_FRAGMENT);
+    Tins::IP packet = ip / tcp / Tins::RawPDU(payload);
+    return packet.serialize();
+  }
+  Tins::IPv6 ip(tins_v6(s.destination), tins_v6(s.source));
+  ip.hop_limit(s.ttl);
+  Tins::IPv6 packet = ip / tcp / Tins::RawPDU(payload);
+  return packet.serialize();
+}
+
 std::vector<std::uint8_t> build_echo_request(const IpAddress& source, const IpAddress& destination,
                                              std::uint16_t id, std::uint16_t seq, std::uint8_t ttl) {
   const std::vector<std::uint8_t> payload(32, 0x5a);

@@ -25,6 +25,21 @@ struct SynSpec {
 // timestamps, NOP, window scale 7, window 64240, as Linux sends them.
 [[nodiscard]] std::vector<std::uint8_t> build_syn(const SynSpec& spec);
 
+// The request of an established connection sent again with a limited TTL (probe --sni,
+// --http-host): PSH/ACK carrying `payload` on seq/ack of that connection, no options.
+struct RequestCopySpec {
+  IpAddress source;
+  IpAddress destination;
+  std::uint16_t source_port = 0;
+  std::uint16_t destination_port = 0;
+  std::uint32_t seq = 0;  // the client's ISN + 1
+  std::uint32_t ack = 0;  // the server's ISN + 1
+  std::uint16_t ip_id = 0;
+  std::uint8_t ttl = 64;
+};
+[[nodiscard]] std::vector<std::uint8_t> build_request_copy(const RequestCopySpec& spec,
+                                                           const std::vector<std::uint8_t>& payload);
+
 [[nodiscard]] std::vector<std::uint8_t> build_echo_request(const IpAddress& source, const IpAddress& destination,
                                                            std::uint16_t id, std::uint16_t seq, std::uint8_t ttl);
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "capture/privileges.hpp"
+#include "dissect/trace/request_payload.hpp"
 #include "dissect/trace/send_policy.hpp"
 #include "dissect/verdict/report_model.hpp"
 
@@ -49,6 +50,9 @@ struct ProbeOptions {
   std::optional<std::string> user;
   SendLimits limits;
   bool keep_packets = false;  // keep every captured packet in the outcome (for -w)
+  // probe --sni / --http-host: each target is probed once per request, after the handshake
+  // (capture/request_prober.hpp), instead of with SYNs alone.
+  std::vector<RequestTrigger> requests;
 };
 
 // One packet of the run, kept for -w.

@@ -56,7 +56,8 @@ _synprobe() {
       COMPREPLY=($(compgen -u -- "$cur"))
       return ;;
     -f | --filter | -p | --ports | -S | --source | --sport | -c | --count | --ttl | --interval | --timeout | \
-      --rate | --max-packets | --control-port | --max-ttl | --repeat | --vantage-name | --max-apart | --change-at)
+      --rate | --max-packets | --control-port | --max-ttl | --repeat | --vantage-name | --max-apart | --change-at | \
+      --sni | --http-host)
       return ;;  # a value of the user's own
   esac
 
@@ -72,7 +73,7 @@ _synprobe() {
   local opts=""
   case $command in
     analyze) opts="-r --read -f --filter $output_opts" ;;
-    probe) opts="$live_opts --no-trace" ;;
+    probe) opts="$live_opts --no-trace --sni --http-host" ;;
     trace) opts="$live_opts" ;;
     report) opts="-F --format -o --output -h --help" ;;
     diff) opts="-F --format -o --output -h --help" ;;

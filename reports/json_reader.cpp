@@ -185,7 +185,7 @@ TraceHop read_hop(const Reader& r, const json& j) {
     }
   h.rtt_ms = r.opt_number(j, "rtt_ms");
   auto answer_of = [&](const std::string& text) {
-    for (int i = 0; i < 6; ++i)
+    for (int i = 0; i < hop_answer_count; ++i)
       if (hop_answer_name(static_cast<HopAnswer>(i)) == text) return static_cast<HopAnswer>(i);
     r.fail("hop answer '" + text + "' is unknown");
   };

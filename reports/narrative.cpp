@@ -457,7 +457,8 @@ std::string rule_words(const AttemptResult& r) {
     case Rule::request_icmp: return "after the handshake, an ICMP unreachable quoted the request";
     case Rule::request_dropped: return "after the handshake, the request was never acknowledged";
     case Rule::request_acknowledged: return "after the handshake, the request was acknowledged, not yet answered";
-    case Rule::trace_located: return "TTL-limited SYNs located it";
+    case Rule::trace_located:
+      return j.stage == Stage::request ? "TTL-limited copies of the request located it" : "TTL-limited SYNs located it";
   }
   return std::string(rule_name(j.rule));
 }

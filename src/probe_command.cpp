@@ -9,10 +9,12 @@
 #include <csignal>
 #include <filesystem>
 #include <ostream>
+#include <tuple>
 
 #include "capture/pcapng_writer.hpp"
 #include "capture/privileges.hpp"
 #include "capture/raw_sender.hpp"
+#include "capture/request_prober.hpp"
 #include "capture/resolve.hpp"
 #include "dissect/decode/decode.hpp"
 #include "dissect/decode/error.hpp"
@@ -122,6 +124,19 @@ void check_writable_by(const std::string& path, const Identity& who) {
                               path, who.user, dir.string()));
 }
 
+// --sni and --http-host, in the order given (TLS first), each name checked.
+std::vector<RequestTrigger> request_triggers(const ProbeCommandOptions& o) {
+  std::vector<RequestTrigger> out;
+  for (const auto& [names, protocol, option] :
+       {std::tuple{&o.sni, RequestProtocol::tls, "--sni"}, std::tuple{&o.http_host, RequestProtocol::http, "--http-host"}})
+    for (const std::string& name : *names) {
+      if (const std::string problem = trigger_name_problem(name); !problem.empty())
+        throw Failure(ExitCode::usage, fmt::format("{} '{}': the name {}", option, name, problem));
+      out.push_back(RequestTrigger{protocol, name});
+    }
+  return out;
+}
+
 std::string evidence_pcapng(const ProbeOutcome& outcome) {
   PcapngWriter writer(fmt::format("synprobe {}", SYNPROBE_VERSION));
   for (const CaptureInterface& i : outcome.interfaces) writer.add_interface(i.link_type, i.name);
@@ -197,11 +212,20 @@ CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
   add_live_options(cmd, o);
   cmd->add_flag("--no-trace", o.no_trace, "Never send TTL-limited SYNs (by default they locate any refusal "
                                           "that is not plainly the host's)")->group("Tracing");
+  cmd->add_option("--sni", o.sni,
+                  "After the handshake, send a TLS ClientHello naming this server (repeat it for a control: "
+                  "--sni blocked.example --sni allowed.example); a refused request is located with TTL-limited "
+                  "copies of it")
+      ->group("Request")->take_all();
+  cmd->add_option("--http-host", o.http_host,
+                  "After the handshake, send an HTTP GET with this Host (repeatable, as --sni)")
+      ->group("Request")->take_all();
   cmd->footer(std::string(privilege_footer) +
               "Examples:\n"
               "  sudo synprobe probe example.net:443\n"
               "  sudo synprobe probe 198.18.4.10 -p 22,80,443 --count 3 --json\n"
-              "  sudo synprobe probe [2001:db8::7]:443 -i eth0 -w probe.pcapng");
+              "  sudo synprobe probe [2001:db8::7]:443 -i eth0 -w probe.pcapng\n"
+              "  sudo synprobe probe shop.example.net:443 --sni blocked.example --sni allowed.example");
   return cmd;
 }
 
@@ -228,16 +252,19 @@ int run_probe_command(ProbeCommandOptions& o, std::string_view mode, const std::
   o.probe.limits.burst = SendLimits::burst_for(o.probe.limits.rate_pps);
   o.probe.keep_packets = o.write_pcapng.has_value();
   o.probe.trace = mode == "trace" ? TraceMode::always : o.no_trace ? TraceMode::never : TraceMode::automatic;
+  o.probe.requests = request_triggers(o);
   ResolvedTargets resolved = resolve_targets(o);
   o.probe.targets = std::move(resolved.targets);
 
   StopSignals signals;
   const Timestamp started = wall_clock_now();
-  ProbeOutcome outcome = run_probe(o.probe, stop_requested, [&](const Identity& who) {
+  const auto before_drop = [&](const Identity& who) {
     check_writable_by(o.output.output, who);
     if (!o.output.report.empty()) check_writable_by(o.output.report, who);
     if (o.write_pcapng) check_writable_by(*o.write_pcapng, who);
-  });
+  };
+  ProbeOutcome outcome = o.probe.requests.empty() ? run_probe(o.probe, stop_requested, before_drop)
+                                                  : run_request_probe(o.probe, stop_requested, before_drop);
   AnalysisReport& report = outcome.report;
   report.run.mode = std::string(mode);
   report.run.version = SYNPROBE_VERSION;

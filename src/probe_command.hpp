@@ -23,6 +23,8 @@ struct ProbeCommandOptions {
   std::optional<std::string> control_ports;
   bool no_baseline = false;
   bool no_trace = false;
+  std::vector<std::string> sni;         // --sni: a TLS ClientHello naming each, after the handshake
+  std::vector<std::string> http_host;   // --http-host: an HTTP GET with each as its Host
   ProbeOptions probe;
   OutputOptions output;
 };

@@ -33,6 +33,7 @@ ProbeAnswer classify(const Attempt& a) {
       case HopAnswer::reset: return 3;
       case HopAnswer::syn_ack: return 2;
       case HopAnswer::other_icmp: return 1;
+      case HopAnswer::data: return 2;  // only in request sweeps (request_trace.cpp)
       case HopAnswer::none: return 0;
     }
     return 0;

@@ -10,6 +10,7 @@ std::string_view hop_answer_name(HopAnswer a) {
     case HopAnswer::syn_ack: return "syn-ack";
     case HopAnswer::unreachable: return "unreachable";
     case HopAnswer::other_icmp: return "other-icmp";
+    case HopAnswer::data: return "data";
   }
   return "*";
 }

@@ -19,7 +19,9 @@ struct IcmpSummary {
 };
 
 // What one TTL drew, per probe sent with it.
-enum class HopAnswer : std::uint8_t { none, time_exceeded, reset, syn_ack, unreachable, other_icmp };
+// `data`: the server's own answer to a request sent with this TTL (probe --sni/--http-host).
+enum class HopAnswer : std::uint8_t { none, time_exceeded, reset, syn_ack, unreachable, other_icmp, data };
+inline constexpr int hop_answer_count = 7;
 [[nodiscard]] std::string_view hop_answer_name(HopAnswer a);
 
 struct TraceHop {
