@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "dissect/decode/request_head.hpp"
+#include "dissect/trace/request_payload.hpp"
+#include "dissect/trace/request_trace.hpp"
 #include "dissect/verdict/analyzer.hpp"
 #include "packet_builder.hpp"
 
@@ -324,4 +328,155 @@ TEST_CASE("request stage: what follows the client's own close is not a refusal",
   CHECK(r.judgement.verdict == Verdict::open);
   CHECK(r.judgement.stage == Stage::syn);
   CHECK(r.judgement.rule == Rule::syn_ack_acknowledged);
+}
+
+// ------------------------------------------------------------------ live: what is sent, and the sweep
+
+TEST_CASE("request payloads: what probe sends names exactly the trigger", "[request][payload]") {
+  const std::vector<std::uint8_t> hello = tls_client_hello("blocked.example");
+  const RequestHead h = read_request_head(Bytes(hello.data(), hello.size()));
+  CHECK(h.protocol == RequestProtocol::tls);
+  REQUIRE(h.name);
+  CHECK(*h.name == "blocked.example");
+  CHECK(hello.size() < 300);  // one segment, small and fixed (docs/probing.md)
+  CHECK(hello == tls_client_hello("blocked.example"));  // nothing random: the same bytes every run
+
+  const std::vector<std::uint8_t> get = http_get("shop.example");
+  const RequestHead g = read_request_head(Bytes(get.data(), get.size()));
+  CHECK(g.protocol == RequestProtocol::http);
+  REQUIRE(g.name);
+  CHECK(*g.name == "shop.example");
+
+  CHECK(trigger_name_problem("ok.example").empty());
+  CHECK_FALSE(trigger_name_problem("").empty());
+  CHECK_FALSE(trigger_name_problem("a b").empty());
+  CHECK_FALSE(trigger_name_problem("a\r\nX-Injected: 1").empty());
+  CHECK_FALSE(trigger_name_problem(std::string(254, 'a')).empty());
+}
+
+namespace {
+
+// One TTL-limited copy of the request on a fresh connection from port 50000, and what it drew.
+enum class Drew { time_exceeded, reset, both, host, nothing };
+
+struct Sweep {
+  Analyzer analyzer;
+  std::int64_t now = t0;
+  std::uint32_t next_isn = 100000;
+
+  void copy(int ttl, Drew drew, bool v6 = false) {
+    const std::string c = v6 ? client6 : client, s = v6 ? server6 : server;
+    const std::uint32_t copy_isn = next_isn += 1000;
+    const auto at = [&](const ByteVec& ip) { analyzer.add(pb::packet_at(ip, now)); };
+    at(pb::make_syn(c, s, 50000, 443, copy_isn));
+    now += 20 * ms;
+    at(pb::make_syn_ack(s, c, 443, 50000, sisn, copy_isn + 1, {.ttl = 60}));
+    at(pb::make_ack(c, s, 50000, 443, copy_isn + 1, sisn + 1));
+    const ByteVec request = segment(c, s, 50000, 443, Tins::TCP::PSH | Tins::TCP::ACK, copy_isn + 1, sisn + 1,
+                                    client_hello("blocked.example"), {.ttl = static_cast<std::uint8_t>(ttl)});
+    at(request);
+    now += static_cast<std::int64_t>(ttl) * 2 * ms;
+    const std::string router = v6 ? fmt::format("2001:db8:{}::1", ttl) : fmt::format("10.0.{}.1", ttl);
+    if (drew == Drew::time_exceeded || drew == Drew::both)
+      at(pb::make_icmp_error(router, c, v6 ? 3 : 11, 0, request));
+    if (drew == Drew::reset || drew == Drew::both)
+      at(segment(s, c, 443, 50000, Tins::TCP::RST, sisn + 1, 0, {}, {.ttl = static_cast<std::uint8_t>(65 - 2)}));
+    if (drew == Drew::host)
+      at(segment(s, c, 443, 50000, Tins::TCP::ACK | Tins::TCP::PSH, sisn + 1, copy_isn + 1 + 300, ByteVec(90, 0x16), {.ttl = 60}));
+    now += 300 * ms;
+  }
+  std::vector<const Attempt*> attempts() const {
+    std::vector<const Attempt*> out;
+    for (const Attempt& a : analyzer.attempts()) out.push_back(&a);
+    return out;
+  }
+};
+
+AttemptResult plain_result(Verdict v, std::optional<int> hop) {
+  AttemptResult r;
+  r.judgement.verdict = v;
+  r.judgement.stage = Stage::request;
+  r.judgement.hop = hop;
+  r.judgement.confidence = 0.8;
+  r.judgement.actor = v == Verdict::refused_by_host ? Actor::host : Actor::middlebox;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("request sweep: RSTs from TTL t on place the device at the hop before", "[request][sweep]") {
+  for (const bool v6 : {false, true}) {
+    INFO("IPv6: " << v6);
+    Sweep s;
+    s.copy(1, Drew::time_exceeded, v6);
+    s.copy(2, Drew::time_exceeded, v6);
+    s.copy(3, Drew::reset, v6);
+    s.copy(4, Drew::reset, v6);
+    const Trace t = build_request_trace(s.attempts());
+    REQUIRE(t.hops.size() == 4);
+    CHECK(t.hops[1].majority == HopAnswer::time_exceeded);
+    CHECK(t.hops[2].majority == HopAnswer::reset);
+    AttemptResult r = plain_result(Verdict::refused_by_middlebox, 2);
+    locate_request(r, t);
+    CHECK(r.judgement.rule == Rule::trace_located);
+    CHECK(r.judgement.hop == 2);
+    REQUIRE(r.judgement.responder);
+    CHECK(r.judgement.responder->to_string() == (v6 ? "2001:db8:2::1" : "10.0.2.1"));
+    CHECK(has_signal(r.judgement, "reset-before-host"));
+    CHECK_FALSE(has_signal(r.judgement, "ttl-forged"));
+  }
+}
+
+TEST_CASE("request sweep: a TTL that draws both a time-exceeded and a RST is an on-path injector's", "[request][sweep]") {
+  Sweep s;
+  s.copy(1, Drew::time_exceeded);
+  s.copy(2, Drew::both);
+  s.copy(3, Drew::both);
+  s.copy(4, Drew::reset);
+  AttemptResult r = plain_result(Verdict::injected_reset, 2);
+  locate_request(r, build_request_trace(s.attempts()));
+  CHECK(r.judgement.hop == 2);
+  CHECK(r.judgement.responder->to_string() == "10.0.2.1");
+  CHECK(has_signal(r.judgement, "on-path-injector"));
+}
+
+TEST_CASE("request sweep: copies that vanish after a hop locate a dropped request", "[request][sweep]") {
+  Sweep s;
+  s.copy(1, Drew::time_exceeded);
+  s.copy(2, Drew::time_exceeded);
+  s.copy(3, Drew::nothing);
+  s.copy(4, Drew::nothing);
+  AttemptResult r = plain_result(Verdict::dropped, std::nullopt);
+  r.judgement.actor = Actor::unknown;
+  locate_request(r, build_request_trace(s.attempts()));
+  CHECK(r.judgement.hop == 2);
+  REQUIRE(r.judgement.hop_range);
+  CHECK(*r.judgement.hop_range == std::make_pair(2, 3));
+  CHECK(has_signal(r.judgement, "dropped-after-hop"));
+}
+
+TEST_CASE("request sweep: a RST weighed as the server's but drawn before the server's hop is a device's", "[request][sweep]") {
+  Sweep s;
+  s.copy(1, Drew::time_exceeded);
+  s.copy(2, Drew::reset);  // the server is at hop 5: a copy with TTL 2 cannot reach it
+  s.copy(3, Drew::reset);
+  AttemptResult r = plain_result(Verdict::refused_by_host, 5);
+  locate_request(r, build_request_trace(s.attempts()));
+  CHECK(r.judgement.verdict == Verdict::refused_by_middlebox);
+  CHECK(r.judgement.actor == Actor::middlebox);
+  CHECK(r.judgement.hop == 1);
+  CHECK(has_signal(r.judgement, "ttl-forged"));
+}
+
+TEST_CASE("request sweep: copies that reach the server confirm the server's own refusal", "[request][sweep]") {
+  Sweep s;
+  for (int ttl = 1; ttl <= 4; ++ttl) s.copy(ttl, Drew::time_exceeded);
+  s.copy(5, Drew::host);
+  AttemptResult r = plain_result(Verdict::refused_by_host, 5);
+  const Rule before = r.judgement.rule;
+  locate_request(r, build_request_trace(s.attempts()));
+  CHECK(r.judgement.verdict == Verdict::refused_by_host);
+  CHECK(r.judgement.hop == 5);
+  CHECK(r.judgement.rule == before);
+  CHECK(has_signal(r.judgement, "trace-reached-host"));
 }
