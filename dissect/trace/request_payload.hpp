@@ -24,7 +24,7 @@ struct RequestTrigger {
 [[nodiscard]] std::string trigger_name_problem(std::string_view name);
 
 // A TLS 1.3 ClientHello (RFC 8446 4.1.2; TLS 1.2 suites offered too) naming `name`
-// (RFC 6066 3): fixed random, session id and X25519 key share, 240 bytes plus the name.
+// (RFC 6066 3): fixed random, session id and X25519 key share, 214 bytes plus the name.
 [[nodiscard]] std::vector<std::uint8_t> tls_client_hello(std::string_view name);
 
 // "GET / HTTP/1.1" with Host `name`, a User-Agent of synprobe and Connection: close.

@@ -338,7 +338,7 @@ TEST_CASE("request payloads: what probe sends names exactly the trigger", "[requ
   CHECK(h.protocol == RequestProtocol::tls);
   REQUIRE(h.name);
   CHECK(*h.name == "blocked.example");
-  CHECK(hello.size() < 300);  // one segment, small and fixed (docs/probing.md)
+  CHECK(hello.size() == 214 + std::string("blocked.example").size());  // docs/probing.md says so
   CHECK(hello == tls_client_hello("blocked.example"));  // nothing random: the same bytes every run
 
   const std::vector<std::uint8_t> get = http_get("shop.example");
