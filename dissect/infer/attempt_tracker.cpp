@@ -344,15 +344,23 @@ namespace {
 // Reads the trigger from the stream's first bytes once enough of them are in.
 void read_head(ClientRequest& r, Bytes captured, std::uint32_t claimed) {
   if (r.head_done) return;
-  r.head.insert(r.head.end(), captured.begin(),
-                captured.begin() + static_cast<std::ptrdiff_t>(std::min(captured.size(), ClientRequest::max_head - r.head.size())));
-  const RequestHead head = read_request_head(Bytes(r.head.data(), r.head.size()));
+  // Most requests name their trigger in their first segment: read it in place, and copy
+  // bytes only when the head goes on in the next segment.
+  const bool in_place = r.head.empty();
+  if (!in_place)
+    r.head.insert(r.head.end(), captured.begin(),
+                  captured.begin() + static_cast<std::ptrdiff_t>(std::min(captured.size(), ClientRequest::max_head - r.head.size())));
+  const RequestHead head = read_request_head(in_place ? captured.first(std::min(captured.size(), ClientRequest::max_head))
+                                                      : Bytes(r.head.data(), r.head.size()));
   r.protocol = head.protocol;
   if (head.name) r.trigger = head.name;
   // A segment cut by the snap length leaves a gap: later bytes cannot be placed after it.
-  if (!head.needs_more || r.head.size() >= ClientRequest::max_head || captured.size() < claimed) {
+  if (!head.needs_more || r.head.size() >= ClientRequest::max_head || captured.size() >= ClientRequest::max_head ||
+      captured.size() < claimed) {
     r.head_done = true;
     r.head = {};
+  } else if (in_place) {
+    r.head.assign(captured.begin(), captured.end());
   }
 }
 
