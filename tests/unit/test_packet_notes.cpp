@@ -100,3 +100,17 @@ TEST_CASE("packet notes: IPv6 endpoints are bracketed", "[notes]") {
   CHECK_THAT(n, Catch::StartsWith("answer: SYN/ACK from [2001:db8::7]:81"));
   CHECK_THAT(n, Catch::EndsWith("verdict for [2001:db8::7]:81: open"));  // no hop known: none said
 }
+
+TEST_CASE("packet notes: a request run's own packets, told by address (no probe port)", "[notes][request]") {
+  const auto request_note = [](const ByteVec& ip) { return packet_note(pb::packet_at(ip, t0), run_results(), 0); };
+  CHECK_THAT(request_note(pb::make_syn(us, target, 41000, port, 77)), Catch::StartsWith("our connection: the kernel's SYN"));
+  CHECK_THAT(request_note(pb::make_rst(us, target, 41000, port, 78, 5, true)), Catch::StartsWith("our RST, closing"));
+  Tins::TCP copy(port, 41000);
+  copy.flags(Tins::TCP::PSH | Tins::TCP::ACK);
+  copy /= Tins::RawPDU(std::vector<std::uint8_t>(120, 0x16));
+  const std::string c = request_note(pb::ip_packet(us, target, copy, {.ttl = 2}));
+  CHECK_THAT(c, Catch::StartsWith("our request to 192.0.2.7:81 (120 bytes, TTL 2") && Catch::Contains("TTL-limited copy"));
+  // The server's answer is still an answer, with the target's verdict.
+  CHECK_THAT(request_note(pb::make_rst(target, us, port, 41000, 5, 79, true, {.ttl = 63})),
+             Catch::StartsWith("answer: RST/ACK") && Catch::Contains("refused-by-middlebox at hop 2"));
+}
