@@ -124,6 +124,17 @@ void check_writable_by(const std::string& path, const Identity& who) {
                               path, who.user, dir.string()));
 }
 
+// A name as an error message may show it: on one line, control bytes as \xNN, at most 64
+// characters.
+std::string shown_name(const std::string& name) {
+  std::string out;
+  for (const char c : name.substr(0, 64)) {
+    const auto byte = static_cast<unsigned char>(c);
+    out += byte >= 0x20 && byte < 0x7f ? std::string(1, c) : fmt::format("\\x{:02x}", byte);
+  }
+  return name.size() > 64 ? out + "…" : out;
+}
+
 // --sni and --http-host, in the order given (TLS first), each name checked.
 std::vector<RequestTrigger> request_triggers(const ProbeCommandOptions& o) {
   std::vector<RequestTrigger> out;
@@ -131,7 +142,7 @@ std::vector<RequestTrigger> request_triggers(const ProbeCommandOptions& o) {
        {std::tuple{&o.sni, RequestProtocol::tls, "--sni"}, std::tuple{&o.http_host, RequestProtocol::http, "--http-host"}})
     for (const std::string& name : *names) {
       if (const std::string problem = trigger_name_problem(name); !problem.empty())
-        throw Failure(ExitCode::usage, fmt::format("{} '{}': the name {}", option, name, problem));
+        throw Failure(ExitCode::usage, fmt::format("{} '{}': the name {}", option, shown_name(name), problem));
       out.push_back(RequestTrigger{protocol, name});
     }
   return out;
@@ -216,10 +227,10 @@ CLI::App* add_probe_command(CLI::App& app, ProbeCommandOptions& o) {
                   "After the handshake, send a TLS ClientHello naming this server (repeat it for a control: "
                   "--sni blocked.example --sni allowed.example); a refused request is located with TTL-limited "
                   "copies of it")
-      ->group("Request")->take_all();
+      ->group("Request")->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->add_option("--http-host", o.http_host,
                   "After the handshake, send an HTTP GET with this Host (repeatable, as --sni)")
-      ->group("Request")->take_all();
+      ->group("Request")->expected(1)->allow_extra_args(false)->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd->footer(std::string(privilege_footer) +
               "Examples:\n"
               "  sudo synprobe probe example.net:443\n"

@@ -137,6 +137,9 @@ def run_cases(synprobe, source, sample, root, tmp):
         ("trace-max-ttl-zero", ["trace", "192.0.2.1:80", "--max-ttl", "0"], 2, r"--max-ttl", ""),
         ("trace-repeat-too-big", ["trace", "192.0.2.1:80", "--repeat", "11"], 2, r"--repeat", ""),
         # probe and trace: refused after the privilege check, still before sending
+        ("probe-sni-with-space", ["probe", "192.0.2.1:443", "--sni", "a b"], 2, r"--sni 'a b'.*space", "live"),
+        ("probe-http-host-header", ["probe", "192.0.2.1:80", "--http-host", "a\r\nX-Y: 1"], 2, r"--http-host", "live"),
+        ("probe-sni-too-long", ["probe", "192.0.2.1:443", "--sni", "a" * 254], 2, r"longer than 253", "live"),
         ("probe-source-short-form", ["probe", "192.0.2.1:80", "--source", "1.2.3"], 2, r"--source 1\.2\.3: not an IP address", "live"),
         ("probe-target-short-form", ["probe", "1.2.3:80"], 2, r"1\.2\.3: not an IP address", "live"),
         ("probe-target-octet-too-big", ["probe", "10.0.0.256:80"], 2, r"10\.0\.0\.256: not an IP address", "live"),
