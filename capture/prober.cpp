@@ -78,7 +78,9 @@ class ProbeRun {
   bool send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& next);
   [[nodiscard]] bool router_answered_enough(const PlannedProbe& p) const;
   [[nodiscard]] static std::vector<RouterDraw> routers_drawn_on(const PlannedProbe& p);
-  [[nodiscard]] bool routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now);
+  [[nodiscard]] bool routers_can_answer(const PlannedProbe& p, const std::vector<RouterDraw>& draws, Timestamp now);
+  void resend_given_up_over(Timestamp now);
+  [[nodiscard]] bool flow_answered_from(const PlannedProbe& q) const;
   [[nodiscard]] bool flow_answered_beyond(const PlannedProbe& q) const;
   void drain();
   void note_answer(const DecodedPacket& packet);
@@ -106,8 +108,8 @@ class ProbeRun {
 
   ProbeLedger ledger_;      // every probe of the run, and those not yet sent
   FirstPhase first_phase_;  // the SYNs of every target and the baseline probes
-  TracePlanner traces_{options_, ledger_, first_phase_, routes_, analyzer_};  // what to trace, and when
   RouterBudgets router_budgets_;
+  TracePlanner traces_{options_, ledger_, first_phase_, routes_, analyzer_, router_budgets_};  // what to trace, and when
   std::map<std::pair<IpAddress, int>, unsigned> time_exceeded_;  // (host, TTL) → answers on any flow
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
   std::uint64_t packets_captured_ = 0;
@@ -115,6 +117,8 @@ class ProbeRun {
   Timestamp next_review_;
   bool final_review_done_ = false;
   bool interrupted_ = false;
+  std::optional<std::string> locate_rest_;  // the command that traces what the trace budget left
+  std::vector<PlannedProbe*> over_silent_;  // probes past a modelled budget that drew nothing
 };
 
 void ProbeRun::plan() {
@@ -172,13 +176,49 @@ void ProbeRun::open_listeners() {
 // when it went on the control port's flow (which reaches the host). And a TTL whose router
 // already answered `--repeat` times toward that host is not repeated on a flow that has
 // its answer there: its address is known, the budget is better spent on silent TTLs.
-bool ProbeRun::routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now) {
+// A probe past a router's modelled budget measures it (RouterBudgets): only the TTL's own
+// router, and never a probe sent again after such a measure.
+bool ProbeRun::routers_can_answer(const PlannedProbe& p, const std::vector<RouterDraw>& draws, Timestamp now) {
   return std::all_of(draws.begin(), draws.end(), [&](const RouterDraw& d) {
-    return router_budgets_.allows(d.router, now, traces_.wait_s(), [&](std::uint64_t isn) {
-      const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
-      return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
-    });
+    return router_budgets_.allows(
+        d.router, now, traces_.wait_s(),
+        [&](std::uint64_t isn) {
+          const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
+          return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
+        },
+        !d.hold_s && !p.resent);
   });
+}
+
+// Probes sent past a router's modelled budget that drew nothing: when their flow was
+// answered at their TTL or beyond, they surely reached the router, whose silence is then
+// its budget (measured limited); such a probe is left out of the hop table, and sent again
+// under the model when its flow still lacks that TTL. Otherwise the flow may stop before
+// the router: the silence stays the path's unless the flow's answers later show otherwise
+// (results()).
+void ProbeRun::resend_given_up_over(Timestamp now) {
+  for (const RouterBudgets::GivenUp& g : router_budgets_.take_given_up_over()) {
+    PlannedProbe& old = *ledger_.find(static_cast<std::uint32_t>(g.probe));
+    if (old.answered_at) continue;
+    old.over_silent = true;
+    over_silent_.push_back(&old);
+    if (!flow_answered_from(old)) continue;
+    router_budgets_.mark_limited(g.router);
+    old.measured_budget = true;
+    if (old.resent || flow_answered_at_.count({old.destination, old.port, old.ttl}) || !ledger_.room_for(1)) continue;
+    PlannedProbe& fresh = ledger_.add(old.source, old.destination, old.port, old.role, old.round, old.ttl);
+    fresh.not_before = now;
+    fresh.reaches_host = old.reaches_host;
+    fresh.filtering_router = old.filtering_router;
+    fresh.resent = true;
+    traces_.replace(&old, &fresh);
+    ledger_.enqueue({&fresh});
+  }
+}
+
+bool ProbeRun::flow_answered_from(const PlannedProbe& q) const {
+  return q.role == ProbeRole::control_trace || flow_answered_at_.count({q.destination, q.port, q.ttl}) ||
+         flow_answered_beyond(q);
 }
 
 // The routers whose ICMP budget a TTL-limited SYN may draw on: the one at its TTL (unless
@@ -239,7 +279,7 @@ bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& nex
       continue;
     }
     const std::vector<RouterDraw> draws = routers_drawn_on(p);
-    if (!draws.empty() && !routers_can_answer(draws, now)) {
+    if (!draws.empty() && !routers_can_answer(p, draws, now)) {
       next = std::min<std::int64_t>(next, 20'000'000);  // the budget refills, or a SYN turns out silent
       ++i;
       continue;
@@ -334,6 +374,7 @@ void ProbeRun::wait_for_packets(std::int64_t next_send_ns) {
 // The run ends when every group of probes is settled.
 void ProbeRun::schedule() {
   const Timestamp start = wall_clock_now();
+  traces_.set_start(start);
   traces_.update_wait();
   for (PlannedProbe* p : first_phase_.group.probes) p->not_before = after(start, p->round * options_.interval_s);
   ledger_.enqueue(first_phase_.group.probes);
@@ -343,6 +384,7 @@ void ProbeRun::schedule() {
     if (stop_.load()) interrupted_ = true;
     if (interrupted_) return;
     const Timestamp now = wall_clock_now();
+    resend_given_up_over(now);
     traces_.update_wait();
     if (options_.wait_for_late_answers) send_late_syns(now);
     if (options_.trace != TraceMode::never) review(now);
@@ -406,6 +448,10 @@ std::map<TargetKey, AttemptResult> ProbeRun::judge_targets(const std::vector<Att
 AnalysisReport ProbeRun::results() {
   const std::vector<AttemptResult> all = analyzer_.finish();
   const std::map<TargetKey, AttemptResult> judged = judge_targets(all);
+  // A probe past a router's budget whose flow was answered at its TTL or beyond by the end
+  // reached the router: its silence was the budget's, not the path's.
+  for (PlannedProbe* p : over_silent_)
+    if (flow_answered_from(*p)) p->measured_budget = true;
   const TraceAnswers trace_answers = traces_.answers_to_traces(all);
   AnalysisReport report;
   std::set<TargetKey> done;
@@ -420,6 +466,7 @@ AnalysisReport ProbeRun::results() {
     report.attempts.push_back(std::move(result));
   }
   share_no_host_cause(report.attempts);
+  locate_rest_ = traces_.locate_rest();
   return report;
 }
 
@@ -454,6 +501,8 @@ void ProbeRun::fill_summary(const Identity& who) {
   summary.packets_sent = sender_->sent();
   summary.packets_captured = packets_captured_;
   summary.user = who.user;
+  if (options_.trace != TraceMode::never) summary.trace_budget_s = options_.trace_budget_s;
+  summary.locate_rest = locate_rest_;
   for (const Listener& l : listeners_) {
     summary.interfaces.push_back(l.interface);
     summary.kernel_drops += l.capture->dropped();

@@ -46,6 +46,13 @@ struct PlannedProbe {
   // A re-probe just past the last hop that answered its flow: the router there, whose
   // refusal would come from its ICMP budget (trace_plan's filtering_router_ttl()).
   std::optional<FilteringRouter> filtering_router;
+  // Sent past its router's modelled ICMP budget to measure it (RouterBudgets), and given up
+  // unanswered: `over_silent`. When its flow was answered at its TTL or beyond, it measured
+  // the budget, not the path (`measured_budget`): it is left out of the hop table, and sent
+  // again under the model (`resent`, which never measures) if the flow still lacks that TTL.
+  bool over_silent = false;
+  bool measured_budget = false;
+  bool resent = false;
 };
 
 [[nodiscard]] inline bool is_ttl_limited(const PlannedProbe& p) {

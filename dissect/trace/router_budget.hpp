@@ -4,6 +4,15 @@
 // of a run spends the same routers' budgets: a TTL-limited SYN sent to a router whose
 // budget is spent draws nothing, and reads as a drop. This model lets the prober send one
 // only when the router at that TTL should still answer it. Pure: time is passed in.
+//
+// The budget is assumed (Linux's default, less one) only until the run's own answers
+// measure it: once the modelled budget is spent, one probe at a time still goes to a
+// router that has answered everything sent to it (an "over" probe). A Linux router answers
+// one (its burst is one larger than the model's), then no more: the first over probe that
+// surely reached it and drew nothing marks it limited, and the model stands. A router that
+// answers past that has no budget worth sharing (no ICMP rate limit, or a far larger one):
+// it is measured unmetered, and over probes go as fast as it answers them (as many on their
+// way as it has answered over the model).
 
 #include <cstdint>
 #include <functional>
@@ -38,14 +47,30 @@ class RouterBudgets {
   // every error a router sent for other traffic to us.
   static constexpr std::uint32_t burst = 5;
   static constexpr double refill_per_second = 1.0;
+  // Linux's own burst (XRLIM_BURST_FACTOR): a Linux router with the default limit answers
+  // at most this many more than the model's burst before it falls silent.
+  static constexpr std::uint32_t linux_burst = 6;
 
   // Whether one more probe may go to the router at `now`, counting those still on their
   // way. Probes on their way for longer than `wait_s` are given up first: one that drew
   // nothing cost the router nothing if it may never have got there (dropped on the way),
   // but one that `surely_reached` the router found its budget spent (by an earlier run, by
   // other traffic to us): that silence is charged, so the model catches up.
+  // `may_measure`: past the modelled budget, the probe may go as an over probe (see above);
+  // a router measured unmetered takes any probe past it.
   [[nodiscard]] bool allows(const RouterKey& key, Timestamp now, double wait_s,
-                            const std::function<bool(std::uint64_t probe)>& surely_reached);
+                            const std::function<bool(std::uint64_t probe)>& surely_reached, bool may_measure = false);
+  // Over probes given up unanswered since the last call. Whether one measured the budget
+  // (it surely reached its router: mark_limited()) or the path (its flow stops before) is
+  // the prober's to tell, from its flow's answers.
+  struct GivenUp {
+    RouterKey router;
+    std::uint64_t probe = 0;
+  };
+  [[nodiscard]] std::vector<GivenUp> take_given_up_over();
+  // An over probe that surely reached the router drew nothing: the router's budget is
+  // measured limited, and no more over probes go to it.
+  void mark_limited(const RouterKey& key) { routers_[key].limited = true; }
   // A probe on its way. With `hold_s` (a filtering router's claim) it is given up after
   // that long if sooner than `wait_s`, and its silence is never charged.
   void on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at, std::optional<double> hold_s = std::nullopt);
@@ -54,18 +79,38 @@ class RouterBudgets {
   // An ICMP error the router sent us for other traffic: one message of its budget.
   void on_other_error(const RouterKey& key, Timestamp at);
 
+  // What the run's own answers say of a router's budget: unmetered once it answered more
+  // probes past the model's budget than Linux's default allows (linux_burst - burst) and
+  // never fell silent on one; limited once an over probe that surely reached it drew
+  // nothing; else not yet known (still the model's assumption).
+  enum class Measured { assumed, limited, unmetered };
+  [[nodiscard]] Measured measured(const RouterKey& key) const;
+  // Whether the routers toward `source` share no budget worth rationing: at least one was
+  // measured unmetered and none limited (a router whose modelled budget was never spent
+  // has not been asked to show more; once it is, over probes measure it).
+  [[nodiscard]] bool unmetered_toward(const IpAddress& source) const;
+
  private:
   struct InFlight {
     std::uint64_t probe = 0;
     Timestamp sent;
     std::optional<double> hold_s;
+    bool over = false;  // sent past the modelled budget, to measure it
   };
   struct Router {
     TokenBucket bucket{refill_per_second, burst};
     std::vector<InFlight> in_flight;
+    std::uint32_t answered = 0;       // its own ICMP errors, to our probes
+    std::uint32_t answered_over = 0;  // ... of which to over probes
+    bool limited = false;
   };
   static void spend(Router& r, Timestamp at);
+  [[nodiscard]] static bool unmetered(const Router& r) { return !r.limited && r.answered_over > linux_burst - burst; }
+  // Over probes that may be on their way to `r` at once: one while it is not known, as
+  // many as it answered over the model once it answered more than one.
+  [[nodiscard]] static std::size_t over_allowed(const Router& r);
   std::map<RouterKey, Router> routers_;
+  std::vector<GivenUp> given_up_over_;
 };
 
 }  // namespace synprobe
