@@ -82,6 +82,7 @@ class ProbeRun {
   void resend_given_up_over(Timestamp now);
   [[nodiscard]] bool flow_answered_from(const PlannedProbe& q) const;
   [[nodiscard]] bool flow_answered_beyond(const PlannedProbe& q) const;
+  [[nodiscard]] bool passed_known_hop(const PlannedProbe& p) const;
   void drain();
   void note_answer(const DecodedPacket& packet);
   void wait_for_packets(std::int64_t next_send_ns);
@@ -112,6 +113,7 @@ class ProbeRun {
   TracePlanner traces_{options_, ledger_, first_phase_, routes_, analyzer_, router_budgets_};  // what to trace, and when
   std::map<std::pair<IpAddress, int>, unsigned> time_exceeded_;  // (host, TTL) → answers on any flow
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
+  std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_exceeded_at_;  // ... with a time-exceeded
   std::uint64_t packets_captured_ = 0;
   Timestamp next_late_check_;
   Timestamp next_review_;
@@ -233,6 +235,21 @@ std::vector<RouterDraw> ProbeRun::routers_drawn_on(const PlannedProbe& p) {
   return draws;
 }
 
+// What the path shares: a TTL-limited SYN on a target's flow is not sent when the flow
+// already drew a time-exceeded from a later hop (so its SYNs passed this one, which did not
+// refuse them) and the router at this TTL answered toward the host on another flow (its
+// address is known). It would tell nothing that locates the target, and it would spend
+// that router's budget: for 1,000 ports dropped by the host, hops 1 and 2 asked on every
+// flow took their routers' one answer a second, while hop 3's answer on the flow says all.
+bool ProbeRun::passed_known_hop(const PlannedProbe& p) const {
+  if (p.role != ProbeRole::target_trace || p.reaches_host) return false;
+  const auto exceeded = flow_exceeded_at_.upper_bound({p.destination, p.port, p.ttl});
+  if (exceeded == flow_exceeded_at_.end() || std::get<0>(*exceeded) != p.destination || std::get<1>(*exceeded) != p.port)
+    return false;
+  const auto known = time_exceeded_.find({p.destination, p.ttl});
+  return known != time_exceeded_.end() && known->second >= 1;
+}
+
 bool ProbeRun::flow_answered_beyond(const PlannedProbe& q) const {
   const auto from = flow_answered_at_.upper_bound({q.destination, q.port, q.ttl});
   return from != flow_answered_at_.end() && std::get<0>(*from) == q.destination && std::get<1>(*from) == q.port;
@@ -273,7 +290,7 @@ bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& nex
       next = std::min(next, p.not_before.ns - now.ns);
       return true;
     }
-    if (is_ttl_limited(p) && router_answered_enough(p)) {
+    if (is_ttl_limited(p) && (router_answered_enough(p) || passed_known_hop(p))) {
       p.skipped = true;
       queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
       continue;
@@ -348,7 +365,10 @@ void ProbeRun::note_answer(const DecodedPacket& packet) {
     // the reply's own TTL places its sender at (estimate_hop()).
     if (probe.filtering_router)
       router_budgets_.on_answer({probe.source, probe.filtering_router->ttl}, probe.isn, packet.ts, false);
-    if (time_exceeded) ++time_exceeded_[{probe.destination, probe.ttl}];
+    if (time_exceeded) {
+      ++time_exceeded_[{probe.destination, probe.ttl}];
+      flow_exceeded_at_.insert({probe.destination, probe.port, probe.ttl});
+    }
   }
   if (packet.transport == Transport::icmp && !time_exceeded && packet.ip.src != probe.destination) {
     // A router's unreachable spends the same budget as its time-exceeded: charge the

@@ -25,7 +25,8 @@ void TracePlanner::review(const std::map<TargetKey, AttemptResult>& judged, Time
   for (auto& [key, trace] : traces_)
     if (const auto it = judged.find(key); it != judged.end() && trace.answer_shape)
       trace.answer_shape = answer_shape(it->second.judgement);
-  const ReviewMoment moment{now, first_phase_.group.settled(now, options_.timeout_s), first_phase_.fastest_answers_s()};
+  const ReviewMoment moment{now, first_phase_.group.settled(now, options_.timeout_s), first_phase_.fastest_answers_s(),
+                            verdicts_due(now)};
   slots_.clear();
   waiting_now_.clear();
   // Answered targets first: their traces can be shared; a silent one's never is.
@@ -34,6 +35,21 @@ void TracePlanner::review(const std::map<TargetKey, AttemptResult>& judged, Time
       if (first_phase_.answered(key) == answered_pass) decide_trace(key, r, moment);
   waiting_.clear();
   for (const TargetKey& key : waiting_now_) ++waiting_[source_of(key.first)];
+}
+
+// When the first phase would be over: the timeout after its last probe, and each silent
+// target's wait for late answers (ProbeRun::first_phase_settled()).
+Timestamp TracePlanner::verdicts_due(Timestamp now) const {
+  Timestamp last{};
+  for (const PlannedProbe* p : first_phase_.group.probes)
+    last = std::max(last, p->sent_at.value_or(std::max(now, p->not_before)));
+  Timestamp due = after(last, options_.timeout_s);
+  if (!options_.wait_for_late_answers) return due;
+  const double late_s = late_answer_wait_s(ledger_.slowest_answer_s());
+  for (const auto& [key, probes] : first_phase_.by_target)
+    if (!first_phase_.answered(key))
+      if (const auto sent = first_phase_.first_sent(key)) due = std::max(due, after(*sent, late_s));
+  return due;
 }
 
 bool TracePlanner::settled(Timestamp now) const {
@@ -61,7 +77,7 @@ TraceSlots& TracePlanner::slots_of(const IpAddress& source, const ReviewMoment& 
   }
   slots.unmetered = budgets_.unmetered_toward(source);
   const auto waiting = waiting_.find(source);
-  slots.budget_left = trace_may_start(moment.now, deadline_, moment.first_phase_settled,
+  slots.budget_left = trace_may_start(moment.now, deadline_, moment.verdicts_due, trace_span_s(wait_s_),
                                       waiting == waiting_.end() ? 0 : waiting->second, slots.unmetered);
   return slots;
 }
@@ -196,7 +212,9 @@ void TracePlanner::start_control_trace(const IpAddress& host, int depth, Timesta
 void TracePlanner::plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp now) {
   trace.reprobe_planned = true;
   const std::map<int, bool> first_pass = trace.first_pass.answered_by_ttl();
-  const std::vector<int> silent = ttls_to_reprobe(first_pass, ttls_answered_toward(key.first, key));
+  const std::optional<int> silent_from_hop =
+      first_phase_.answered(key) ? std::nullopt : trace.host_hop;  // its own SYNs drew nothing
+  const std::vector<int> silent = ttls_to_reprobe(first_pass, ttls_answered_toward(key.first, key), silent_from_hop);
   if (silent.empty() || !ledger_.room_for((options_.repeat + 1) * silent.size())) return;
   const Timestamp refilled = reprobe_at(trace.planned_at, now);
   const std::vector<PlannedProbe*> witnesses = plan_witnesses(key.first, silent, refilled, trace.host_hop);

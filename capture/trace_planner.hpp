@@ -94,7 +94,9 @@ class TracePlanner {
     Timestamp now;
     bool first_phase_settled = false;
     std::map<IpAddress, double> fastest_answer_s;  // per host, see FirstPhase
+    Timestamp verdicts_due;  // when the first phase would be over, from what it waits for
   };
+  [[nodiscard]] Timestamp verdicts_due(Timestamp now) const;
   void decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment);
   // Where the traces of `source` stand in this review (started, in flight, measured, budget).
   [[nodiscard]] TraceSlots& slots_of(const IpAddress& source, const ReviewMoment& moment);

@@ -68,9 +68,9 @@ RouterBudgets::Measured RouterBudgets::measured(const RouterKey& key) const {
 bool RouterBudgets::unmetered_toward(const IpAddress& source) const {
   bool any = false;
   for (const auto& [key, r] : routers_) {
-    if (key.source != source) continue;
-    if (r.limited) return false;
-    any = any || unmetered(r);
+    if (key.source != source || (r.answered == 0 && !r.limited)) continue;
+    if (!unmetered(r)) return false;
+    any = true;
   }
   return any;
 }

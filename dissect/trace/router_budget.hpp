@@ -85,9 +85,9 @@ class RouterBudgets {
   // nothing; else not yet known (still the model's assumption).
   enum class Measured { assumed, limited, unmetered };
   [[nodiscard]] Measured measured(const RouterKey& key) const;
-  // Whether the routers toward `source` share no budget worth rationing: at least one was
-  // measured unmetered and none limited (a router whose modelled budget was never spent
-  // has not been asked to show more; once it is, over probes measure it).
+  // Whether the routers toward `source` share no budget worth rationing: every one that
+  // answered in this run was measured unmetered (one still on the model's assumption may
+  // ration: for 10,000 ports, hop 3 measured unmetered said nothing of hops 1 and 2).
   [[nodiscard]] bool unmetered_toward(const IpAddress& source) const;
 
  private:

@@ -66,13 +66,15 @@ TraceChoice choose_trace(bool may_share, bool same_answer_traced, const TraceSlo
   return TraceChoice::wait;
 }
 
-bool trace_may_start(Timestamp now, Timestamp deadline, bool first_phase_settled, std::size_t waiting,
+bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s, std::size_t waiting,
                      bool unmetered) {
   if (now >= deadline) return false;
-  if (!first_phase_settled || unmetered) return true;
+  if (unmetered || after(now, span_s) <= verdicts_due) return true;
   const double pace_s = 1.0 / RouterBudgets::refill_per_second;
   return static_cast<double>(waiting) * pace_s <= deadline.seconds_since(now);
 }
+
+double trace_span_s(double wait_s) { return icmp_budget_refill_s + 2 * wait_s; }
 
 double trace_budget_for(std::size_t targets) {
   const double pace_s = 1.0 / RouterBudgets::refill_per_second;
@@ -149,11 +151,13 @@ int deepest_answered(const std::map<int, bool>& answered_by_ttl) {
 }
 }  // namespace
 
-std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere) {
+std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere,
+                                 std::optional<int> silent_from_hop) {
   const int last_answered = deepest_answered(answered_by_ttl);
   std::vector<int> silent;
   for (const auto& [ttl, any] : answered_by_ttl)
-    if (!any && (ttl < last_answered || answered_elsewhere.count(ttl))) silent.push_back(ttl);
+    if (!any && (ttl < last_answered || answered_elsewhere.count(ttl)) && !(silent_from_hop && ttl >= *silent_from_hop))
+      silent.push_back(ttl);
   return silent;
 }
 

@@ -82,14 +82,20 @@ struct TraceSlots {
 [[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, const TraceSlots& slots);
 
 // Whether a trace may still start at `now`: before the run's trace budget ends
-// (`deadline`, --trace-budget seconds after the first SYN), and, once the first phase is
-// over (the verdicts are in, so a trace now lengthens the run), only if all `waiting`
-// targets of the source can be traced by then at the pace its routers allow: while they
-// are limited, about one trace per refill of their budget (each trace needs at least one
-// answer from every router on the way: Linux refills one a second), so a wave that cannot
-// finish the job is not started and the report says what to run instead.
-[[nodiscard]] bool trace_may_start(Timestamp now, Timestamp deadline, bool first_phase_settled, std::size_t waiting,
-                                   bool unmetered);
+// (`deadline`, --trace-budget seconds after the first SYN); at once when its source's
+// routers are unmetered, or when it would be over (trace_span_s()) before `verdicts_due`,
+// the moment the run would end without it (the verdicts are waited for anyway, so such a
+// trace costs no time); else only if all `waiting` targets of the source can be traced by
+// the deadline at the pace its routers allow: while they are limited, about one trace per
+// refill of their budget (each trace needs at least one answer from every router on the
+// way: Linux refills one a second). So a wave that would lengthen the run without finishing
+// the job is not started, and the report says what to run instead.
+[[nodiscard]] bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s,
+                                   std::size_t waiting, bool unmetered);
+
+// How long a trace lasts once started: its first pass and its wait, then the re-probe of
+// its silent TTLs once the routers' budgets refilled, and that wait.
+[[nodiscard]] double trace_span_s(double wait_s);
 
 // How long locating `targets` more would take at a limited path's pace
 // (trace_may_start()), at least the default trace budget: the --trace-budget to give.
@@ -163,9 +169,13 @@ inline constexpr double late_answer_wait_max_s = 5.0;
 // Routers rate-limit their ICMP, so a silent TTL is not yet a finding. The TTLs of a
 // trace's first pass to probe again: those that drew nothing although a later TTL of the
 // same trace (`answered_by_ttl`), or the same TTL on another flow to the same host
-// (`answered_elsewhere`), was answered.
+// (`answered_elsewhere`), was answered. Not, for a target whose own SYNs drew nothing
+// (`silent_from_hop`: the host's distance), a TTL that reaches the host: no router's
+// budget stands between it and the host, and the target's own SYNs, the late one after
+// the budgets refilled among them, already asked the host the same question.
 [[nodiscard]] std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl,
-                                               const std::set<int>& answered_elsewhere);
+                                               const std::set<int>& answered_elsewhere,
+                                               std::optional<int> silent_from_hop = std::nullopt);
 
 // The router that may refuse a silent TTL when it is asked again: a TTL just past the
 // deepest TTL that answered on its flow (`answered_by_ttl`) may reach a filter at that

@@ -184,20 +184,33 @@ TEST_CASE("trace plan: at most 8 traces in flight per source, and same answers s
 
 TEST_CASE("trace plan: waves start within the trace budget, and only if they can finish the job", "[trace-plan]") {
   const Timestamp deadline = at(10000);
-  SECTION("while the first phase runs (the run waits anyway), any wave before the deadline") {
-    CHECK(trace_may_start(at(1000), deadline, false, 5000, false));
-    CHECK(trace_may_start(at(9900), deadline, false, 5000, false));
-    CHECK_FALSE(trace_may_start(at(10000), deadline, false, 1, true));
+  const double span_s = trace_span_s(0.3);
+  CHECK(span_s == Approx(1.8));
+  SECTION("a trace over before the verdicts are in costs no time: any wave before the deadline") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 5000, false));
+    CHECK(trace_may_start(at(3200), deadline, due, span_s, 5000, false));
+    CHECK_FALSE(trace_may_start(at(10000), deadline, at(20000), span_s, 1, true));
   }
-  SECTION("once the verdicts are in, through rate-limited routers: one trace a second") {
-    CHECK(trace_may_start(at(5000), deadline, true, 3, false));   // the 12-port run: 3 left, 5 s left
-    CHECK(trace_may_start(at(5000), deadline, true, 5, false));
-    CHECK_FALSE(trace_may_start(at(5000), deadline, true, 6, false));
-    CHECK_FALSE(trace_may_start(at(5000), deadline, true, 1500, false));  // 10,000 ports: say what to run
+  SECTION("a trace that would lengthen the run, through rate-limited routers: one trace a second") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 3, false));  // the 12-port run: 3 left, 5 s left
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 5, false));
+    CHECK_FALSE(trace_may_start(at(5000), deadline, due, span_s, 6, false));
+    CHECK_FALSE(trace_may_start(at(3500), deadline, due, span_s, 1500, false));  // 10,000 ports: say what to run
   }
   SECTION("through unmetered routers, any wave before the deadline") {
-    CHECK(trace_may_start(at(5000), deadline, true, 1500, true));
+    CHECK(trace_may_start(at(5000), deadline, at(5000), span_s, 1500, true));
   }
+}
+
+TEST_CASE("trace plan: a TTL that reaches a silent target's host is not asked again", "[trace-plan]") {
+  // A drop at the host (hop 4): hops 1-3 answered, 4 silent, the control port answered at 4.
+  const std::map<int, bool> pass{{1, true}, {2, true}, {3, true}, {4, false}};
+  CHECK(ttls_to_reprobe(pass, {4}) == std::vector<int>{4});
+  CHECK(ttls_to_reprobe(pass, {4}, 4).empty());
+  // A silent hop before the host is still asked again: a router's budget may have hidden it.
+  CHECK(ttls_to_reprobe({{1, true}, {2, false}, {3, true}, {4, false}}, {4}, 4) == std::vector<int>{2});
 }
 
 TEST_CASE("trace plan: the command that locates what the trace budget left", "[trace-plan]") {
