@@ -120,7 +120,6 @@ class ProbeRun {
   bool final_review_done_ = false;
   bool interrupted_ = false;
   std::optional<std::string> locate_rest_;  // the command that traces what the trace budget left
-  std::vector<PlannedProbe*> over_silent_;  // probes past a modelled budget that drew nothing
 };
 
 void ProbeRun::plan() {
@@ -192,20 +191,16 @@ bool ProbeRun::routers_can_answer(const PlannedProbe& p, const std::vector<Route
   });
 }
 
-// Probes sent past a router's modelled budget that drew nothing: when their flow was
-// answered at their TTL or beyond, they surely reached the router, whose silence is then
-// its budget (measured limited); such a probe is left out of the hop table, and sent again
-// under the model when its flow still lacks that TTL. Otherwise the flow may stop before
-// the router: the silence stays the path's unless the flow's answers later show otherwise
-// (results()).
+// Probes sent past a router's modelled budget that drew nothing measured the budget, not
+// the path: each is left out of the hop table, and sent again under the model when its flow
+// still lacks that TTL (a path's real silence there shows again). When its flow was
+// answered at its TTL or beyond, it surely reached the router, whose budget is then
+// measured limited.
 void ProbeRun::resend_given_up_over(Timestamp now) {
   for (const RouterBudgets::GivenUp& g : router_budgets_.take_given_up_over()) {
     PlannedProbe& old = *ledger_.find(static_cast<std::uint32_t>(g.probe));
     if (old.answered_at) continue;
-    old.over_silent = true;
-    over_silent_.push_back(&old);
-    if (!flow_answered_from(old)) continue;
-    router_budgets_.mark_limited(g.router);
+    if (flow_answered_from(old)) router_budgets_.mark_limited(g.router);
     old.measured_budget = true;
     if (old.resent || flow_answered_at_.count({old.destination, old.port, old.ttl}) || !ledger_.room_for(1)) continue;
     PlannedProbe& fresh = ledger_.add(old.source, old.destination, old.port, old.role, old.round, old.ttl);
@@ -468,10 +463,6 @@ std::map<TargetKey, AttemptResult> ProbeRun::judge_targets(const std::vector<Att
 AnalysisReport ProbeRun::results() {
   const std::vector<AttemptResult> all = analyzer_.finish();
   const std::map<TargetKey, AttemptResult> judged = judge_targets(all);
-  // A probe past a router's budget whose flow was answered at its TTL or beyond by the end
-  // reached the router: its silence was the budget's, not the path's.
-  for (PlannedProbe* p : over_silent_)
-    if (flow_answered_from(*p)) p->measured_budget = true;
   const TraceAnswers trace_answers = traces_.answers_to_traces(all);
   AnalysisReport report;
   std::set<TargetKey> done;

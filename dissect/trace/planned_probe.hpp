@@ -47,10 +47,9 @@ struct PlannedProbe {
   // refusal would come from its ICMP budget (trace_plan's filtering_router_ttl()).
   std::optional<FilteringRouter> filtering_router;
   // Sent past its router's modelled ICMP budget to measure it (RouterBudgets), and given up
-  // unanswered: `over_silent`. When its flow was answered at its TTL or beyond, it measured
-  // the budget, not the path (`measured_budget`): it is left out of the hop table, and sent
-  // again under the model (`resent`, which never measures) if the flow still lacks that TTL.
-  bool over_silent = false;
+  // unanswered: it measured the budget, not the path (`measured_budget`), so it is left out
+  // of the hop table, and sent again under the model (`resent`, which never measures) if
+  // its flow still lacks that TTL.
   bool measured_budget = false;
   bool resent = false;
 };

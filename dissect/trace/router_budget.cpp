@@ -32,7 +32,7 @@ std::vector<RouterBudgets::GivenUp> RouterBudgets::take_given_up_over() { return
 
 std::size_t RouterBudgets::over_allowed(const Router& r) {
   if (r.limited) return 0;
-  return std::max<std::size_t>(1, r.answered_over);
+  return unmetered(r) ? r.beyond_linux : 1;
 }
 
 void RouterBudgets::on_sent(const RouterKey& key, std::uint64_t probe, Timestamp at, std::optional<double> hold_s) {
@@ -54,8 +54,12 @@ void RouterBudgets::on_answer(const RouterKey& key, std::uint64_t probe, Timesta
   });
   if (!router_spent) return;
   ++r.answered;
-  if (over) ++r.answered_over;
-  spend(r, at);
+  if (r.linux_bucket.available(at) >= 1) r.linux_bucket.take(at);
+  else ++r.beyond_linux;
+  // An over probe's answer is charged even past empty: the router paid for it, so the
+  // model's next refill is already spent (it took the refill the model was waiting for).
+  if (over) r.bucket.take(at);
+  else spend(r, at);
 }
 
 RouterBudgets::Measured RouterBudgets::measured(const RouterKey& key) const {

@@ -6,13 +6,15 @@
 // only when the router at that TTL should still answer it. Pure: time is passed in.
 //
 // The budget is assumed (Linux's default, less one) only until the run's own answers
-// measure it: once the modelled budget is spent, one probe at a time still goes to a
-// router that has answered everything sent to it (an "over" probe). A Linux router answers
-// one (its burst is one larger than the model's), then no more: the first over probe that
-// surely reached it and drew nothing marks it limited, and the model stands. A router that
-// answers past that has no budget worth sharing (no ICMP rate limit, or a far larger one):
-// it is measured unmetered, and over probes go as fast as it answers them (as many on their
-// way as it has answered over the model).
+// measure it: once the modelled budget is spent, one probe at a time still goes to the
+// router (an "over" probe). An answered one is charged like any (the model may owe the
+// router then: a Linux router answers one more than the model's burst, or an over probe
+// took a refill first). A router whose answers Linux's own budget (a burst of 6, one a
+// second) could not have paid for, twice, has no budget worth sharing (no ICMP rate limit,
+// or a far larger one): it is measured unmetered, and over probes go as fast as it answers
+// them. The first over probe that surely reached it and drew nothing marks it limited, and
+// the model stands. A silent over probe measured the budget, not the path: the prober
+// leaves it out of the hop table and sends it again under the model.
 
 #include <cstdint>
 #include <functional>
@@ -100,12 +102,16 @@ class RouterBudgets {
   struct Router {
     TokenBucket bucket{refill_per_second, burst};
     std::vector<InFlight> in_flight;
-    std::uint32_t answered = 0;       // its own ICMP errors, to our probes
-    std::uint32_t answered_over = 0;  // ... of which to over probes
+    std::uint32_t answered = 0;  // its own ICMP errors, to our probes
+    // Linux's own budget (a burst of 6, one a second) run over the router's answers: those
+    // it could not have paid for are past Linux's default.
+    TokenBucket linux_bucket{refill_per_second, linux_burst};
+    std::uint32_t beyond_linux = 0;
     bool limited = false;
   };
   static void spend(Router& r, Timestamp at);
-  [[nodiscard]] static bool unmetered(const Router& r) { return !r.limited && r.answered_over > linux_burst - burst; }
+  // Two answers past Linux's own budget: one could be the timing of a refill.
+  [[nodiscard]] static bool unmetered(const Router& r) { return !r.limited && r.beyond_linux >= 2; }
   // Over probes that may be on their way to `r` at once: one while it is not known, as
   // many as it answered over the model once it answered more than one.
   [[nodiscard]] static std::size_t over_allowed(const Router& r);

@@ -90,7 +90,7 @@ TEST_CASE("router budget: a router that answers more than the model allows is no
 
 // The budget measured from the run's own answers (issue 17): past the modelled budget, one
 // probe at a time still goes ("over"), and the answers say what the router really allows.
-TEST_CASE("router budget: a router that answers past the model is measured unmetered", "[router-budget]") {
+TEST_CASE("router budget: a router that answers past Linux's budget is measured unmetered", "[router-budget]") {
   RouterBudgets budgets;
   std::uint64_t probe = 0;
   for (std::uint32_t i = 0; i < RouterBudgets::burst; ++i) {
@@ -105,23 +105,29 @@ TEST_CASE("router budget: a router that answers past the model is measured unmet
   REQUIRE(budgets.allows(hop2, start, wait_s, never_reached, true));
   budgets.on_sent(hop2, ++probe, start);
   CHECK_FALSE(budgets.allows(hop2, start, wait_s, never_reached, true));
-  // Linux's sixth answer is one past the model's: not yet more than Linux allows.
+  // Linux's sixth answer is one past the model's: not more than Linux allows. It is
+  // charged: the model owes the router now, and nothing goes under the model until it
+  // refilled past that.
   budgets.on_answer(hop2, probe, at_s(0.01), true);
   CHECK(budgets.measured(hop2) == RouterBudgets::Measured::assumed);
   CHECK_FALSE(budgets.unmetered_toward(hop2.source));
-  REQUIRE(budgets.allows(hop2, at_s(0.01), wait_s, never_reached, true));
-  budgets.on_sent(hop2, ++probe, at_s(0.01));
-  budgets.on_answer(hop2, probe, at_s(0.02), true);
-  // A seventh answer within the second: no Linux default, no budget worth sharing.
+  // A seventh and an eighth within the same tenth of a second: Linux's budget could pay for
+  // neither: no budget worth sharing.
+  for (const double t : {0.02, 0.03}) {
+    REQUIRE(budgets.allows(hop2, at_s(t), wait_s, never_reached, true));
+    budgets.on_sent(hop2, ++probe, at_s(t));
+    CHECK_FALSE(budgets.allows(hop2, at_s(t), wait_s, never_reached, true));  // one at a time until then
+    budgets.on_answer(hop2, probe, at_s(t + 0.005), true);
+  }
   CHECK(budgets.measured(hop2) == RouterBudgets::Measured::unmetered);
   CHECK(budgets.unmetered_toward(hop2.source));
-  // As many over probes on their way as it answered past the model, and any probe at all,
-  // measuring or not.
+  // As many over probes on their way as it answered past Linux's budget, and any probe at
+  // all, measuring or not.
   for (int i = 0; i < 2; ++i) {
-    REQUIRE(budgets.allows(hop2, at_s(0.02), wait_s, never_reached, false));
-    budgets.on_sent(hop2, ++probe, at_s(0.02));
+    REQUIRE(budgets.allows(hop2, at_s(0.04), wait_s, never_reached, false));
+    budgets.on_sent(hop2, ++probe, at_s(0.04));
   }
-  CHECK_FALSE(budgets.allows(hop2, at_s(0.02), wait_s, never_reached, true));
+  CHECK_FALSE(budgets.allows(hop2, at_s(0.04), wait_s, never_reached, true));
   CHECK(budgets.take_given_up_over().empty());
 }
 
@@ -162,4 +168,20 @@ TEST_CASE("router budget: a filtering router's claim never measures", "[router-b
   for (std::uint64_t probe = 1; probe <= RouterBudgets::burst; ++probe) budgets.on_sent(hop2, probe, start);
   // A held claim (a refusal that would come from the router's budget) waits for the model.
   CHECK_FALSE(budgets.allows(hop2, at_s(0.01), wait_s, never_reached, false));
+}
+
+TEST_CASE("router budget: an answered over probe is charged: the model owes the router", "[router-budget]") {
+  RouterBudgets budgets;
+  std::uint64_t probe = 0;
+  for (std::uint32_t i = 0; i < RouterBudgets::burst; ++i) {
+    budgets.on_sent(hop2, ++probe, start);
+    budgets.on_answer(hop2, probe, start, true);
+  }
+  REQUIRE(budgets.allows(hop2, start, wait_s, never_reached, true));
+  budgets.on_sent(hop2, ++probe, start);
+  budgets.on_answer(hop2, probe, at_s(0.01), true);
+  // The refill a second later was taken by the over probe: under the model, nothing goes
+  // until the second refill.
+  CHECK_FALSE(budgets.allows(hop2, at_s(1.0), wait_s, never_reached, false));
+  CHECK(budgets.allows(hop2, at_s(2.01), wait_s, never_reached, false));
 }
