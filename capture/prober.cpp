@@ -208,6 +208,7 @@ void ProbeRun::resend_given_up_over(Timestamp now) {
     fresh.reaches_host = old.reaches_host;
     fresh.filtering_router = old.filtering_router;
     fresh.resent = true;
+    fresh.witness = old.witness;
     traces_.replace(&old, &fresh);
     ledger_.enqueue({&fresh});
   }
@@ -230,19 +231,20 @@ std::vector<RouterDraw> ProbeRun::routers_drawn_on(const PlannedProbe& p) {
   return draws;
 }
 
-// What the path shares: a TTL-limited SYN on a target's flow is not sent when the flow
-// already drew a time-exceeded from a later hop (so its SYNs passed this one, which did not
-// refuse them) and the router at this TTL answered toward the host on another flow (its
-// address is known). It would tell nothing that locates the target, and it would spend
-// that router's budget: for 1,000 ports dropped by the host, hops 1 and 2 asked on every
-// flow took their routers' one answer a second, while hop 3's answer on the flow says all.
+// What the path shares: a TTL-limited SYN of a sweep (on a target's flow or a control
+// port's; never a witness) is not sent when its flow already drew a time-exceeded from a
+// later hop: its SYNs passed this hop, which did not refuse them, so the answer would
+// tell nothing that locates the target, and it would spend that router's budget. For
+// 1,000 ports dropped by the host, hop 3 (unmetered) answers each flow, and hops 1 and 2
+// (Linux: one answer a second, shared by every trace toward our address) are not asked on
+// every flow. Round 0 of a sweep leaves at once, so a hop is skipped only where its
+// router's budget held the SYN back.
 bool ProbeRun::passed_known_hop(const PlannedProbe& p) const {
-  if (p.role != ProbeRole::target_trace || p.reaches_host) return false;
-  const auto exceeded = flow_exceeded_at_.upper_bound({p.destination, p.port, p.ttl});
-  if (exceeded == flow_exceeded_at_.end() || std::get<0>(*exceeded) != p.destination || std::get<1>(*exceeded) != p.port)
+  if ((p.role != ProbeRole::target_trace && p.role != ProbeRole::control_trace) || p.witness || p.reaches_host)
     return false;
-  const auto known = time_exceeded_.find({p.destination, p.ttl});
-  return known != time_exceeded_.end() && known->second >= 1;
+  const auto exceeded = flow_exceeded_at_.upper_bound({p.destination, p.port, p.ttl});
+  return exceeded != flow_exceeded_at_.end() && std::get<0>(*exceeded) == p.destination &&
+         std::get<1>(*exceeded) == p.port;
 }
 
 bool ProbeRun::flow_answered_beyond(const PlannedProbe& q) const {
@@ -438,8 +440,10 @@ void ProbeRun::send_late_syns(Timestamp now) {
 // Has the trace planner decide which targets to trace now and which traces to complete.
 void ProbeRun::review(Timestamp now) {
   traces_.reprobe_finished_passes(now);
-  if (now < next_review_) return;
   const bool first_phase_done = first_phase_settled(now);
+  // Reviews are paced (judging 10,000 targets takes a while), but not the one the run's
+  // end waits for: once the first phase is over, at once (it was up to a second late).
+  if (now < next_review_ && !(first_phase_done && !final_review_done_)) return;
   traces_.review(judge_targets(analyzer_.finish()), now);
   final_review_done_ = first_phase_done;
   const Timestamp done = wall_clock_now();

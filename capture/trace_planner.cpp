@@ -77,7 +77,7 @@ TraceSlots& TracePlanner::slots_of(const IpAddress& source, const ReviewMoment& 
   }
   slots.unmetered = budgets_.unmetered_toward(source);
   const auto waiting = waiting_.find(source);
-  slots.budget_left = trace_may_start(moment.now, deadline_, moment.verdicts_due, trace_span_s(wait_s_),
+  slots.budget_left = trace_may_start(moment.now, deadline_, moment.verdicts_due, trace_span_s(wait_s_), slots.in_flight,
                                       waiting == waiting_.end() ? 0 : waiting->second, slots.unmetered);
   return slots;
 }
@@ -252,6 +252,7 @@ std::vector<PlannedProbe*> TracePlanner::plan_witnesses(const IpAddress& host, c
         w = &ledger_.add(model.source, host, model.port, ProbeRole::control_trace, 0, static_cast<std::uint8_t>(ttl));
         w->not_before = at;
         w->reaches_host = host_hop && ttl >= *host_hop;
+        w->witness = true;
         fresh.push_back(w);
       }
       witnesses.push_back(w);

@@ -52,6 +52,9 @@ struct PlannedProbe {
   // its flow still lacks that TTL.
   bool measured_budget = false;
   bool resent = false;
+  // A re-probe's witness on the control port's flow: it measures its router's budget at
+  // that moment, so it always goes.
+  bool witness = false;
 };
 
 [[nodiscard]] inline bool is_ttl_limited(const PlannedProbe& p) {

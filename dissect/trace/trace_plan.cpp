@@ -66,11 +66,12 @@ TraceChoice choose_trace(bool may_share, bool same_answer_traced, const TraceSlo
   return TraceChoice::wait;
 }
 
-bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s, std::size_t waiting,
-                     bool unmetered) {
+bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s, std::size_t in_flight,
+                     std::size_t waiting, bool unmetered) {
   if (now >= deadline) return false;
-  if (unmetered || after(now, span_s) <= verdicts_due) return true;
+  if (unmetered) return true;
   const double pace_s = 1.0 / RouterBudgets::refill_per_second;
+  if (after(now, span_s + static_cast<double>(in_flight) * pace_s) <= verdicts_due) return true;
   return static_cast<double>(waiting) * pace_s <= deadline.seconds_since(now);
 }
 

@@ -83,15 +83,16 @@ struct TraceSlots {
 
 // Whether a trace may still start at `now`: before the run's trace budget ends
 // (`deadline`, --trace-budget seconds after the first SYN); at once when its source's
-// routers are unmetered, or when it would be over (trace_span_s()) before `verdicts_due`,
-// the moment the run would end without it (the verdicts are waited for anyway, so such a
-// trace costs no time); else only if all `waiting` targets of the source can be traced by
-// the deadline at the pace its routers allow: while they are limited, about one trace per
-// refill of their budget (each trace needs at least one answer from every router on the
-// way: Linux refills one a second). So a wave that would lengthen the run without finishing
-// the job is not started, and the report says what to run instead.
+// routers are unmetered; when it would be over before `verdicts_due`, the moment the run
+// would end without it (the verdicts are waited for anyway, so such a trace costs no time):
+// its own span (trace_span_s()) after the `in_flight` traces of its source ahead of it were
+// served at the pace its routers allow (about one trace per refill of their budget: each
+// trace needs at least one answer from every router on the way that rations, and Linux
+// refills one a second); else only if all `waiting` targets of the source can be traced by
+// the deadline at that pace. So a wave that would lengthen the run without finishing the
+// job is not started, and the report says what to run instead.
 [[nodiscard]] bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s,
-                                   std::size_t waiting, bool unmetered);
+                                   std::size_t in_flight, std::size_t waiting, bool unmetered);
 
 // How long a trace lasts once started: its first pass and its wait, then the re-probe of
 // its silent TTLs once the routers' budgets refilled, and that wait.

@@ -188,19 +188,25 @@ TEST_CASE("trace plan: waves start within the trace budget, and only if they can
   CHECK(span_s == Approx(1.8));
   SECTION("a trace over before the verdicts are in costs no time: any wave before the deadline") {
     const Timestamp due = at(5000);
-    CHECK(trace_may_start(at(1000), deadline, due, span_s, 5000, false));
-    CHECK(trace_may_start(at(3200), deadline, due, span_s, 5000, false));
-    CHECK_FALSE(trace_may_start(at(10000), deadline, at(20000), span_s, 1, true));
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 0, 5000, false));
+    CHECK(trace_may_start(at(3200), deadline, due, span_s, 0, 5000, false));
+    CHECK_FALSE(trace_may_start(at(10000), deadline, at(20000), span_s, 0, 1, true));
+  }
+  SECTION("... after the traces ahead of it, served one a second by routers that ration") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 2, 5000, false));
+    CHECK_FALSE(trace_may_start(at(1000), deadline, due, span_s, 3, 5000, false));
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 7, 5000, true));  // unmetered: no pace
   }
   SECTION("a trace that would lengthen the run, through rate-limited routers: one trace a second") {
     const Timestamp due = at(5000);
-    CHECK(trace_may_start(at(5000), deadline, due, span_s, 3, false));  // the 12-port run: 3 left, 5 s left
-    CHECK(trace_may_start(at(5000), deadline, due, span_s, 5, false));
-    CHECK_FALSE(trace_may_start(at(5000), deadline, due, span_s, 6, false));
-    CHECK_FALSE(trace_may_start(at(3500), deadline, due, span_s, 1500, false));  // 10,000 ports: say what to run
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 0, 3, false));  // the 12-port run: 3 left, 5 s left
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 8, 5, false));
+    CHECK_FALSE(trace_may_start(at(5000), deadline, due, span_s, 0, 6, false));
+    CHECK_FALSE(trace_may_start(at(3500), deadline, due, span_s, 0, 1500, false));  // 10,000 ports: say what to run
   }
   SECTION("through unmetered routers, any wave before the deadline") {
-    CHECK(trace_may_start(at(5000), deadline, at(5000), span_s, 1500, true));
+    CHECK(trace_may_start(at(5000), deadline, at(5000), span_s, 8, 1500, true));
   }
 }
 
