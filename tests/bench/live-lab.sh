@@ -54,14 +54,6 @@ benchlab_up() {
     # cookies would otherwise start at 64 half-open connections), never accepting (every
     # client's kernel resets the SYN/ACK its raw-socket probe drew).
     lab_in server sysctl -q -w net.core.somaxconn=8192 net.ipv4.tcp_max_syn_backlog=8192
-    # Part c puts 1,000 addresses on the server's LAN: the kernel's neighbour tables hold
-    # 1,024 entries at most by default (gc_thresh3) and thrash past it, losing packets and
-    # answering address-unreachable for addresses that are there. Room for all of them.
-    for node in r3 server; do
-        lab_in "$node" sysctl -q -w net.ipv6.neigh.default.gc_thresh1=4096 net.ipv6.neigh.default.gc_thresh2=8192 \
-            net.ipv6.neigh.default.gc_thresh3=16384 net.ipv4.neigh.default.gc_thresh1=4096 \
-            net.ipv4.neigh.default.gc_thresh2=8192 net.ipv4.neigh.default.gc_thresh3=16384
-    done
     lab_spawn server bench-listener python3 -c '
 import socket, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
