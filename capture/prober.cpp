@@ -78,8 +78,11 @@ class ProbeRun {
   bool send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& next);
   [[nodiscard]] bool router_answered_enough(const PlannedProbe& p) const;
   [[nodiscard]] static std::vector<RouterDraw> routers_drawn_on(const PlannedProbe& p);
-  [[nodiscard]] bool routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now);
+  [[nodiscard]] bool routers_can_answer(const PlannedProbe& p, const std::vector<RouterDraw>& draws, Timestamp now);
+  void resend_given_up_over(Timestamp now);
+  [[nodiscard]] bool flow_answered_from(const PlannedProbe& q) const;
   [[nodiscard]] bool flow_answered_beyond(const PlannedProbe& q) const;
+  [[nodiscard]] bool passed_known_hop(const PlannedProbe& p) const;
   void drain();
   void note_answer(const DecodedPacket& packet);
   void wait_for_packets(std::int64_t next_send_ns);
@@ -106,15 +109,17 @@ class ProbeRun {
 
   ProbeLedger ledger_;      // every probe of the run, and those not yet sent
   FirstPhase first_phase_;  // the SYNs of every target and the baseline probes
-  TracePlanner traces_{options_, ledger_, first_phase_, routes_, analyzer_};  // what to trace, and when
   RouterBudgets router_budgets_;
+  TracePlanner traces_{options_, ledger_, first_phase_, routes_, analyzer_, router_budgets_};  // what to trace, and when
   std::map<std::pair<IpAddress, int>, unsigned> time_exceeded_;  // (host, TTL) → answers on any flow
   std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_answered_at_;  // (host, port, TTL) answered
+  std::set<std::tuple<IpAddress, std::uint16_t, int>> flow_exceeded_at_;  // ... with a time-exceeded
   std::uint64_t packets_captured_ = 0;
   Timestamp next_late_check_;
   Timestamp next_review_;
   bool final_review_done_ = false;
   bool interrupted_ = false;
+  std::optional<std::string> locate_rest_;  // the command that traces what the trace budget left
 };
 
 void ProbeRun::plan() {
@@ -172,13 +177,46 @@ void ProbeRun::open_listeners() {
 // when it went on the control port's flow (which reaches the host). And a TTL whose router
 // already answered `--repeat` times toward that host is not repeated on a flow that has
 // its answer there: its address is known, the budget is better spent on silent TTLs.
-bool ProbeRun::routers_can_answer(const std::vector<RouterDraw>& draws, Timestamp now) {
+// A probe past a router's modelled budget measures it (RouterBudgets): only the TTL's own
+// router, and never a probe sent again after such a measure.
+bool ProbeRun::routers_can_answer(const PlannedProbe& p, const std::vector<RouterDraw>& draws, Timestamp now) {
   return std::all_of(draws.begin(), draws.end(), [&](const RouterDraw& d) {
-    return router_budgets_.allows(d.router, now, traces_.wait_s(), [&](std::uint64_t isn) {
-      const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
-      return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
-    });
+    return router_budgets_.allows(
+        d.router, now, traces_.wait_s(),
+        [&](std::uint64_t isn) {
+          const PlannedProbe& q = ledger_.at(static_cast<std::uint32_t>(isn));
+          return q.role == ProbeRole::control_trace || flow_answered_beyond(q);
+        },
+        !d.hold_s && !p.resent);
   });
+}
+
+// Probes sent past a router's modelled budget that drew nothing measured the budget, not
+// the path: each is left out of the hop table, and sent again under the model when its flow
+// still lacks that TTL (a path's real silence there shows again). When its flow was
+// answered at its TTL or beyond, it surely reached the router, whose budget is then
+// measured limited.
+void ProbeRun::resend_given_up_over(Timestamp now) {
+  for (const RouterBudgets::GivenUp& g : router_budgets_.take_given_up_over()) {
+    PlannedProbe& old = *ledger_.find(static_cast<std::uint32_t>(g.probe));
+    if (old.answered_at) continue;
+    if (flow_answered_from(old)) router_budgets_.mark_limited(g.router);
+    old.measured_budget = true;
+    if (old.resent || flow_answered_at_.count({old.destination, old.port, old.ttl}) || !ledger_.room_for(1)) continue;
+    PlannedProbe& fresh = ledger_.add(old.source, old.destination, old.port, old.role, old.round, old.ttl);
+    fresh.not_before = now;
+    fresh.reaches_host = old.reaches_host;
+    fresh.filtering_router = old.filtering_router;
+    fresh.resent = true;
+    fresh.witness = old.witness;
+    traces_.replace(&old, &fresh);
+    ledger_.enqueue({&fresh});
+  }
+}
+
+bool ProbeRun::flow_answered_from(const PlannedProbe& q) const {
+  return q.role == ProbeRole::control_trace || flow_answered_at_.count({q.destination, q.port, q.ttl}) ||
+         flow_answered_beyond(q);
 }
 
 // The routers whose ICMP budget a TTL-limited SYN may draw on: the one at its TTL (unless
@@ -191,6 +229,22 @@ std::vector<RouterDraw> ProbeRun::routers_drawn_on(const PlannedProbe& p) {
   if (p.filtering_router)
     draws.push_back({{p.source, p.filtering_router->ttl}, p.filtering_router->answer_within_s});
   return draws;
+}
+
+// What the path shares: a TTL-limited SYN of a sweep (on a target's flow or a control
+// port's; never a witness) is not sent when its flow already drew a time-exceeded from a
+// later hop: its SYNs passed this hop, which did not refuse them, so the answer would
+// tell nothing that locates the target, and it would spend that router's budget. For
+// 1,000 ports dropped by the host, hop 3 (unmetered) answers each flow, and hops 1 and 2
+// (Linux: one answer a second, shared by every trace toward our address) are not asked on
+// every flow. Round 0 of a sweep leaves at once, so a hop is skipped only where its
+// router's budget held the SYN back.
+bool ProbeRun::passed_known_hop(const PlannedProbe& p) const {
+  if ((p.role != ProbeRole::target_trace && p.role != ProbeRole::control_trace) || p.witness || p.reaches_host)
+    return false;
+  const auto exceeded = flow_exceeded_at_.upper_bound({p.destination, p.port, p.ttl});
+  return exceeded != flow_exceeded_at_.end() && std::get<0>(*exceeded) == p.destination &&
+         std::get<1>(*exceeded) == p.port;
 }
 
 bool ProbeRun::flow_answered_beyond(const PlannedProbe& q) const {
@@ -233,13 +287,13 @@ bool ProbeRun::send_due_from(std::deque<PlannedProbe*>& queue, std::int64_t& nex
       next = std::min(next, p.not_before.ns - now.ns);
       return true;
     }
-    if (is_ttl_limited(p) && router_answered_enough(p)) {
+    if (is_ttl_limited(p) && (router_answered_enough(p) || passed_known_hop(p))) {
       p.skipped = true;
       queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(i));
       continue;
     }
     const std::vector<RouterDraw> draws = routers_drawn_on(p);
-    if (!draws.empty() && !routers_can_answer(draws, now)) {
+    if (!draws.empty() && !routers_can_answer(p, draws, now)) {
       next = std::min<std::int64_t>(next, 20'000'000);  // the budget refills, or a SYN turns out silent
       ++i;
       continue;
@@ -308,7 +362,10 @@ void ProbeRun::note_answer(const DecodedPacket& packet) {
     // the reply's own TTL places its sender at (estimate_hop()).
     if (probe.filtering_router)
       router_budgets_.on_answer({probe.source, probe.filtering_router->ttl}, probe.isn, packet.ts, false);
-    if (time_exceeded) ++time_exceeded_[{probe.destination, probe.ttl}];
+    if (time_exceeded) {
+      ++time_exceeded_[{probe.destination, probe.ttl}];
+      flow_exceeded_at_.insert({probe.destination, probe.port, probe.ttl});
+    }
   }
   if (packet.transport == Transport::icmp && !time_exceeded && packet.ip.src != probe.destination) {
     // A router's unreachable spends the same budget as its time-exceeded: charge the
@@ -334,6 +391,7 @@ void ProbeRun::wait_for_packets(std::int64_t next_send_ns) {
 // The run ends when every group of probes is settled.
 void ProbeRun::schedule() {
   const Timestamp start = wall_clock_now();
+  traces_.set_start(start);
   traces_.update_wait();
   for (PlannedProbe* p : first_phase_.group.probes) p->not_before = after(start, p->round * options_.interval_s);
   ledger_.enqueue(first_phase_.group.probes);
@@ -343,6 +401,7 @@ void ProbeRun::schedule() {
     if (stop_.load()) interrupted_ = true;
     if (interrupted_) return;
     const Timestamp now = wall_clock_now();
+    resend_given_up_over(now);
     traces_.update_wait();
     if (options_.wait_for_late_answers) send_late_syns(now);
     if (options_.trace != TraceMode::never) review(now);
@@ -381,8 +440,10 @@ void ProbeRun::send_late_syns(Timestamp now) {
 // Has the trace planner decide which targets to trace now and which traces to complete.
 void ProbeRun::review(Timestamp now) {
   traces_.reprobe_finished_passes(now);
-  if (now < next_review_) return;
   const bool first_phase_done = first_phase_settled(now);
+  // Reviews are paced (judging 10,000 targets takes a while), but not the one the run's
+  // end waits for: once the first phase is over, at once (it was up to a second late).
+  if (now < next_review_ && !(first_phase_done && !final_review_done_)) return;
   traces_.review(judge_targets(analyzer_.finish()), now);
   final_review_done_ = first_phase_done;
   const Timestamp done = wall_clock_now();
@@ -420,6 +481,7 @@ AnalysisReport ProbeRun::results() {
     report.attempts.push_back(std::move(result));
   }
   share_no_host_cause(report.attempts);
+  locate_rest_ = traces_.locate_rest();
   return report;
 }
 
@@ -454,6 +516,8 @@ void ProbeRun::fill_summary(const Identity& who) {
   summary.packets_sent = sender_->sent();
   summary.packets_captured = packets_captured_;
   summary.user = who.user;
+  if (options_.trace != TraceMode::never) summary.trace_budget_s = options_.trace_budget_s;
+  summary.locate_rest = locate_rest_;
   for (const Listener& l : listeners_) {
     summary.interfaces.push_back(l.interface);
     summary.kernel_drops += l.capture->dropped();

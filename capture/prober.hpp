@@ -15,6 +15,7 @@
 #include "capture/privileges.hpp"
 #include "dissect/trace/request_payload.hpp"
 #include "dissect/trace/send_policy.hpp"
+#include "dissect/trace/trace_plan.hpp"
 #include "dissect/verdict/report_model.hpp"
 
 namespace synprobe {
@@ -34,6 +35,7 @@ struct ProbeOptions {
   TraceMode trace = TraceMode::automatic;
   int max_ttl = 30;           // TTL budget of a trace
   unsigned repeat = 3;        // TTL-limited SYNs per TTL
+  double trace_budget_s = default_trace_budget_s;  // traces start within this long of the first SYN
   unsigned count = 2;         // SYNs per target, each with its own ISN: one lost answer
                               // (or one a racing device missed) does not decide alone
   double interval_s = 0.2;    // between rounds of SYNs

@@ -25,51 +25,117 @@ void TracePlanner::review(const std::map<TargetKey, AttemptResult>& judged, Time
   for (auto& [key, trace] : traces_)
     if (const auto it = judged.find(key); it != judged.end() && trace.answer_shape)
       trace.answer_shape = answer_shape(it->second.judgement);
-  const ReviewMoment moment{now, first_phase_.group.settled(now, options_.timeout_s), first_phase_.fastest_answers_s()};
+  const ReviewMoment moment{now, first_phase_.group.settled(now, options_.timeout_s), first_phase_.fastest_answers_s(),
+                            verdicts_due(now)};
+  slots_.clear();
+  waiting_now_.clear();
   // Answered targets first: their traces can be shared; a silent one's never is.
   for (const bool answered_pass : {true, false})
     for (const auto& [key, r] : judged)
       if (first_phase_.answered(key) == answered_pass) decide_trace(key, r, moment);
+  waiting_.clear();
+  for (const TargetKey& key : waiting_now_) ++waiting_[source_of(key.first)];
+}
+
+// When the first phase would be over: the timeout after its last probe, and each silent
+// target's wait for late answers (ProbeRun::first_phase_settled()).
+Timestamp TracePlanner::verdicts_due(Timestamp now) const {
+  Timestamp last{};
+  for (const PlannedProbe* p : first_phase_.group.probes)
+    last = std::max(last, p->sent_at.value_or(std::max(now, p->not_before)));
+  Timestamp due = after(last, options_.timeout_s);
+  if (!options_.wait_for_late_answers) return due;
+  const double late_s = late_answer_wait_s(ledger_.slowest_answer_s());
+  for (const auto& [key, probes] : first_phase_.by_target)
+    if (!first_phase_.answered(key))
+      if (const auto sent = first_phase_.first_sent(key)) due = std::max(due, after(*sent, late_s));
+  return due;
 }
 
 bool TracePlanner::settled(Timestamp now) const {
+  // Targets waiting for a wave keep the run going: a review starts them, or says why not.
+  if (!waiting_now_.empty()) return false;
   for (const auto& [key, trace] : traces_)
-    if (!trace.reprobe_planned || !trace_settled(trace.first_pass, now) || !trace_settled(trace.reprobe, now)) return false;
+    if (!trace_done(trace, now)) return false;
   for (const auto& [host, group] : control_traces_)
     if (!trace_settled(group, now)) return false;
   return true;
 }
 
-// Traces a target on its own flow while the run's budget of traces allows, or lets it
-// share the trace of the same answer (choose_trace()).
+bool TracePlanner::trace_done(const TraceRun& trace, Timestamp now) const {
+  return trace.reprobe_planned && trace_settled(trace.first_pass, now) && trace_settled(trace.reprobe, now);
+}
+
+TraceSlots& TracePlanner::slots_of(const IpAddress& source, const ReviewMoment& moment) {
+  const auto found = slots_.find(source);
+  if (found != slots_.end()) return found->second;
+  TraceSlots& slots = slots_[source];
+  for (const auto& [key, trace] : traces_) {
+    if (source_of(key.first) != source) continue;
+    ++slots.started;
+    if (!trace_done(trace, moment.now)) ++slots.in_flight;
+  }
+  slots.unmetered = budgets_.unmetered_toward(source);
+  const auto waiting = waiting_.find(source);
+  slots.budget_left = trace_may_start(moment.now, deadline_, moment.verdicts_due, trace_span_s(wait_s_), slots.in_flight,
+                                      waiting == waiting_.end() ? 0 : waiting->second, slots.unmetered);
+  return slots;
+}
+
+// Why the trace budget left a target untraced, and what locates it.
+std::string TracePlanner::budget_reason(const TargetKey& key) const {
+  const IpAddress& source = source_of(key.first);
+  std::optional<int> limited;
+  for (int ttl = 1; ttl <= options_.max_ttl && !limited; ++ttl)
+    if (budgets_.measured({source, ttl}) == RouterBudgets::Measured::limited) limited = ttl;
+  const std::string pace =
+      limited ? fmt::format("the routers toward {} answer TTL-limited SYNs about once a second after a short burst "
+                            "(measured: hop {} fell silent past it)", source.to_string(), *limited)
+              : fmt::format("the routers toward {} are taken to answer TTL-limited SYNs about once a second after a "
+                            "short burst (Linux's default: none answered enough to measure more)", source.to_string());
+  const std::size_t waiting = [&] {
+    const auto it = waiting_.find(source);
+    return it == waiting_.end() ? std::size_t{1} : std::max<std::size_t>(1, it->second);
+  }();
+  return fmt::format("Not traced: the run's trace budget (--trace-budget {:g} s from the first SYN) could not reach it: "
+                     "{} target{} from {} waited for a trace, and {}. To locate it: {}",
+                     options_.trace_budget_s, waiting, waiting == 1 ? "" : "s", source.to_string(), pace,
+                     locate_rest_command({{key.first, {key.second}}}, trace_budget_for(1), 0));
+}
+
+// Traces a target on its own flow while the run's traces in flight and its trace budget
+// allow, or lets it share the trace of the same answer (choose_trace()), or keeps it for a
+// later wave.
 void TracePlanner::decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) {
   if (const auto shared = shared_trace_.find(key); shared != shared_trace_.end()) {
     // A target whose answer changed since it was matched with a traced one (the host's
     // SYN/ACK arriving after a forged RST) is no longer located by that trace.
     if (traces_.at(shared->second).answer_shape != answer_shape(r.judgement)) {
       shared_trace_.erase(shared);
-    } else if (moment.first_phase_settled && needs_own_trace_unbaselined(r) &&
-               traces_from(source_of(key.first)) < max_traces_per_source) {
+    } else if (moment.first_phase_settled && needs_own_trace_unbaselined(r)) {
       // The first phase is over without a SYN/ACK of the host: a host's refusal that shares
-      // a trace gets its own while the budget allows (needs_own_trace_unbaselined()).
-      shared_trace_.erase(shared);
-      start_trace(key, r, moment.now);
+      // a trace gets its own while the traces allow (needs_own_trace_unbaselined()).
+      TraceSlots& slots = slots_of(source_of(key.first), moment);
+      if (choose_trace(false, false, slots) == TraceChoice::own_trace) {
+        shared_trace_.erase(shared);
+        start_trace(key, r, moment.now);
+        ++slots.started, ++slots.in_flight;
+      }
       return;
     }
   }
   if (traces_.count(key) || shared_trace_.count(key) || not_traced_.count(key) || !should_trace_now(key, r, moment))
     return;
-  const IpAddress& source = source_of(key.first);
-  const std::size_t traced = traces_from(source);
+  TraceSlots& slots = slots_of(source_of(key.first), moment);
   const std::optional<TargetKey> same = traced_with_same_answer(key, r);
-  switch (choose_trace(may_share_trace(first_phase_.answered(key), r.judgement), same.has_value(), traced)) {
+  switch (choose_trace(may_share_trace(first_phase_.answered(key), r.judgement), same.has_value(), slots)) {
     case TraceChoice::share: shared_trace_.emplace(key, *same); return;
-    case TraceChoice::own_trace: start_trace(key, r, moment.now); return;
-    case TraceChoice::not_traced:
-      not_traced_.emplace(key, fmt::format("Not traced: {} other targets probed from {} were, and the routers "
-                                           "answer TTL-limited SYNs toward it about once a second.",
-                                           max_traces_per_source, source.to_string()));
+    case TraceChoice::own_trace:
+      start_trace(key, r, moment.now);
+      ++slots.started, ++slots.in_flight;
       return;
+    case TraceChoice::wait: waiting_now_.insert(key); return;
+    case TraceChoice::not_traced: not_traced_.emplace(key, budget_reason(key)); return;
   }
 }
 
@@ -146,7 +212,9 @@ void TracePlanner::start_control_trace(const IpAddress& host, int depth, Timesta
 void TracePlanner::plan_reprobe(const TargetKey& key, TraceRun& trace, Timestamp now) {
   trace.reprobe_planned = true;
   const std::map<int, bool> first_pass = trace.first_pass.answered_by_ttl();
-  const std::vector<int> silent = ttls_to_reprobe(first_pass, ttls_answered_toward(key.first, key));
+  const std::optional<int> silent_from_hop =
+      first_phase_.answered(key) ? std::nullopt : trace.host_hop;  // its own SYNs drew nothing
+  const std::vector<int> silent = ttls_to_reprobe(first_pass, ttls_answered_toward(key.first, key), silent_from_hop);
   if (silent.empty() || !ledger_.room_for((options_.repeat + 1) * silent.size())) return;
   const Timestamp refilled = reprobe_at(trace.planned_at, now);
   const std::vector<PlannedProbe*> witnesses = plan_witnesses(key.first, silent, refilled, trace.host_hop);
@@ -184,6 +252,7 @@ std::vector<PlannedProbe*> TracePlanner::plan_witnesses(const IpAddress& host, c
         w = &ledger_.add(model.source, host, model.port, ProbeRole::control_trace, 0, static_cast<std::uint8_t>(ttl));
         w->not_before = at;
         w->reaches_host = host_hop && ttl >= *host_hop;
+        w->witness = true;
         fresh.push_back(w);
       }
       witnesses.push_back(w);
@@ -192,10 +261,17 @@ std::vector<PlannedProbe*> TracePlanner::plan_witnesses(const IpAddress& host, c
   return witnesses;
 }
 
-std::size_t TracePlanner::traces_from(const IpAddress& source) const {
-  return static_cast<std::size_t>(std::count_if(traces_.begin(), traces_.end(), [&](const auto& entry) {
-    return source_of(entry.first.first) == source;
-  }));
+void TracePlanner::replace(PlannedProbe* old, PlannedProbe* fresh) {
+  auto swap_in = [&](ProbeGroup& group) {
+    std::replace(group.probes.begin(), group.probes.end(), old, fresh);
+  };
+  for (auto& [key, trace] : traces_) {
+    swap_in(trace.first_pass);
+    swap_in(trace.reprobe);
+  }
+  for (auto& [host, group] : control_traces_) swap_in(group);
+  for (auto& [at, witness] : witnesses_)
+    if (witness == old) witness = fresh;
 }
 
 // A traced target of the same host whose answer had the same shape.
@@ -221,7 +297,7 @@ TraceAnswers TracePlanner::answers_to_traces(const std::vector<AttemptResult>& a
   TraceAnswers answers;
   for (const AttemptResult& r : all) {
     const PlannedProbe* probe = ledger_.find(r.attempt.isn);
-    if (r.attempt.client_port != ledger_.source_port() || !probe) continue;
+    if (r.attempt.client_port != ledger_.source_port() || !probe || probe->measured_budget) continue;
     if (probe->role == ProbeRole::target_trace) answers.targets[{r.attempt.server, r.attempt.server_port}].push_back(r);
     if (probe->role == ProbeRole::control_trace) answers.controls[r.attempt.server].push_back(r);
   }
@@ -237,8 +313,16 @@ void TracePlanner::add_trace_to(const TargetKey& key, AttemptResult& result,
   if (trace != answers.targets.end() && options_.trace == TraceMode::automatic && plainly_the_hosts(result))
     trace = answers.targets.end();
   if (trace == answers.targets.end()) {
-    if (const auto why = not_traced_.find(key); why != not_traced_.end() && !plainly_the_hosts(result))
+    if (const auto why = not_traced_.find(key); why != not_traced_.end() && !plainly_the_hosts(result)) {
       result.judgement.evidence.push_back({Signal::not_traced, why->second});
+      if (why->second.starts_with("Not traced: the run's trace budget")) {
+        budget_untraced_.insert(key);
+        const bool answered = result.judgement.verdict != Verdict::dropped;
+        // Its SYNs, the late one, and a trace with its re-probes, as such a run would send.
+        locate_rest_packets_ += options_.count + 1 + 2ULL * options_.repeat *
+                                                          static_cast<unsigned>(sweep_depth(result, answered, options_.max_ttl));
+      }
+    }
     return;
   }
   if (result.judgement.verdict == Verdict::dropped) result = rejudge_if_reached(result, trace->second);
@@ -248,6 +332,15 @@ void TracePlanner::add_trace_to(const TargetKey& key, AttemptResult& result,
         {Signal::trace_shared, fmt::format("Located by the trace of port {}, which got the same answer from {}: "
                                            "the hop table is that trace's.",
                                            sharer->second, key.first.to_string())});
+}
+
+std::optional<std::string> TracePlanner::locate_rest() const {
+  if (budget_untraced_.empty()) return std::nullopt;
+  std::map<IpAddress, std::vector<std::uint16_t>> by_host;
+  for (const auto& [host, port] : budget_untraced_) by_host[host].push_back(port);
+  const std::uint64_t packets = locate_rest_packets_ + 4 * by_host.size();  // and each host's baseline
+  return locate_rest_command(by_host, trace_budget_for(budget_untraced_.size()),
+                             static_cast<std::uint32_t>(std::min<std::uint64_t>(packets, SendLimits::hard_max_packets)));
 }
 
 // The target that `key` shares a trace with, unless the answer of either changed since

@@ -19,6 +19,8 @@
 #include "capture/prober.hpp"
 #include "capture/route.hpp"
 #include "dissect/trace/probe_group.hpp"
+#include "dissect/trace/router_budget.hpp"
+#include "dissect/trace/trace_plan.hpp"
 #include "dissect/verdict/analyzer.hpp"
 
 namespace synprobe {
@@ -52,8 +54,15 @@ class TracePlanner {
  public:
   // Everything here is the run's and outlives the planner; `routes` holds every target host.
   TracePlanner(const ProbeOptions& options, ProbeLedger& ledger, const FirstPhase& first_phase,
-               const std::map<IpAddress, Route>& routes, const Analyzer& analyzer)
-      : options_(options), ledger_(ledger), first_phase_(first_phase), routes_(routes), analyzer_(analyzer) {}
+               const std::map<IpAddress, Route>& routes, const Analyzer& analyzer, const RouterBudgets& budgets)
+      : options_(options), ledger_(ledger), first_phase_(first_phase), routes_(routes), analyzer_(analyzer),
+        budgets_(budgets) {}
+
+  // The run's first SYN leaves at `start`: the trace budget (--trace-budget) counts from it.
+  void set_start(Timestamp start) { deadline_ = after(start, options_.trace_budget_s); }
+  // A probe sent past a router's modelled budget drew nothing (RouterBudgets::take_given_up_over):
+  // `fresh` takes its place in whichever trace holds it, and `old` is left out of the hop table.
+  void replace(PlannedProbe* old, PlannedProbe* fresh);
 
   // The run: how long a trace waits for its last answers (dissect's trace_wait_s()),
   // from every answer so far; the routers' budgets give up on silent probes after as long.
@@ -73,6 +82,9 @@ class TracePlanner {
   [[nodiscard]] TraceAnswers answers_to_traces(const std::vector<AttemptResult>& all) const;
   void add_trace_to(const TargetKey& key, AttemptResult& result, const std::map<TargetKey, AttemptResult>& judged,
                     const TraceAnswers& answers);
+  // The command that locates the targets the trace budget left untraced (those add_trace_to
+  // said so of), or none.
+  [[nodiscard]] std::optional<std::string> locate_rest() const;
 
  private:
   // What a review knows of the whole run, worked out once for all of its targets (per
@@ -82,8 +94,14 @@ class TracePlanner {
     Timestamp now;
     bool first_phase_settled = false;
     std::map<IpAddress, double> fastest_answer_s;  // per host, see FirstPhase
+    Timestamp verdicts_due;  // when the first phase would be over, from what it waits for
   };
+  [[nodiscard]] Timestamp verdicts_due(Timestamp now) const;
   void decide_trace(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment);
+  // Where the traces of `source` stand in this review (started, in flight, measured, budget).
+  [[nodiscard]] TraceSlots& slots_of(const IpAddress& source, const ReviewMoment& moment);
+  [[nodiscard]] bool trace_done(const TraceRun& trace, Timestamp now) const;
+  [[nodiscard]] std::string budget_reason(const TargetKey& key) const;
   [[nodiscard]] bool should_trace_now(const TargetKey& key, const AttemptResult& r, const ReviewMoment& moment) const;
   void start_trace(const TargetKey& key, const AttemptResult& r, Timestamp now);
   void start_control_trace(const IpAddress& host, int depth, Timestamp now);
@@ -94,7 +112,6 @@ class TracePlanner {
   void mark_filtering_routers(TraceRun& trace, const std::map<int, bool>& first_pass) const;
   std::vector<PlannedProbe*> plan_witnesses(const IpAddress& host, const std::vector<int>& ttls, Timestamp at,
                                             std::optional<int> host_hop);
-  [[nodiscard]] std::size_t traces_from(const IpAddress& source) const;
   [[nodiscard]] std::optional<TargetKey> traced_with_same_answer(const TargetKey& key, const AttemptResult& r) const;
   [[nodiscard]] std::set<int> ttls_answered_toward(const IpAddress& host, const TargetKey& except) const;
   [[nodiscard]] bool trace_settled(const ProbeGroup& g, Timestamp now) const { return g.settled(now, wait_s_); }
@@ -109,6 +126,13 @@ class TracePlanner {
   const FirstPhase& first_phase_;
   const std::map<IpAddress, Route>& routes_;
   const Analyzer& analyzer_;
+  const RouterBudgets& budgets_;
+  Timestamp deadline_;  // no trace starts after it (--trace-budget)
+  std::map<IpAddress, TraceSlots> slots_;          // per source, for the review under way
+  std::map<IpAddress, std::size_t> waiting_;       // per source: targets waiting for a wave, at the last review
+  std::set<TargetKey> waiting_now_;                // ... and which
+  std::set<TargetKey> budget_untraced_;            // left untraced by the trace budget (reported)
+  std::uint64_t locate_rest_packets_ = 0;          // what tracing those would send
   std::map<TargetKey, TraceRun> traces_;
   std::map<IpAddress, ProbeGroup> control_traces_;
   std::map<TargetKey, TargetKey> shared_trace_;  // target → the target whose trace locates it

@@ -23,7 +23,7 @@ _synprobe() {
   local commands="analyze probe trace report diff merge"
   local output_opts="-F --format --json -o --output --color -n --numeric -v --verbose --report --vantage-name -h --help"
   local live_opts="-p --ports -4 -6 -i --interface -S --source --sport -c --count --ttl --interval --timeout
-    --rate --max-packets --no-baseline --control-port --max-ttl --repeat --user -w --write $output_opts"
+    --rate --max-packets --no-baseline --control-port --max-ttl --repeat --trace-budget --user -w --write $output_opts"
 
   # The subcommand is the first word that is not an option.
   local command="" i
@@ -56,8 +56,8 @@ _synprobe() {
       COMPREPLY=($(compgen -u -- "$cur"))
       return ;;
     -f | --filter | -p | --ports | -S | --source | --sport | -c | --count | --ttl | --interval | --timeout | \
-      --rate | --max-packets | --control-port | --max-ttl | --repeat | --vantage-name | --max-apart | --change-at | \
-      --sni | --http-host)
+      --rate | --max-packets | --control-port | --max-ttl | --repeat | --trace-budget | --vantage-name | --max-apart | \
+      --change-at | --sni | --http-host)
       return ;;  # a value of the user's own
   esac
 

@@ -211,6 +211,9 @@ std::string what_was_done(const AnalysisReport& report) {
       out += fmt::format("<li>Packets: every packet sent and received is in <code>{}</code> (pcapng; each packet "
                          "carries a comment saying its role)</li>\n",
                          esc(*p.evidence_file));
+    if (p.locate_rest)
+      out += fmt::format("<li>Not every target was traced within the trace budget; to locate the rest: <code>sudo {}</code></li>\n",
+                         esc(*p.locate_rest));
   } else {
     out += fmt::format("<li>Input: <code>{}</code> ({}, {} packets)</li>\n", esc(report.input.path),
                        esc(report.input.format), report.input.packets);

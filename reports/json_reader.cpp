@@ -352,6 +352,8 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     s.kernel_drops = static_cast<std::uint64_t>(r.integer(p, "kernel_drops"));
     s.user = r.str(p, "user");
     s.evidence_file = r.opt_str(p, "evidence_file");
+    s.trace_budget_s = r.opt_number(p, "trace_budget_s");  // schema 1.x additions: absent in older files
+    s.locate_rest = r.opt_str(p, "locate_rest");
     report.probe = s;
   }
   if (doc.contains("vantage") && !doc["vantage"].is_null()) {  // schema 1.1; older files have none

@@ -267,6 +267,10 @@ void write_probe(JsonWriter& w, const ProbeSummary& p) {
   w.field("kernel_drops", p.kernel_drops);
   w.field("user", p.user);
   w.optional_field("evidence_file", p.evidence_file);
+  w.key("trace_budget_s");
+  if (p.trace_budget_s) w.number(*p.trace_budget_s, 3);
+  else w.null();
+  w.optional_field("locate_rest", p.locate_rest);
   w.end_object();
 }
 

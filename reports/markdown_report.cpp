@@ -35,6 +35,9 @@ std::string what_was_done(const AnalysisReport& report) {
       out += fmt::format("- Packets: every packet sent and received is in `{}` (pcapng; each packet carries a comment "
                          "saying its role — open it in Wireshark)\n",
                          *p.evidence_file);
+    if (p.locate_rest)
+      out += fmt::format("- Not every target was traced within the trace budget; to locate the rest: `sudo {}`\n",
+                         *p.locate_rest);
   } else {
     out += fmt::format("- Input: `{}` ({}, {} packets{})\n", report.input.path, report.input.format,
                        report.input.packets,

@@ -207,6 +207,9 @@ class TextStream final : public ReportStream {
                        counted.empty() ? "" : ": ", counted);
     if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
     for (const NameFinding& f : report.names) out += fmt::format("\n{}\n  {}\n", f.finding, f.clients);
+    if (report.probe && report.probe->locate_rest)
+      out += fmt::format("not every target was traced within --trace-budget; to locate the rest: sudo {}\n",
+                         *report.probe->locate_rest);
     if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
     if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
     return out;

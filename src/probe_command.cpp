@@ -203,6 +203,15 @@ void add_live_options(CLI::App* cmd, ProbeCommandOptions& o) {
       ->check(CLI::Range(1, 64));
   cmd->add_option("--repeat", o.probe.repeat, "TTL-limited SYNs per hop (the majority counts)")->group("Tracing")
       ->capture_default_str()->check(CLI::Range(1, 10));
+  cmd->add_option("--trace-budget", o.probe.trace_budget_s,
+                  fmt::format("Seconds from the first SYN within which traces start (default {:g}): at most {} traces "
+                              "per source address are in flight while its routers ration their ICMP (measured from "
+                              "the run's answers), the rest follow in waves; a wave that would outlast the wait for "
+                              "the verdicts starts only if every waiting target can be traced in time (about one a "
+                              "second through rate-limited routers). Targets left say not-traced, and the report "
+                              "gives the command that locates them",
+                              default_trace_budget_s, max_traces_per_source))
+      ->group("Tracing")->check(CLI::Range(0.0, 3600.0));
   cmd->add_option("--user", o.probe.user, "Become this user after opening the sockets (default: the sudo user, else nobody)")
       ->group("Probing");
   cmd->add_option("-w,--write", o.write_pcapng, "Write every packet sent and received as pcapng, with comments")

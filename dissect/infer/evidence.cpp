@@ -92,10 +92,12 @@ constexpr std::array signals{
                "The refusal matches a known refuser's packet shape (the table in dissect/infer/signatures.cpp)."},
     SignalInfo{Signal::trace_shared, "trace-shared",
                "Located by the trace of another target of the same host whose answer was the same (same kind, "
-               "sender, hop and code): past 8 traced targets from one source address, the routers' ICMP budgets allow no more."},
+               "sender, hop and code): once 4 targets from one source address were traced, the routers' ICMP "
+               "budgets go to answers not yet traced."},
     SignalInfo{Signal::not_traced, "not-traced",
-               "No TTL-limited SYNs for this target: the routers' ICMP budgets, or the packet cap, were spent on "
-               "other targets."},
+               "No TTL-limited SYNs for this target: the run's trace budget (--trace-budget; traces go in waves of "
+               "8 per source address through routers that ration ICMP) or the packet cap did not reach it; the "
+               "detail gives the command that locates it."},
     SignalInfo{Signal::network_gear_ttl, "network-gear-ttl",
                "Decisive: the answer in the host's name starts at TTL 255, which routers and firewalls use and "
                "general host stacks (Linux, BSD, macOS 64; Windows 128) never do, while the host's own packets, if "

@@ -46,6 +46,15 @@ struct PlannedProbe {
   // A re-probe just past the last hop that answered its flow: the router there, whose
   // refusal would come from its ICMP budget (trace_plan's filtering_router_ttl()).
   std::optional<FilteringRouter> filtering_router;
+  // Sent past its router's modelled ICMP budget to measure it (RouterBudgets), and given up
+  // unanswered: it measured the budget, not the path (`measured_budget`), so it is left out
+  // of the hop table, and sent again under the model (`resent`, which never measures) if
+  // its flow still lacks that TTL.
+  bool measured_budget = false;
+  bool resent = false;
+  // A re-probe's witness on the control port's flow: it measures its router's budget at
+  // that moment, so it always goes.
+  bool witness = false;
 };
 
 [[nodiscard]] inline bool is_ttl_limited(const PlannedProbe& p) {

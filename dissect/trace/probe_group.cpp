@@ -24,7 +24,8 @@ bool ProbeGroup::settled(Timestamp now, double wait_s) const {
 
 std::map<int, bool> ProbeGroup::answered_by_ttl() const {
   std::map<int, bool> answered;
-  for (const PlannedProbe* p : probes) answered[p->ttl] = answered[p->ttl] || p->answered_at;
+  for (const PlannedProbe* p : probes)
+    if (!p->skipped) answered[p->ttl] = answered[p->ttl] || p->answered_at;
   return answered;
 }
 

@@ -21,7 +21,8 @@ struct ProbeGroup {
   // the baseline. Once every probe is answered, a little longer still (the slowest round
   // trip, at least 20 ms): a forged RST comes first, the host's own answer after it.
   [[nodiscard]] bool settled(Timestamp now, double wait_s) const;
-  // Each TTL of the group, and whether any probe with it was answered.
+  // Each TTL of the group that was asked (not every probe of it skipped), and whether any
+  // probe with it was answered.
   [[nodiscard]] std::map<int, bool> answered_by_ttl() const;
   // The TTLs of the group's answered probes.
   [[nodiscard]] std::set<int> answered_ttls() const;

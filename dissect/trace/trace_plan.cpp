@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "dissect/trace/router_budget.hpp"
+#include "dissect/trace/send_policy.hpp"
 #include "dissect/verdict/combine.hpp"
 
 namespace synprobe {
@@ -57,10 +59,48 @@ bool needs_own_trace_unbaselined(const AttemptResult& r) {
   return r.judgement.verdict == Verdict::refused_by_host && r.judgement.actor == Actor::host && !r.host_syn_ack_rtt_ms;
 }
 
-TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source) {
-  if (may_share && same_answer_traced && traced_from_source >= max_traces_per_source / 2) return TraceChoice::share;
-  if (traced_from_source < max_traces_per_source) return TraceChoice::own_trace;
-  return TraceChoice::not_traced;
+TraceChoice choose_trace(bool may_share, bool same_answer_traced, const TraceSlots& slots) {
+  if (may_share && same_answer_traced && slots.started >= max_traces_per_source / 2) return TraceChoice::share;
+  if (!slots.budget_left) return TraceChoice::not_traced;
+  if (slots.unmetered || slots.in_flight < max_traces_per_source) return TraceChoice::own_trace;
+  return TraceChoice::wait;
+}
+
+bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s, std::size_t in_flight,
+                     std::size_t waiting, bool unmetered) {
+  if (now >= deadline) return false;
+  if (unmetered) return true;
+  const double pace_s = 1.0 / RouterBudgets::refill_per_second;
+  if (after(now, span_s + static_cast<double>(in_flight) * pace_s) <= verdicts_due) return true;
+  return static_cast<double>(waiting) * pace_s <= deadline.seconds_since(now);
+}
+
+double trace_span_s(double wait_s) { return icmp_budget_refill_s + 2 * wait_s; }
+
+double trace_budget_for(std::size_t targets) {
+  const double pace_s = 1.0 / RouterBudgets::refill_per_second;
+  return std::max(default_trace_budget_s, std::ceil(static_cast<double>(targets) * pace_s + default_trace_budget_s));
+}
+
+std::string locate_rest_command(const std::map<IpAddress, std::vector<std::uint16_t>>& untraced, double budget_s,
+                                std::uint32_t max_packets) {
+  std::string command = "synprobe trace";
+  for (const auto& [host, unsorted] : untraced) {
+    std::vector<std::uint16_t> ports = unsorted;
+    std::sort(ports.begin(), ports.end());
+    ports.erase(std::unique(ports.begin(), ports.end()), ports.end());
+    std::string list;
+    for (std::size_t i = 0; i < ports.size();) {
+      std::size_t j = i;
+      while (j + 1 < ports.size() && ports[j + 1] == ports[j] + 1) ++j;
+      list += (list.empty() ? "" : ",") + (j == i ? std::to_string(ports[i]) : fmt::format("{}-{}", ports[i], ports[j]));
+      i = j + 1;
+    }
+    command += host.is_v4() ? fmt::format(" {}:{}", host.to_string(), list) : fmt::format(" [{}]:{}", host.to_string(), list);
+  }
+  command += fmt::format(" --trace-budget {:g}", budget_s);
+  if (max_packets > SendLimits{}.max_packets) command += fmt::format(" --max-packets {}", max_packets);
+  return command;
 }
 
 int trace_depth(const Judgement& j, const AttemptResult& r) {
@@ -112,11 +152,13 @@ int deepest_answered(const std::map<int, bool>& answered_by_ttl) {
 }
 }  // namespace
 
-std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere) {
+std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl, const std::set<int>& answered_elsewhere,
+                                 std::optional<int> silent_from_hop) {
   const int last_answered = deepest_answered(answered_by_ttl);
   std::vector<int> silent;
   for (const auto& [ttl, any] : answered_by_ttl)
-    if (!any && (ttl < last_answered || answered_elsewhere.count(ttl))) silent.push_back(ttl);
+    if (!any && (ttl < last_answered || answered_elsewhere.count(ttl)) && !(silent_from_hop && ttl >= *silent_from_hop))
+      silent.push_back(ttl);
   return silent;
 }
 

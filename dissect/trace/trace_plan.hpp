@@ -7,22 +7,30 @@
 // pin them without a network. docs/probing.md tells the schedule they make.
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "dissect/decode/ip_address.hpp"
 #include "dissect/decode/timestamp.hpp"
 #include "dissect/verdict/analyzer.hpp"
 
 namespace synprobe {
 
 // Routers answer TTL-limited SYNs about once a second after a short burst, and they budget
-// per destination: our address. So a run traces at most this many targets from each of
-// its source addresses, whatever the hosts (past that, targets share a trace of the same
-// answer, or go untraced).
+// per destination: our address. So at most this many traces from one source address are
+// in flight at once (started and not yet settled) while its routers' budgets are limited
+// or not yet measured; the next wave starts as they settle. Once every router that
+// answered was measured unmetered (RouterBudgets), the traces share no budget and are not
+// held back. (Answers already traced share a trace once half of this many were started.)
 inline constexpr std::size_t max_traces_per_source = 8;
+// How long a run goes on starting traces, from its first SYN, unless --trace-budget says:
+// targets still waiting for a trace then are reported not traced, with the command that
+// locates them.
+inline constexpr double default_trace_budget_s = 10.0;
 // Linux refills a router's ICMP budget toward one destination at one message a second.
 inline constexpr double icmp_budget_refill_s = 1.2;
 // The repeated rounds of a trace leave this far apart, so one burst of loss cannot take
@@ -49,18 +57,56 @@ inline constexpr double trace_round_gap_s = 0.05;
 
 // What the run's budget of traces gives a target that is to be traced.
 enum class TraceChoice {
-  own_trace,   // traced on its own flow
+  own_trace,   // traced on its own flow, now
   share,       // located by the trace of a target of the same host with the same answer
-  not_traced,  // the budget of its source address is spent
+  wait,        // traced in a later wave, once traces in flight from its source settle
+  not_traced,  // the run's trace budget (--trace-budget) does not reach it
 };
 
-// A target is traced on its own flow while fewer than max_traces_per_source targets
-// from its source address are. Once half of that is spent, a target that may share
-// (may_share_trace) and whose answer has the same shape as a traced one's shares that
-// trace instead (its own trace could show more, an injector beside a filter, but the
-// routers' budgets are better spent on answers not yet traced). (Answered targets are
-// considered first, so theirs are the traces that can be shared.)
-[[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, std::size_t traced_from_source);
+// Where the traces of one source address stand when a target is to be traced.
+struct TraceSlots {
+  std::size_t started = 0;    // traces started from the source in this run
+  std::size_t in_flight = 0;  // ... of which not settled yet
+  bool unmetered = false;     // every router toward it that answered was measured unmetered
+  bool budget_left = true;    // a trace may still start (trace_may_start())
+};
+
+// Once half of max_traces_per_source traces were started from its source, a target that
+// may share (may_share_trace) and whose answer has the same shape as a traced one's shares
+// that trace (its own trace could show more, an injector beside a filter, but the routers'
+// budgets are better spent on answers not yet traced; answered targets are considered
+// first, so theirs are the traces that can be shared). Else it is traced on its own flow
+// while fewer than max_traces_per_source traces from its source are in flight (any number
+// when its routers are unmetered), waits for a later wave while the trace budget lasts,
+// and is not traced past it.
+[[nodiscard]] TraceChoice choose_trace(bool may_share, bool same_answer_traced, const TraceSlots& slots);
+
+// Whether a trace may still start at `now`: before the run's trace budget ends
+// (`deadline`, --trace-budget seconds after the first SYN); at once when its source's
+// routers are unmetered; when it would be over before `verdicts_due`, the moment the run
+// would end without it (the verdicts are waited for anyway, so such a trace costs no time):
+// its own span (trace_span_s()) after the `in_flight` traces of its source ahead of it were
+// served at the pace its routers allow (about one trace per refill of their budget: each
+// trace needs at least one answer from every router on the way that rations, and Linux
+// refills one a second); else only if all `waiting` targets of the source can be traced by
+// the deadline at that pace. So a wave that would lengthen the run without finishing the
+// job is not started, and the report says what to run instead.
+[[nodiscard]] bool trace_may_start(Timestamp now, Timestamp deadline, Timestamp verdicts_due, double span_s,
+                                   std::size_t in_flight, std::size_t waiting, bool unmetered);
+
+// How long a trace lasts once started: its first pass and its wait, then the re-probe of
+// its silent TTLs once the routers' budgets refilled, and that wait.
+[[nodiscard]] double trace_span_s(double wait_s);
+
+// How long locating `targets` more would take at a limited path's pace
+// (trace_may_start()), at least the default trace budget: the --trace-budget to give.
+[[nodiscard]] double trace_budget_for(std::size_t targets);
+
+// The command that traces `untraced` (host → ports) in a run of their own, within a trace
+// budget that fits them all (`budget_s`) and a packet cap that holds them (`max_packets`,
+// said only past the default): "synprobe trace 198.18.4.10:85,9200-9211 --trace-budget 30".
+[[nodiscard]] std::string locate_rest_command(const std::map<IpAddress, std::vector<std::uint16_t>>& untraced,
+                                              double budget_s, std::uint32_t max_packets);
 
 // Whether a target may be located by another target's trace. Not silence: two ports may be
 // dropped at different hops. Not a refusal judged the host's whose own probes disagree
@@ -124,9 +170,13 @@ inline constexpr double late_answer_wait_max_s = 5.0;
 // Routers rate-limit their ICMP, so a silent TTL is not yet a finding. The TTLs of a
 // trace's first pass to probe again: those that drew nothing although a later TTL of the
 // same trace (`answered_by_ttl`), or the same TTL on another flow to the same host
-// (`answered_elsewhere`), was answered.
+// (`answered_elsewhere`), was answered. Not, for a target whose own SYNs drew nothing
+// (`silent_from_hop`: the host's distance), a TTL that reaches the host: no router's
+// budget stands between it and the host, and the target's own SYNs, the late one after
+// the budgets refilled among them, already asked the host the same question.
 [[nodiscard]] std::vector<int> ttls_to_reprobe(const std::map<int, bool>& answered_by_ttl,
-                                               const std::set<int>& answered_elsewhere);
+                                               const std::set<int>& answered_elsewhere,
+                                               std::optional<int> silent_from_hop = std::nullopt);
 
 // The router that may refuse a silent TTL when it is asked again: a TTL just past the
 // deepest TTL that answered on its flow (`answered_by_ttl`) may reach a filter at that

@@ -57,6 +57,9 @@ struct ProbeSummary {
   std::uint64_t kernel_drops = 0;
   std::string user;  // who the process ran as after dropping privileges
   std::optional<std::string> evidence_file;  // the -w pcapng, when one was written
+  std::optional<double> trace_budget_s;      // --trace-budget, when the run traced
+  // The command that locates the targets the trace budget left untraced, when there are any.
+  std::optional<std::string> locate_rest;
 };
 
 // Where a run was made (JSON "vantage"), so that `synprobe merge` can line up the same

@@ -17,7 +17,8 @@ LABELS = {
     "nmap-minrate": "nmap -sS --min-rate",
     "masscan": "masscan --show closed",
 }
-PARTS = {"ports": "(a) ports of one host", "hosts": "(b) host:port pairs over {hosts} hosts"}
+PARTS = {"ports": "(a) ports of one host", "hosts": "(b) host:port pairs over {hosts} hosts",
+         "hosts1000": "(c) {hosts} hosts, one port each"}
 
 
 def line():

@@ -10,8 +10,9 @@ the rules and the truth cannot drift apart.
   live_targets.py targets SET    the targets, one per line, as synprobe takes them (HOST:PORTS)
   live_targets.py spec SET       shell assignments for nmap and masscan: PORTS, HOSTS4, HOSTS6
 
-SET is "ports" (part a: one host, many ports) or "hosts" (part b: many hosts, a few ports
-each), each optionally with ":N" to shrink it to N targets (the CTest smoke run).
+SET is "ports" (part a: one host, many ports), "hosts" (part b: many hosts, a few ports
+each) or "hosts1000" (part c: 1,000 addresses of the server, IPv6, one port each), each
+optionally with ":N" to shrink it to N targets (the CTest smoke run).
 
 Lab (tests/lab/lab.sh): client - r1 - r2 - r3 - server; the server LAN is 198.18.4.0/24 and
 2001:db8:4::/64, the server is .10 / ::10. Seen from the client r1 is hop 1, r2 hop 2,
@@ -60,6 +61,17 @@ HOST_PORT_BASE = 20000
 HOST_PORTS = 50
 HOST_STATES = ["open", "closed", "host-drop", "r2-reset", "r3-icmp"]
 
+# Part c: 1,000 hosts, one port each (issue 17: many hosts traced). IPv6 addresses of the
+# server, 2001:db8:4::1:0 to 2001:db8:4::1:3e7, port 20000; five blocks of 200 addresses,
+# one state each (the rules match address ranges).
+MANY_HOSTS = [f"2001:db8:4::1:{i:x}" for i in range(1000)]
+MANY_HOSTS_PORT = 20000
+
+
+def many_hosts_blocks():
+    """(first index, last index, state) of part c's blocks."""
+    return [(200 * b, 200 * b + 199, st) for b, st in enumerate(HOST_STATES)]
+
 
 def host_blocks(index):
     """(low, high, state) ranges of host number `index` (0..9 within its family)."""
@@ -72,8 +84,8 @@ def host_blocks(index):
 
 def parse_set(arg):
     name, _, n = arg.partition(":")
-    if name not in ("ports", "hosts"):
-        sys.exit(f"live_targets.py: unknown set {name!r} (ports or hosts)")
+    if name not in ("ports", "hosts", "hosts1000"):
+        sys.exit(f"live_targets.py: unknown set {name!r} (ports, hosts or hosts1000)")
     return name, (int(n) if n else None)
 
 
@@ -82,6 +94,13 @@ def ranges(name, limit=None):
     each range shrinks proportionally (at least 2 ports each)."""
     if name == "ports":
         rs = [(SERVER4, lo, hi, st) for lo, hi, st in PORTS_RANGES]
+    elif name == "hosts1000":
+        rs = []
+        for first, last, st in many_hosts_blocks():
+            rs += [(h, MANY_HOSTS_PORT, MANY_HOSTS_PORT, st) for h in MANY_HOSTS[first:last + 1]]
+        if limit:
+            rs = rs[::max(1, len(rs) // limit)][:limit]
+        return rs
     else:
         rs = []
         for i, h in enumerate(HOSTS4):
@@ -105,6 +124,13 @@ def ranges(name, limit=None):
 def rules(name, limit=None):
     """Lines for live.sh: "NODE F iptables-args" (F = 4 or 6) or "server addr ADDR/LEN"."""
     lines = []
+    if name == "hosts1000":
+        for h in MANY_HOSTS:
+            lines.append(f"server addr {h}/64")
+        for first, last, st in many_hosts_blocks():
+            m = f"-m iprange --dst-range {MANY_HOSTS[first]}-{MANY_HOSTS[last]} -p tcp --dport {MANY_HOSTS_PORT}"
+            lines += rule_lines("6", m, st)
+        return lines
     rs = ranges(name, None)  # rules for the whole set; a limited run probes a subset
     if name == "hosts":
         for h in HOSTS4:
@@ -113,19 +139,24 @@ def rules(name, limit=None):
             lines.append(f"server addr {h}/64")
     for a, lo, hi, st in rs:
         f = "6" if ":" in a else "4"
-        m = f"-d {a} -p tcp --dport {lo}:{hi}"
-        if st == "open":
-            lines.append(f"server {f} -t nat -A PREROUTING {m} -j REDIRECT --to-ports {LISTEN_PORT}")
-        elif st == "host-drop":
-            lines.append(f"server {f} -A INPUT {m} -j DROP")
-        elif st == "r2-reset":
-            lines.append(f"r2 {f} -A FORWARD {m} -j REJECT --reject-with tcp-reset")
-        elif st == "r3-icmp":
-            why = "icmp6-adm-prohibited" if f == "6" else "icmp-admin-prohibited"
-            lines.append(f"r3 {f} -A FORWARD {m} -j REJECT --reject-with {why}")
-        elif st == "r2-drop":
-            lines.append(f"r2 {f} -A FORWARD {m} -j DROP")
+        lines += rule_lines(f, f"-d {a} -p tcp --dport {lo}:{hi}", st)
     return lines
+
+
+def rule_lines(f, m, st):
+    """The rule that gives matches `m` (family `f`) the state `st`."""
+    if st == "open":
+        return [f"server {f} -t nat -A PREROUTING {m} -j REDIRECT --to-ports {LISTEN_PORT}"]
+    if st == "host-drop":
+        return [f"server {f} -A INPUT {m} -j DROP"]
+    if st == "r2-reset":
+        return [f"r2 {f} -A FORWARD {m} -j REJECT --reject-with tcp-reset"]
+    if st == "r3-icmp":
+        why = "icmp6-adm-prohibited" if f == "6" else "icmp-admin-prohibited"
+        return [f"r3 {f} -A FORWARD {m} -j REJECT --reject-with {why}"]
+    if st == "r2-drop":
+        return [f"r2 {f} -A FORWARD {m} -j DROP"]
+    return []
 
 
 def truth(name, limit=None):

@@ -138,27 +138,97 @@ TEST_CASE("trace plan: the shape of an answer is who answered what, and from whe
   CHECK(answer_shape(with_signals(host, {Signal::no_baseline}).judgement) == answer_shape(host.judgement));
 }
 
-TEST_CASE("trace plan: at most 8 traces per source, and same answers share once half is spent", "[trace-plan]") {
+namespace {
+TraceSlots slots(std::size_t started, std::size_t in_flight, bool unmetered = false, bool budget_left = true) {
+  return TraceSlots{started, in_flight, unmetered, budget_left};
+}
+}  // namespace
+
+TEST_CASE("trace plan: at most 8 traces in flight per source, and same answers share once half were started",
+          "[trace-plan]") {
   REQUIRE(max_traces_per_source == 8);
-  SECTION("below half the budget every target gets a trace of its own") {
-    for (std::size_t traced = 0; traced < 4; ++traced) {
-      CHECK(choose_trace(true, true, traced) == TraceChoice::own_trace);
-      CHECK(choose_trace(true, false, traced) == TraceChoice::own_trace);
+  SECTION("below half, every target gets a trace of its own") {
+    for (std::size_t started = 0; started < 4; ++started) {
+      CHECK(choose_trace(true, true, slots(started, started)) == TraceChoice::own_trace);
+      CHECK(choose_trace(true, false, slots(started, started)) == TraceChoice::own_trace);
     }
   }
-  SECTION("from half on, an answer already traced shares that trace") {
-    for (std::size_t traced = 4; traced <= 12; ++traced) CHECK(choose_trace(true, true, traced) == TraceChoice::share);
-    CHECK(choose_trace(true, false, 7) == TraceChoice::own_trace);
+  SECTION("from half on, an answer already traced shares that trace, in flight or settled") {
+    for (std::size_t started = 4; started <= 40; ++started) {
+      CHECK(choose_trace(true, true, slots(started, 8)) == TraceChoice::share);
+      CHECK(choose_trace(true, true, slots(started, 0)) == TraceChoice::share);
+    }
+    CHECK(choose_trace(true, false, slots(7, 7)) == TraceChoice::own_trace);
   }
-  SECTION("past the budget, an answer not yet traced goes untraced") {
-    CHECK(choose_trace(true, false, 8) == TraceChoice::not_traced);
-    CHECK(choose_trace(true, false, 9) == TraceChoice::not_traced);
+  SECTION("8 in flight: the next waits for a wave, however many were started before") {
+    CHECK(choose_trace(true, false, slots(8, 8)) == TraceChoice::wait);
+    CHECK(choose_trace(false, false, slots(8, 8)) == TraceChoice::wait);
+    // The 12-port run: 8 traces settled, the 9th target (a drop at the host's firewall)
+    // is traced, where counting every trace of the run left it "not-traced".
+    CHECK(choose_trace(false, false, slots(8, 0)) == TraceChoice::own_trace);
+    CHECK(choose_trace(false, false, slots(30, 7)) == TraceChoice::own_trace);
   }
-  SECTION("silence is never shared: its own trace while the budget lasts, else none") {
-    CHECK(choose_trace(false, true, 4) == TraceChoice::own_trace);
-    CHECK(choose_trace(false, true, 7) == TraceChoice::own_trace);
-    CHECK(choose_trace(false, true, 8) == TraceChoice::not_traced);
+  SECTION("routers measured unmetered share no budget: no wave holds a trace back") {
+    CHECK(choose_trace(false, false, slots(40, 40, true)) == TraceChoice::own_trace);
   }
+  SECTION("past the trace budget, what is not shared goes untraced") {
+    CHECK(choose_trace(true, false, slots(8, 0, false, false)) == TraceChoice::not_traced);
+    CHECK(choose_trace(false, true, slots(2, 0, true, false)) == TraceChoice::not_traced);
+    CHECK(choose_trace(true, true, slots(4, 4, false, false)) == TraceChoice::share);
+  }
+  SECTION("silence is never shared: its own trace, a later wave, or none") {
+    CHECK(choose_trace(false, true, slots(4, 4)) == TraceChoice::own_trace);
+    CHECK(choose_trace(false, true, slots(8, 8)) == TraceChoice::wait);
+  }
+}
+
+TEST_CASE("trace plan: waves start within the trace budget, and only if they can finish the job", "[trace-plan]") {
+  const Timestamp deadline = at(10000);
+  const double span_s = trace_span_s(0.3);
+  CHECK(span_s == Approx(1.8));
+  SECTION("a trace over before the verdicts are in costs no time: any wave before the deadline") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 0, 5000, false));
+    CHECK(trace_may_start(at(3200), deadline, due, span_s, 0, 5000, false));
+    CHECK_FALSE(trace_may_start(at(10000), deadline, at(20000), span_s, 0, 1, true));
+  }
+  SECTION("... after the traces ahead of it, served one a second by routers that ration") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 2, 5000, false));
+    CHECK_FALSE(trace_may_start(at(1000), deadline, due, span_s, 3, 5000, false));
+    CHECK(trace_may_start(at(1000), deadline, due, span_s, 7, 5000, true));  // unmetered: no pace
+  }
+  SECTION("a trace that would lengthen the run, through rate-limited routers: one trace a second") {
+    const Timestamp due = at(5000);
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 0, 3, false));  // the 12-port run: 3 left, 5 s left
+    CHECK(trace_may_start(at(5000), deadline, due, span_s, 8, 5, false));
+    CHECK_FALSE(trace_may_start(at(5000), deadline, due, span_s, 0, 6, false));
+    CHECK_FALSE(trace_may_start(at(3500), deadline, due, span_s, 0, 1500, false));  // 10,000 ports: say what to run
+  }
+  SECTION("through unmetered routers, any wave before the deadline") {
+    CHECK(trace_may_start(at(5000), deadline, at(5000), span_s, 8, 1500, true));
+  }
+}
+
+TEST_CASE("trace plan: a TTL that reaches a silent target's host is not asked again", "[trace-plan]") {
+  // A drop at the host (hop 4): hops 1-3 answered, 4 silent, the control port answered at 4.
+  const std::map<int, bool> pass{{1, true}, {2, true}, {3, true}, {4, false}};
+  CHECK(ttls_to_reprobe(pass, {4}) == std::vector<int>{4});
+  CHECK(ttls_to_reprobe(pass, {4}, 4).empty());
+  // A silent hop before the host is still asked again: a router's budget may have hidden it.
+  CHECK(ttls_to_reprobe({{1, true}, {2, false}, {3, true}, {4, false}}, {4}, 4) == std::vector<int>{2});
+}
+
+TEST_CASE("trace plan: the command that locates what the trace budget left", "[trace-plan]") {
+  const IpAddress v4 = *IpAddress::parse("198.18.4.10");
+  const IpAddress v6 = *IpAddress::parse("2001:db8:4::10");
+  CHECK(trace_budget_for(1) == default_trace_budget_s + 1);
+  CHECK(trace_budget_for(1500) == 1510);
+  CHECK(locate_rest_command({{v4, {9200}}}, 11, 0) == "synprobe trace 198.18.4.10:9200 --trace-budget 11");
+  CHECK(locate_rest_command({{v4, {9102, 9101, 85, 9100, 85}}, {v6, {17000, 17001, 17002}}}, 15, 90) ==
+        "synprobe trace 198.18.4.10:85,9100-9102 [2001:db8:4::10]:17000-17002 --trace-budget 15");
+  CHECK(locate_rest_command({{v4, {1, 2}}}, 1510, 45000) ==
+        "synprobe trace 198.18.4.10:1-2 --trace-budget 1510 --max-packets 45000");
 }
 
 TEST_CASE("trace plan: silence, and a host's refusal its own probes doubt, never share a trace", "[trace-plan]") {
