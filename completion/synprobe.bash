@@ -71,7 +71,7 @@ _synprobe() {
 
   local opts=""
   case $command in
-    analyze) opts="-r --read -f --filter $output_opts" ;;
+    analyze) opts="-r --read -f --filter --summary $output_opts" ;;
     probe) opts="$live_opts --no-trace" ;;
     trace) opts="$live_opts" ;;
     report) opts="-F --format -o --output -h --help" ;;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "dissect/verdict/attempt_tally.hpp"
 #include "dissect/verdict/trace_model.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
@@ -72,6 +73,10 @@ std::string input_line(const InputSummary& in) {
                             decode_status_name(static_cast<DecodeStatus>(i)));
   }
   if (!problems.empty()) line += "; " + problems;
+  if (in.attempts_judged_early > 0)
+    line += fmt::format(FMT_COMPILE("; {} attempts judged before they settled, to bound memory (more than {} at "
+                                    "once), {} SYNs retransmitted for them after"),
+                        in.attempts_judged_early, Analyzer::max_held_attempts, in.late_syns);
   if (in.baselines_forgotten > 0)
     line += fmt::format(FMT_COMPILE("; baselines of {} least recently seen addresses forgotten to bound memory"),
                         in.baselines_forgotten);
@@ -262,10 +267,101 @@ class TextStream final : public ReportStream {
   std::optional<Widths> widths_;  // set once the held attempts are out
 };
 
+// --summary: no line per attempt; at the end the counts per verdict, the destinations with
+// the most attempts and who refused, for a person to read (a few dozen lines whatever the
+// number of attempts).
+class TextSummaryStream final : public ReportStream {
+ public:
+  using ReportStream::ReportStream;
+
+ private:
+  void write_attempt(const AttemptResult& r) override { tally_.add(r); }
+
+  void write_end(const AnalysisReport& report) override {
+    std::string out = fmt::format(FMT_COMPILE("{} connection attempt{}"), attempts(), attempts() == 1 ? "" : "s");
+    if (report.run.mode == "analyze") out += "; " + input_line(report.input);
+    out += '\n';
+    if (attempts() > 0) out += verdicts() + destinations() + refusers();
+    if (report.input.damage) out += fmt::format(FMT_COMPILE("input damaged: {}\n"), *report.input.damage);
+    if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
+    emit(out);
+  }
+
+  static std::string share(std::uint64_t n, std::uint64_t of) {
+    return fmt::format(FMT_COMPILE("{:.1f}%"), 100.0 * static_cast<double>(n) / static_cast<double>(of));
+  }
+
+  std::string verdicts() const {
+    std::string out = fmt::format(FMT_COMPILE("\n{:<22}  {:>10}  {:>6}\n"), "VERDICT", "ATTEMPTS", "SHARE");
+    for (std::size_t i = 0; i < verdict_count; ++i) {
+      const std::uint64_t n = tally_.by_verdict()[i];
+      if (n == 0) continue;
+      out += fmt::format(FMT_COMPILE("{:<22}  {:>10}  {:>6}\n"), verdict_name(static_cast<Verdict>(i)), n, share(n, attempts()));
+    }
+    return out;
+  }
+
+  std::string destinations() const {
+    static constexpr std::array<std::string_view, verdict_count> heads{
+        "OPEN", "BY-HOST", "BY-MIDDLEBOX", "INJECTED", "ICMP", "DROPPED", "INCONCLUSIVE"};
+    const std::vector<DestinationCount> top = tally_.top_destinations(summary_top_destinations_text);
+    std::size_t width = 11;
+    for (const DestinationCount& d : top) width = std::max(width, d.address.to_string().size());
+    const std::size_t known = tally_.destinations_tracked();
+    std::string out = fmt::format(FMT_COMPILE("\n{} destination{}{}, the most attempts first:\n"), known, known == 1 ? "" : "s",
+                                  tally_.untracked_attempts() > 0 ? " counted one by one" : "");
+    auto row = [&](std::string_view name, std::uint64_t n, const VerdictCounts& v) {
+      std::string line = fmt::format(FMT_COMPILE("{:<{}}  {:>10}"), name, width, n);
+      for (std::size_t i = 0; i < verdict_count; ++i) line += fmt::format(FMT_COMPILE("  {:>{}}"), v[i], heads[i].size());
+      return line + "\n";
+    };
+    std::string head = fmt::format(FMT_COMPILE("{:<{}}  {:>10}"), "DESTINATION", width, "ATTEMPTS");
+    for (const std::string_view h : heads) head += fmt::format(FMT_COMPILE("  {}"), h);
+    out += head + "\n";
+    VerdictCounts rest = tally_.by_verdict();
+    std::uint64_t rest_n = attempts();
+    for (const DestinationCount& d : top) {
+      out += row(d.address.to_string(), d.attempts, d.by_verdict);
+      for (std::size_t i = 0; i < verdict_count; ++i) rest[i] -= d.by_verdict[i];
+      rest_n -= d.attempts;
+    }
+    if (rest_n > 0) {
+      const std::size_t others = known - top.size();
+      out += row(fmt::format(FMT_COMPILE("{} other{}"), others, others == 1 ? "" : "s"), rest_n, rest);
+    }
+    if (tally_.untracked_attempts() > 0)
+      out += fmt::format(FMT_COMPILE("(of these, {} attempts went to destinations beyond the first {} counted one by one)\n"),
+                         tally_.untracked_attempts(), AttemptTally::max_destinations);
+    return out;
+  }
+
+  std::string refusers() const {
+    const std::vector<RefuserCount> all = tally_.refusers();
+    if (all.empty()) return {};
+    std::string out = fmt::format(FMT_COMPILE("\nWho refused (every attempt not open):\n{:<10}  {:>4}  {:<22}  {:>10}  {}\n"),
+                                  "ACTOR", "HOP", "VERDICT", "ATTEMPTS", "ANSWERED FROM");
+    for (const RefuserCount& c : all) {
+      std::string from;
+      for (const IpAddress& a : c.responders) from += (from.empty() ? "" : ", ") + a.to_string();
+      if (c.more_responders) from += ", and more";
+      if (from.empty()) from = "-";
+      out += fmt::format(FMT_COMPILE("{:<10}  {:>4}  {:<22}  {:>10}  {}\n"), actor_name(c.actor),
+                         c.hop ? std::to_string(*c.hop) : "-", verdict_name(c.verdict), c.attempts, from);
+    }
+    return out;
+  }
+
+  AttemptTally tally_;
+};
+
 }  // namespace
 
 std::unique_ptr<ReportStream> stream_text(const RenderOptions& options, TextSink sink) {
   return std::make_unique<TextStream>(options, std::move(sink));
+}
+
+std::unique_ptr<ReportStream> stream_text_summary(const RenderOptions&, TextSink sink) {
+  return std::make_unique<TextSummaryStream>(std::move(sink));
 }
 
 std::string render_text(const AnalysisReport& report, const RenderOptions& options) {
