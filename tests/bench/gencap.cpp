@@ -471,7 +471,7 @@ struct Options {
   std::string prefix_out;
   u32 concurrency = 400;      // established TCP flows at once
   double attempt_rate = 150;  // connection attempts (other than new flows) per second
-  double attempts_per_gib = 0;  // when > 0: attempts (all of them) per GiB of file, instead
+  double attempts_per_gib = 0;  // when > 0: attempts (all of them) per GiB of file, instead of attempt_rate
 };
 
 class Generator {
