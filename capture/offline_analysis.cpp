@@ -136,6 +136,8 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
   in.last_packet = analyzer.last_packet();
   analyzer.flush();
   in.baselines_forgotten = analyzer.baselines_forgotten();
+  in.attempts_judged_early = analyzer.attempts_judged_early();
+  in.late_syns = analyzer.late_syns();
   return report;
 }
 

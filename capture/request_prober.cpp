@@ -272,7 +272,7 @@ void RequestRun::probe_plain(RequestJob& job) {
 }
 
 const Attempt* RequestRun::newest_attempt(const RequestJob& job, std::uint16_t port) const {
-  const std::vector<Attempt>& all = analyzer_.attempts();
+  const auto& all = analyzer_.attempts();
   for (auto it = all.rbegin(); it != all.rend(); ++it)
     if (it->client_port == port && it->server == job.target.address && it->server_port == job.target.port) return &*it;
   return nullptr;

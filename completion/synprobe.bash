@@ -72,7 +72,7 @@ _synprobe() {
 
   local opts=""
   case $command in
-    analyze) opts="-r --read -f --filter $output_opts" ;;
+    analyze) opts="-r --read -f --filter --summary $output_opts" ;;
     probe) opts="$live_opts --no-trace --sni --http-host" ;;
     trace) opts="$live_opts" ;;
     report) opts="-F --format -o --output -h --help" ;;

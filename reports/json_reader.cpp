@@ -329,6 +329,9 @@ AnalysisReport read_document(const Reader& r, json& doc) {
     report.input.sha256 = r.opt_str(in, "sha256");
     if (const auto forgotten = r.opt_integer(in, "baselines_forgotten"))
       report.input.baselines_forgotten = static_cast<std::uint64_t>(*forgotten);
+    if (const auto early = r.opt_integer(in, "attempts_judged_early"))
+      report.input.attempts_judged_early = static_cast<std::uint64_t>(*early);
+    if (const auto late = r.opt_integer(in, "late_syns")) report.input.late_syns = static_cast<std::uint64_t>(*late);
     if (r.opt_str(in, "first_packet")) report.input.first_packet = r.time(in, "first_packet");
     if (r.opt_str(in, "last_packet")) report.input.last_packet = r.time(in, "last_packet");
   }

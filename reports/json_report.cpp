@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "dissect/decode/icmp_names.hpp"
+#include "dissect/verdict/attempt_tally.hpp"
 #include "dissect/verdict/trace_model.hpp"
 #include "json_writer.hpp"
 #include "renderer.hpp"
@@ -233,6 +234,10 @@ void write_input(JsonWriter& w, const InputSummary& in) {
   if (in.sha256) w.field("sha256", *in.sha256);
   // Only when it happened: a capture of fewer hosts than the table holds never shows it.
   if (in.baselines_forgotten > 0) w.field("baselines_forgotten", in.baselines_forgotten);
+  if (in.attempts_judged_early > 0) {
+    w.field("attempts_judged_early", in.attempts_judged_early);
+    w.field("late_syns", in.late_syns);
+  }
   w.field("complete", !in.damage.has_value());
   w.optional_field("damage", in.damage);
   w.key("first_packet");
@@ -304,8 +309,53 @@ void write_head(JsonWriter& w, const RunInfo& run) {
   w.key("attempts").begin_array();
 }
 
+void write_verdict_counts(JsonWriter& w, const VerdictCounts& counts) {
+  w.begin_object();
+  for (std::size_t i = 0; i < verdict_count; ++i) w.field(verdict_name(static_cast<Verdict>(i)), counts[i]);
+  w.end_object();
+}
+
+// --summary: what the counts of every attempt say, in place of the attempts (docs/json.md).
+void write_tally(JsonWriter& w, const AttemptTally& tally) {
+  w.field("attempts_listed", false);
+  w.key("destinations").begin_object();
+  w.field("tracked", std::uint64_t{tally.destinations_tracked()});
+  w.field("tracked_limit", std::uint64_t{AttemptTally::max_destinations});
+  w.field("untracked_attempts", tally.untracked_attempts());
+  const std::vector<DestinationCount> top = tally.top_destinations(summary_top_destinations_json);
+  std::uint64_t listed = 0;
+  w.key("top").begin_array();
+  for (const DestinationCount& d : top) {
+    listed += d.attempts;
+    w.begin_object();
+    w.field("address", d.address.to_string());
+    w.field("attempts", d.attempts);
+    w.key("by_verdict");
+    write_verdict_counts(w, d.by_verdict);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("other_attempts", tally.attempts() - listed);
+  w.end_object();
+  w.key("refusers").begin_array();
+  for (const RefuserCount& c : tally.refusers()) {
+    w.begin_object();
+    w.field("actor", actor_name(c.actor));
+    w.optional_field("hop", c.hop);
+    w.field("verdict", verdict_name(c.verdict));
+    w.field("attempts", c.attempts);
+    w.key("responders").begin_array();
+    for (const IpAddress& a : c.responders) w.value(a.to_string());
+    w.end_array();
+    w.field("more_responders", c.more_responders);
+    w.end_object();
+  }
+  w.end_array();
+}
+
 void write_tail(JsonWriter& w, const AnalysisReport& report, std::uint64_t attempts,
-                const std::array<std::uint64_t, verdict_count>& counts, const std::vector<std::string>& clients) {
+                const std::array<std::uint64_t, verdict_count>& counts, const std::vector<std::string>& clients,
+                const AttemptTally* tally = nullptr) {
   w.end_array();
   w.field("finished", iso8601(report.run.finished));
   w.field("interrupted", report.run.interrupted);
@@ -325,9 +375,9 @@ void write_tail(JsonWriter& w, const AnalysisReport& report, std::uint64_t attem
   }
   w.key("summary").begin_object();
   w.field("attempts", attempts);
-  w.key("by_verdict").begin_object();
-  for (std::size_t i = 0; i < verdict_count; ++i) w.field(verdict_name(static_cast<Verdict>(i)), counts[i]);
-  w.end_object();
+  w.key("by_verdict");
+  write_verdict_counts(w, counts);
+  if (tally) write_tally(w, *tally);
   w.end_object();
   w.end_object();
 }
@@ -375,10 +425,42 @@ class JsonStream final : public ReportStream {
   std::vector<std::string> clients_;
 };
 
+// --summary --json: the document without its attempts (an empty list) and a summary that
+// counts them per verdict, destination and refuser. Memory: the tally's bounds.
+class JsonSummaryStream final : public ReportStream {
+ public:
+  using ReportStream::ReportStream;
+
+ private:
+  void write_attempt(const AttemptResult& r) override {
+    tally_.add(r);
+    if (clients_.size() < max_clients) {
+      std::string client = r.attempt.client.to_string();
+      if (std::find(clients_.begin(), clients_.end(), client) == clients_.end()) clients_.push_back(std::move(client));
+    }
+  }
+
+  void write_end(const AnalysisReport& report) override {
+    JsonWriter w;
+    write_head(w, head().run);
+    write_tail(w, report, attempts(), counts(), clients_, &tally_);
+    emit(w.pending());
+    emit("\n");
+  }
+
+  static constexpr std::size_t max_clients = 16;
+  AttemptTally tally_;
+  std::vector<std::string> clients_;
+};
+
 }  // namespace
 
 std::unique_ptr<ReportStream> stream_json(const RenderOptions&, TextSink sink) {
   return std::make_unique<JsonStream>(std::move(sink));
+}
+
+std::unique_ptr<ReportStream> stream_json_summary(const RenderOptions&, TextSink sink) {
+  return std::make_unique<JsonSummaryStream>(std::move(sink));
 }
 
 std::string render_json(const AnalysisReport& report, const RenderOptions& options) {

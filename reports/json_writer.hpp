@@ -1,6 +1,7 @@
 #pragma once
 // A small streaming JSON writer: correct escaping, commas and nesting, nothing else.
 
+#include <cassert>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -19,6 +20,28 @@ class JsonWriter {
   JsonWriter& begin_array();
   JsonWriter& end_array();
   JsonWriter& key(std::string_view k);
+  // A key written as a literal (every key of the contract): nothing in it to escape
+  // (asserted in debug builds), and its size known to the compiler, so the quotes, the
+  // text and ": " go out as a few stores instead of a scan and two calls to memcpy (an
+  // attempt has ≈ 60 keys).
+  template <std::size_t N>
+  JsonWriter& key(const char (&k)[N]) {
+    constexpr std::size_t n = N - 1;
+#ifndef NDEBUG
+    assert(std::string_view(k, n).find_first_of("\"\\") == std::string_view::npos);
+#endif
+    before_value();
+    if (n + 4 > buffer_.size() - used_) grow(n + 4);
+    char* p = buffer_.data() + used_;
+    p[0] = '"';
+    std::memcpy(p + 1, k, n);
+    p[n + 1] = '"';
+    p[n + 2] = ':';
+    p[n + 3] = ' ';
+    used_ += pretty_ ? n + 4 : n + 3;
+    after_key_ = true;
+    return *this;
+  }
 
   JsonWriter& value(std::string_view s);
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
@@ -32,13 +55,14 @@ class JsonWriter {
   JsonWriter& number(double d, int decimals);
   JsonWriter& null();
 
-  template <typename T>
-  JsonWriter& field(std::string_view k, const T& v) {
+  // K: a literal (see key above) or anything a std::string_view is made from.
+  template <typename K, typename T>
+  JsonWriter& field(const K& k, const T& v) {
     key(k);
     return value(v);
   }
-  template <typename T>
-  JsonWriter& optional_field(std::string_view k, const std::optional<T>& v) {
+  template <typename K, typename T>
+  JsonWriter& optional_field(const K& k, const std::optional<T>& v) {
     key(k);
     return v ? value(*v) : null();
   }

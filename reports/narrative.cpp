@@ -1,5 +1,6 @@
 #include "narrative.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,9 +14,9 @@ namespace synprobe {
 namespace {
 
 std::string at_hop(const Judgement& j) {
-  if (j.hop && j.responder) return fmt::format("hop {} ({})", *j.hop, j.responder->to_string());
-  if (j.hop) return fmt::format("hop {}", *j.hop);
-  if (j.hop_range) return fmt::format("a hop between {} and {}", j.hop_range->first, j.hop_range->second);
+  if (j.hop && j.responder) return fmt::format(FMT_COMPILE("hop {} ({})"), *j.hop, j.responder->to_string());
+  if (j.hop) return fmt::format(FMT_COMPILE("hop {}"), *j.hop);
+  if (j.hop_range) return fmt::format(FMT_COMPILE("a hop between {} and {}"), j.hop_range->first, j.hop_range->second);
   return "an unknown hop";
 }
 
@@ -142,14 +143,14 @@ std::string who_text(const AttemptResult& r) {
   const Judgement& j = r.judgement;
   switch (j.verdict) {
     case Verdict::open: return "open: the server accepts";
-    case Verdict::refused_by_host: return fmt::format("refused by the server itself (hop {})", j.hop.value_or(0));
+    case Verdict::refused_by_host: return fmt::format(FMT_COMPILE("refused by the server itself (hop {})"), j.hop.value_or(0));
     case Verdict::refused_by_middlebox: return "refused by the device at " + at_hop(j);
     case Verdict::injected_reset: return "reset forged by a device at " + at_hop(j);
     case Verdict::icmp_unreachable:
-      return fmt::format("ICMP {} from {} at {}", j.icmp ? j.icmp->name : "error",
+      return fmt::format(FMT_COMPILE("ICMP {} from {} at {}"), j.icmp ? j.icmp->name : "error",
                          j.actor == Actor::host ? "the server" : "a router", at_hop(j));
     case Verdict::dropped:
-      return j.hop ? fmt::format("dropped after {}", at_hop(j)) : std::string("dropped silently (where: unknown)");
+      return j.hop ? fmt::format(FMT_COMPILE("dropped after {}"), at_hop(j)) : std::string("dropped silently (where: unknown)");
     case Verdict::inconclusive: return "inconclusive";
   }
   return "inconclusive";
@@ -177,62 +178,62 @@ std::string control_text(const AttemptResult& r, const std::vector<AttemptResult
 std::string finding(const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
-  const std::string conn = fmt::format("Connections from {} to {}", a.client.to_string(), target_text(a));
+  const std::string conn = fmt::format(FMT_COMPILE("Connections from {} to {}"), a.client.to_string(), target_text(a));
   const Answer* x = deciding_answer(r);
   const std::optional<int> host_hop = r.host_hop ? std::optional<int>(r.host_hop->hop) : std::nullopt;
   if (j.stage == Stage::request) return request_finding(r, conn, at_hop(j));
   switch (j.verdict) {
     case Verdict::open:
-      return fmt::format("{} are accepted: the server answered the SYN with a SYN/ACK{}. The network does not refuse "
-                         "this connection.",
-                         conn, j.hop ? fmt::format(" from hop {}", *j.hop) : "");
+      return fmt::format(FMT_COMPILE("{} are accepted: the server answered the SYN with a SYN/ACK{}. The network does not refuse "
+                         "this connection."),
+                         conn, j.hop ? fmt::format(FMT_COMPILE(" from hop {}"), *j.hop) : "");
     case Verdict::refused_by_host:
       // Without the server's own packets there is nothing to match: say what the reset
       // shows and what it cannot, rather than a comparison that was never made.
       if (!host_hop)
-        return fmt::format("{} appear to be refused by the server itself ({}, hop {}): the TCP reset carries its "
+        return fmt::format(FMT_COMPILE("{} appear to be refused by the server itself ({}, hop {}): the TCP reset carries its "
                            "address and a host's initial TTL, but the capture holds no other packet of the server, "
-                           "so it cannot tell the server's reset from a firewall's at that distance.",
+                           "so it cannot tell the server's reset from a firewall's at that distance."),
                            conn, a.server.to_string(), j.hop.value_or(0));
-      return fmt::format("{} are refused by the server itself ({}, hop {}): it answers the SYN with a TCP reset whose "
-                         "TTL{} match its own packets. Nothing on the network path refuses them.",
+      return fmt::format(FMT_COMPILE("{} are refused by the server itself ({}, hop {}): it answers the SYN with a TCP reset whose "
+                         "TTL{} match its own packets. Nothing on the network path refuses them."),
                          conn, a.server.to_string(), j.hop.value_or(0),
                          r.host_syn_ack_rtt_ms ? ", IP-ID and timing" : " and IP-ID");
     case Verdict::refused_by_middlebox: {
       std::string why = "it answers the SYN with a TCP reset in the server's name";
       if (x && host_hop && j.hop && *host_hop > *j.hop)
-        why += fmt::format(" that arrives {} hop{} early", *host_hop - *j.hop, *host_hop - *j.hop == 1 ? "" : "s");
+        why += fmt::format(FMT_COMPILE(" that arrives {} hop{} early"), *host_hop - *j.hop, *host_hop - *j.hop == 1 ? "" : "s");
       if (x && r.host_syn_ack_rtt_ms && *r.host_syn_ack_rtt_ms > x->rtt_ms + 0.5)
-        why += fmt::format(" and {:.1f} ms sooner than the server's own replies", *r.host_syn_ack_rtt_ms - x->rtt_ms);
-      return fmt::format("{} are refused by the device at {}, not by the server: {}.", conn, at_hop(j), why);
+        why += fmt::format(FMT_COMPILE(" and {:.1f} ms sooner than the server's own replies"), *r.host_syn_ack_rtt_ms - x->rtt_ms);
+      return fmt::format(FMT_COMPILE("{} are refused by the device at {}, not by the server: {}."), conn, at_hop(j), why);
     }
     case Verdict::injected_reset:
-      return fmt::format("{} are reset by a device at {} that forges a TCP reset in the server's name{}.", conn,
+      return fmt::format(FMT_COMPILE("{} are reset by a device at {} that forges a TCP reset in the server's name{}."), conn,
                          at_hop(j),
                          a.has_answer(AnswerKind::syn_ack) ? ", racing the server's own SYN/ACK" : "");
     case Verdict::icmp_unreachable:
       if (j.actor == Actor::host)
-        return fmt::format("{} are refused by the server itself ({}): it answers the SYN with ICMP {}.", conn,
+        return fmt::format(FMT_COMPILE("{} are refused by the server itself ({}): it answers the SYN with ICMP {}."), conn,
                            a.server.to_string(), j.icmp ? j.icmp->name : "unreachable");
       if (j.cause == Cause::no_host_at_address)
-        return fmt::format("{} are refused by the router at {}: it looked for {} on its own network for {:.1f} s "
+        return fmt::format(FMT_COMPILE("{} are refused by the router at {}: it looked for {} on its own network for {:.1f} s "
                            "and no device answered there (ICMP {}). Nobody lives at this address any more: the DNS "
-                           "record is likely stale, or the host is down.",
+                           "record is likely stale, or the host is down."),
                            conn, at_hop(j), a.server.to_string(), j.rtt_ms.value_or(0) / 1000,
                            j.icmp ? j.icmp->name : "unreachable");
-      return fmt::format("{} are refused by the {} at {}: it answers the SYN with ICMP {} (type {}, code {}).", conn,
+      return fmt::format(FMT_COMPILE("{} are refused by the {} at {}: it answers the SYN with ICMP {} (type {}, code {})."), conn,
                          j.actor == Actor::router ? "router" : "device", at_hop(j),
                          j.icmp ? j.icmp->name : "unreachable", j.icmp ? j.icmp->type : 0, j.icmp ? j.icmp->code : 0);
     case Verdict::dropped:
       if (j.hop)
-        return fmt::format("SYNs from {} to {} are dropped silently after {}: routers answer up to that hop and "
-                           "nothing beyond it{}.",
+        return fmt::format(FMT_COMPILE("SYNs from {} to {} are dropped silently after {}: routers answer up to that hop and "
+                           "nothing beyond it{}."),
                            a.client.to_string(), target_text(a), at_hop(j),
-                           host_hop ? fmt::format(" (the server is at hop {})", *host_hop) : "");
-      return fmt::format("SYNs from {} to {} get no answer at all ({} SYN{}): something drops them silently.",
+                           host_hop ? fmt::format(FMT_COMPILE(" (the server is at hop {})"), *host_hop) : "");
+      return fmt::format(FMT_COMPILE("SYNs from {} to {} get no answer at all ({} SYN{}): something drops them silently."),
                          a.client.to_string(), target_text(a), a.syn_count, a.syn_count == 1 ? "" : "s");
     case Verdict::inconclusive:
-      return fmt::format("The evidence does not support a verdict on {} to {}: {}", a.client.to_string(),
+      return fmt::format(FMT_COMPILE("The evidence does not support a verdict on {} to {}: {}"), a.client.to_string(),
                          target_text(a), j.evidence.empty() ? "no evidence." : j.evidence.front().detail);
   }
   return {};
@@ -258,42 +259,42 @@ std::string verdict_step(const AttemptResult& r) {
       return "Nothing to change on the network: the server accepts connections on this port. If the application "
              "still fails, look above TCP (TLS, the application's own logs).";
     case Verdict::refused_by_host:
-      return fmt::format("Ask the owner of {}: either no service listens on port {} (check `ss -ltn`), or the host's "
-                         "own firewall rejects it with a reset. The network delivered the SYN.",
+      return fmt::format(FMT_COMPILE("Ask the owner of {}: either no service listens on port {} (check `ss -ltn`), or the host's "
+                         "own firewall rejects it with a reset. The network delivered the SYN."),
                          a.server.to_string(), a.server_port);
     case Verdict::refused_by_middlebox:
-      return fmt::format("Ask the team that runs the device at {}: a rule there rejects TCP to {} with a reset. The "
-                         "server never sees the SYN.",
+      return fmt::format(FMT_COMPILE("Ask the team that runs the device at {}: a rule there rejects TCP to {} with a reset. The "
+                         "server never sees the SYN."),
                          at_hop(j), target);
     case Verdict::injected_reset:
-      return fmt::format("A device at {} sees the traffic and forges resets (an IPS, DPI or filtering box). Ask its "
-                         "owner which policy fires on {}.",
+      return fmt::format(FMT_COMPILE("A device at {} sees the traffic and forges resets (an IPS, DPI or filtering box). Ask its "
+                         "owner which policy fires on {}."),
                          at_hop(j), target);
     case Verdict::icmp_unreachable: {
       const std::string name = j.icmp ? j.icmp->name : "unreachable";
       if (j.actor == Actor::host)
-        return fmt::format("The server itself refuses: its firewall rejects port {} with ICMP {}{}. Ask its owner.",
+        return fmt::format(FMT_COMPILE("The server itself refuses: its firewall rejects port {} with ICMP {}{}. Ask its owner."),
                            a.server_port, name,
                            name == "port-unreachable" ? " (or, unusually, its stack reports the port closed this way)" : "");
       if (j.cause == Cause::no_host_at_address)
-        return fmt::format("Ask the owner of the DNS name whether {} is still its address (a stale record or cache "
+        return fmt::format(FMT_COMPILE("Ask the owner of the DNS name whether {} is still its address (a stale record or cache "
                            "points here), and the server team whether the host is up. No firewall refuses this: the "
-                           "router at {} finds no device at the address.",
+                           "router at {} finds no device at the address."),
                            a.server.to_string(), at_hop(j));
       if (name.find("prohibited") != std::string::npos || name == "source-policy-failed" || name == "reject-route")
-        return fmt::format("Ask the team that runs the router at {}: an ACL or firewall rule there rejects TCP to {} "
-                           "({}).",
+        return fmt::format(FMT_COMPILE("Ask the team that runs the router at {}: an ACL or firewall rule there rejects TCP to {} "
+                           "({})."),
                            at_hop(j), target, name);
-      return fmt::format("The router at {} cannot deliver to {} ({}): a routing or neighbour problem there, or a "
-                         "reject rule using that code. Ask its team.",
+      return fmt::format(FMT_COMPILE("The router at {} cannot deliver to {} ({}): a routing or neighbour problem there, or a "
+                         "reject rule using that code. Ask its team."),
                          at_hop(j), a.server.to_string(), name);
     }
     case Verdict::dropped:
       if (j.hop)
-        return fmt::format("A rule between hop {} and hop {} drops TCP to {} silently (DROP, not REJECT). Ask the "
-                           "teams of those two devices.",
+        return fmt::format(FMT_COMPILE("A rule between hop {} and hop {} drops TCP to {} silently (DROP, not REJECT). Ask the "
+                           "teams of those two devices."),
                            *j.hop, *j.hop + 1, target);
-      return fmt::format("Something drops the SYNs silently. Run `synprobe trace {}` from the client to find the hop.",
+      return fmt::format(FMT_COMPILE("Something drops the SYNs silently. Run `synprobe trace {}` from the client to find the hop."),
                          endpoint_text(a.server, a.server_port));
     case Verdict::inconclusive:
       return "Capture both directions, closer to the client and for longer, or probe live with `synprobe probe`.";
@@ -329,7 +330,7 @@ std::vector<PacketRow> packet_rows(const AttemptResult& r) {
   std::vector<std::pair<Timestamp, PacketRow>> rows;
   for (const SynTransmission& t : a.transmissions) {
     PacketRow row{time_of_day(t.ts), "→", "SYN", a.client.to_string(), std::to_string(t.ttl),
-                  t.has_ip_id ? std::to_string(t.ip_id) : "-", fmt::format("seq {}", a.isn)};
+                  t.has_ip_id ? std::to_string(t.ip_id) : "-", fmt::format(FMT_COMPILE("seq {}"), a.isn)};
     rows.emplace_back(t.ts, row);
   }
   for (const Answer& x : a.answers) {
@@ -337,14 +338,14 @@ std::vector<PacketRow> packet_rows(const AttemptResult& r) {
     row.time = time_of_day(x.ts);
     row.direction = "←";
     row.packet = x.kind == AnswerKind::icmp_error
-                     ? fmt::format("ICMP {}", icmp_name(a.family(), x.icmp_type, x.icmp_code))
+                     ? fmt::format(FMT_COMPILE("ICMP {}"), icmp_name(a.family(), x.icmp_type, x.icmp_code))
                      : tcp_flags_text(x.tcp_flags);
     row.from = x.from.to_string();
-    row.ttl = fmt::format("{} (hop {} of {})", x.ttl.observed, x.ttl.hop, x.ttl.initial);
+    row.ttl = fmt::format(FMT_COMPILE("{} (hop {} of {})"), x.ttl.observed, x.ttl.hop, x.ttl.initial);
     row.ip_id = x.has_ip_id ? std::to_string(x.ip_id) : "-";
     row.seq_ack = x.kind == AnswerKind::icmp_error
-                      ? (x.quoted_ttl ? fmt::format("quotes our SYN (TTL {} left)", *x.quoted_ttl) : "quotes our SYN")
-                      : fmt::format("seq {} ack {}", x.seq, x.ack);
+                      ? (x.quoted_ttl ? fmt::format(FMT_COMPILE("quotes our SYN (TTL {} left)"), *x.quoted_ttl) : "quotes our SYN")
+                      : fmt::format(FMT_COMPILE("seq {} ack {}"), x.seq, x.ack);
     rows.emplace_back(x.ts, row);
   }
   if (a.request_stage && a.request_stage->request) {
@@ -379,18 +380,18 @@ std::string name_next_step(const NameFinding& f) {
   }
   std::string out;
   if (!stale.empty())
-    out += fmt::format("Ask the owner of the DNS name {} to remove or correct {} (no device lives there any more), and "
-                       "the server team whether that host was moved or is down. ",
+    out += fmt::format(FMT_COMPILE("Ask the owner of the DNS name {} to remove or correct {} (no device lives there any more), and "
+                       "the server team whether that host was moved or is down. "),
                        f.name, and_list(stale));
   if (f.family_split == FamilySplit::ipv6_fails)
-    out += fmt::format("IPv6 alone fails: ask for the IPv6 path to {} port {} to be opened like the IPv4 one (a rule "
-                       "often exists for IPv4 only), or for the AAAA records to be withdrawn until it is. ",
+    out += fmt::format(FMT_COMPILE("IPv6 alone fails: ask for the IPv6 path to {} port {} to be opened like the IPv4 one (a rule "
+                       "often exists for IPv4 only), or for the AAAA records to be withdrawn until it is. "),
                        f.name, f.port);
   else if (f.family_split == FamilySplit::ipv4_fails)
-    out += fmt::format("IPv4 alone fails: ask for the IPv4 path to {} port {} to be opened like the IPv6 one. ", f.name,
+    out += fmt::format(FMT_COMPILE("IPv4 alone fails: ask for the IPv4 path to {} port {} to be opened like the IPv6 one. "), f.name,
                        f.port);
   else if (!failing.empty())
-    out += fmt::format("For {}: see each attempt's own finding below for whom to ask. ", and_list(failing));
+    out += fmt::format(FMT_COMPILE("For {}: see each attempt's own finding below for whom to ask. "), and_list(failing));
   if (out.empty()) out = "Nothing to ask for: every address accepts. ";
   out.pop_back();
   return out;
@@ -406,11 +407,11 @@ bool has_signal(const Judgement& j, Signal s) {
 std::string present(const Judgement& j, std::initializer_list<Signal> signals) {
   std::string names;
   for (const Signal s : signals)
-    if (has_signal(j, s)) names += fmt::format("{}{}", names.empty() ? "" : ", ", signal_name(s));
+    if (has_signal(j, s)) names += fmt::format(FMT_COMPILE("{}{}"), names.empty() ? "" : ", ", signal_name(s));
   return names;
 }
 
-std::string syns_text(std::uint32_t n) { return fmt::format("{} SYN{}", n, n == 1 ? "" : "s"); }
+std::string syns_text(std::uint32_t n) { return fmt::format(FMT_COMPILE("{} SYN{}"), n, n == 1 ? "" : "s"); }
 
 // The verdict's own words, by the rule that decided it (docs/verdicts.md).
 std::string rule_words(const AttemptResult& r) {
@@ -434,9 +435,9 @@ std::string rule_words(const AttemptResult& r) {
     case Rule::icmp_other: return "only an ICMP error that refuses nothing";
     case Rule::ttl_limited_expiry: return "time exceeded for a TTL-limited probe";
     case Rule::routing_loop: return "time exceeded at an ordinary TTL: a routing loop";
-    case Rule::silence: return fmt::format("no answer to {}", syns_text(r.attempt.syn_count));
+    case Rule::silence: return fmt::format(FMT_COMPILE("no answer to {}"), syns_text(r.attempt.syn_count));
     case Rule::silence_one_direction_retransmitted:
-      return fmt::format("one direction captured; the client sent {} and never acted on a syn-ack",
+      return fmt::format(FMT_COMPILE("one direction captured; the client sent {} and never acted on a syn-ack"),
                          syns_text(r.attempt.syn_count));
     case Rule::silence_one_direction: return "one direction captured, one SYN: an answer may be unseen";
     case Rule::silence_capture_ended: return "the capture ends less than 1 s after the SYN";

@@ -79,6 +79,12 @@ std::string render_text(const AnalysisReport& report, const RenderOptions& optio
 std::string render_json(const AnalysisReport& report, const RenderOptions& options);
 std::unique_ptr<ReportStream> stream_text(const RenderOptions& options, TextSink sink);
 std::unique_ptr<ReportStream> stream_json(const RenderOptions& options, TextSink sink);
+// --summary: counts per verdict, destination and refuser instead of one entry per attempt
+// (memory bounded by AttemptTally's limits whatever the number of attempts).
+std::unique_ptr<ReportStream> stream_text_summary(const RenderOptions& options, TextSink sink);
+std::unique_ptr<ReportStream> stream_json_summary(const RenderOptions& options, TextSink sink);
+inline constexpr std::size_t summary_top_destinations_text = 20;
+inline constexpr std::size_t summary_top_destinations_json = 100;
 // Renders a whole report through a renderer's stream, into one string.
 std::string render_through_stream(std::unique_ptr<ReportStream> (*stream)(const RenderOptions&, TextSink),
                                   const AnalysisReport& report, const RenderOptions& options);

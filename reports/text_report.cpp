@@ -1,11 +1,13 @@
 // The text renderer: for a person at a terminal. One aligned line per attempt
 // (time, client → server:port, verdict, who, hop) with its reason indented under it,
 // then a summary per verdict.
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <optional>
 
+#include "dissect/verdict/attempt_tally.hpp"
 #include "dissect/verdict/trace_model.hpp"
 #include "narrative.hpp"
 #include "renderer.hpp"
@@ -40,39 +42,43 @@ Row row_of(const AttemptResult& r) {
   row.client = endpoint_text(a.client, a.client_port);
   row.server = endpoint_text(a.server, a.server_port);
   row.verdict = std::string(verdict_name(j.verdict));
-  if (j.icmp) row.verdict += fmt::format(" ({})", j.icmp->name);
+  if (j.icmp) row.verdict += fmt::format(FMT_COMPILE(" ({})"), j.icmp->name);
   row.actor = std::string(actor_name(j.actor));
-  row.hop = j.hop_range ? fmt::format("{}-{}", j.hop_range->first, j.hop_range->second)
+  row.hop = j.hop_range ? fmt::format(FMT_COMPILE("{}-{}"), j.hop_range->first, j.hop_range->second)
             : j.hop    ? std::to_string(*j.hop)
                        : "-";
   row.responder = j.responder ? j.responder->to_string() : "-";
-  row.rtt = j.rtt_ms ? fmt::format("{:.3f} ms", *j.rtt_ms) : "-";
+  row.rtt = j.rtt_ms ? fmt::format(FMT_COMPILE("{:.3f} ms"), *j.rtt_ms) : "-";
   row.v = j.verdict;
   return row;
 }
 
 std::string human_bytes(std::uint64_t n) {
-  if (n >= (1ull << 30)) return fmt::format("{:.1f} GiB", static_cast<double>(n) / (1ull << 30));
-  if (n >= (1ull << 20)) return fmt::format("{:.1f} MiB", static_cast<double>(n) / (1ull << 20));
-  if (n >= (1ull << 10)) return fmt::format("{:.1f} KiB", static_cast<double>(n) / (1ull << 10));
-  return fmt::format("{} B", n);
+  if (n >= (1ull << 30)) return fmt::format(FMT_COMPILE("{:.1f} GiB"), static_cast<double>(n) / (1ull << 30));
+  if (n >= (1ull << 20)) return fmt::format(FMT_COMPILE("{:.1f} MiB"), static_cast<double>(n) / (1ull << 20));
+  if (n >= (1ull << 10)) return fmt::format(FMT_COMPILE("{:.1f} KiB"), static_cast<double>(n) / (1ull << 10));
+  return fmt::format(FMT_COMPILE("{} B"), n);
 }
 
 std::string input_line(const InputSummary& in) {
-  std::string line = fmt::format("read {} packet{} ({}) from {} ({}", in.packets,
+  std::string line = fmt::format(FMT_COMPILE("read {} packet{} ({}) from {} ({}"), in.packets,
                                  in.packets == 1 ? "" : "s", human_bytes(in.bytes), in.path, in.format);
   for (const std::string& l : in.link_types) line += ", " + l;
   line += ")";
-  if (in.filter) line += fmt::format("; filter '{}' kept {}", *in.filter, in.packets - in.filtered_out);
+  if (in.filter) line += fmt::format(FMT_COMPILE("; filter '{}' kept {}"), *in.filter, in.packets - in.filtered_out);
   std::string problems;
   for (std::size_t i = 1; i < in.decode.size(); ++i) {
     if (!in.decode[i]) continue;
-    problems += fmt::format("{}{} {}", problems.empty() ? "" : ", ", in.decode[i],
+    problems += fmt::format(FMT_COMPILE("{}{} {}"), problems.empty() ? "" : ", ", in.decode[i],
                             decode_status_name(static_cast<DecodeStatus>(i)));
   }
   if (!problems.empty()) line += "; " + problems;
+  if (in.attempts_judged_early > 0)
+    line += fmt::format(FMT_COMPILE("; {} attempts judged before they settled, to bound memory (more than {} at "
+                                    "once), {} SYNs retransmitted for them after"),
+                        in.attempts_judged_early, Analyzer::max_held_attempts, in.late_syns);
   if (in.baselines_forgotten > 0)
-    line += fmt::format("; baselines of {} least recently seen addresses forgotten to bound memory",
+    line += fmt::format(FMT_COMPILE("; baselines of {} least recently seen addresses forgotten to bound memory"),
                         in.baselines_forgotten);
   return line;
 }
@@ -83,7 +89,7 @@ std::string hop_table(const AttemptResult& r, bool color) {
   if (t.hops.empty()) return {};
   std::size_t w_address = 7;
   for (const TraceHop& h : t.hops) w_address = std::max(w_address, h.address ? h.address->to_string().size() : 1);
-  std::string out = fmt::format("    {:>3}  {:<{}}  {:>10}  {}\n", "HOP", "ADDRESS", w_address, "RTT", "ANSWERS");
+  std::string out = fmt::format(FMT_COMPILE("    {:>3}  {:<{}}  {:>10}  {}\n"), "HOP", "ADDRESS", w_address, "RTT", "ANSWERS");
   const Judgement& j = r.judgement;
   // Trailing hops that never answered collapse into one line.
   std::size_t shown = t.hops.size();
@@ -92,20 +98,20 @@ std::string hop_table(const AttemptResult& r, bool color) {
   for (std::size_t i = 0; i < shown; ++i) {
     const TraceHop& h = t.hops[i];
     if (i + 1 == shown && shown < t.hops.size()) {
-      out += fmt::format("    {:>3}  {:<{}}  {:>10}  no answer to any probe up to TTL {}\n",
-                         fmt::format("{}+", h.hop), "*", w_address, "-", t.hops.back().hop);
+      out += fmt::format(FMT_COMPILE("    {:>3}  {:<{}}  {:>10}  no answer to any probe up to TTL {}\n"),
+                         fmt::format(FMT_COMPILE("{}+"), h.hop), "*", w_address, "-", t.hops.back().hop);
       break;
     }
     const std::string answers = hop_answers_text(h, true);
     const bool marked = names_hop(j, h);
     std::string mark;
     if (marked && j.verdict == Verdict::dropped)
-      mark = fmt::format("{}  <- last hop that answers: dropped after it{}", color ? "\x1b[1;33m" : "", color ? "\x1b[0m" : "");
+      mark = fmt::format(FMT_COMPILE("{}  <- last hop that answers: dropped after it{}"), color ? "\x1b[1;33m" : "", color ? "\x1b[0m" : "");
     else if (marked)
-      mark = fmt::format("{}  <- {} ({}){}", color ? "\x1b[1;31m" : "", verdict_name(j.verdict), actor_name(j.actor),
+      mark = fmt::format(FMT_COMPILE("{}  <- {} ({}){}"), color ? "\x1b[1;31m" : "", verdict_name(j.verdict), actor_name(j.actor),
                          color ? "\x1b[0m" : "");
-    out += fmt::format("    {:>3}  {:<{}}  {:>10}  {}{}\n", h.hop, h.address ? h.address->to_string() : "*", w_address,
-                       h.rtt_ms ? fmt::format("{:.3f} ms", *h.rtt_ms) : "-", answers, mark);
+    out += fmt::format(FMT_COMPILE("    {:>3}  {:<{}}  {:>10}  {}{}\n"), h.hop, h.address ? h.address->to_string() : "*", w_address,
+                       h.rtt_ms ? fmt::format(FMT_COMPILE("{:.3f} ms"), *h.rtt_ms) : "-", answers, mark);
   }
   return out;
 }
@@ -113,16 +119,16 @@ std::string hop_table(const AttemptResult& r, bool color) {
 // What every attempt prints under its line: the reason in a few words, the hop table
 // and, with -v, the evidence.
 std::string details_of(const AttemptResult& r, const RenderOptions& options) {
-  std::string out = fmt::format("    reason: {}\n", reason_text(r));
+  std::string out = fmt::format(FMT_COMPILE("    reason: {}\n"), reason_text(r));
   if (const std::string t = trigger_text(r.attempt); !t.empty() || r.judgement.stage != Stage::syn)
     out += fmt::format("    stage: {}{}{}\n", stage_name(r.judgement.stage), t.empty() ? "" : "; request: ", t);
   out += hop_table(r, options.color);
   if (!options.verbose) return out;
   const Judgement& j = r.judgement;
-  out += fmt::format("    confidence {:.2f} (rule {}); {} SYN{}\n", j.confidence, rule_name(j.rule),
+  out += fmt::format(FMT_COMPILE("    confidence {:.2f} (rule {}); {} SYN{}\n"), j.confidence, rule_name(j.rule),
                      r.attempt.syn_count, r.attempt.syn_count == 1 ? "" : "s");
-  for (const Evidence& e : j.evidence) out += fmt::format("    - {}: {}\n", signal_name(e.signal), e.detail);
-  for (const std::string& step : j.to_settle) out += fmt::format("    to settle: {}\n", step);
+  for (const Evidence& e : j.evidence) out += fmt::format(FMT_COMPILE("    - {}: {}\n"), signal_name(e.signal), e.detail);
+  for (const std::string& step : j.to_settle) out += fmt::format(FMT_COMPILE("    to settle: {}\n"), step);
   return out;
 }
 
@@ -183,14 +189,55 @@ class TextStream final : public ReportStream {
     emit(out);
   }
 
+  // The same line as line_by_fmt, padded by hand: fmt parses the format at run time
+  // (≈ 11 800 instructions a line). fmt pads to display width; for ASCII that is the length,
+  // so any other text still goes through fmt.
   std::string line(const Row& r, bool is_header) const {
+    for (const std::string* s : {&r.time, &r.client, &r.server, &r.verdict, &r.actor, &r.hop, &r.responder})
+      if (!is_ascii(*s)) return line_by_fmt(r, is_header);
+    const Widths& w = *widths_;
+    const std::string_view reset = options_.color ? "\x1b[0m" : "";
+    const std::string_view on = options_.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
+    std::string out;
+    out.reserve(w.time + w.client + w.server + w.verdict + w.actor + w.hop + w.responder + r.rtt.size() + 48);
+    auto left = [&](const std::string& s, std::size_t width) {
+      out += s;
+      if (s.size() < width) out.append(width - s.size(), ' ');
+    };
+    left(r.time, w.time);
+    out += "  ";
+    left(r.client, w.client);
+    out += is_header ? "   " : " → ";
+    left(r.server, w.server);
+    out += "  ";
+    out += on;
+    left(r.verdict, w.verdict);
+    if (!on.empty()) out += reset;
+    out += "  ";
+    left(r.actor, w.actor);
+    out += "  ";
+    if (r.hop.size() < w.hop) out.append(w.hop - r.hop.size(), ' ');
+    out += r.hop;
+    out += "  ";
+    left(r.responder, w.responder);
+    out += "  ";
+    out += r.rtt;
+    out += '\n';
+    return out;
+  }
+
+  static bool is_ascii(const std::string& s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  }
+
+  std::string line_by_fmt(const Row& r, bool is_header) const {
     const Widths& w = *widths_;
     const std::string_view reset = options_.color ? "\x1b[0m" : "";
     const std::string_view on = options_.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
     const std::string_view arrow = is_header ? "   " : " → ";
-    std::string verdict = fmt::format("{:<{}}", r.verdict, w.verdict);
-    if (!on.empty()) verdict = fmt::format("{}{}{}", on, verdict, reset);
-    return fmt::format("{:<{}}  {:<{}}{}{:<{}}  {}  {:<{}}  {:>{}}  {:<{}}  {}\n", r.time, w.time, r.client,
+    std::string verdict = fmt::format(FMT_COMPILE("{:<{}}"), r.verdict, w.verdict);
+    if (!on.empty()) verdict = fmt::format(FMT_COMPILE("{}{}{}"), on, verdict, reset);
+    return fmt::format(FMT_COMPILE("{:<{}}  {:<{}}{}{:<{}}  {}  {:<{}}  {:>{}}  {:<{}}  {}\n"), r.time, w.time, r.client,
                        w.client, arrow, r.server, w.server, verdict, r.actor, w.actor, r.hop, w.hop,
                        r.responder, w.responder, r.rtt);
   }
@@ -199,18 +246,18 @@ class TextStream final : public ReportStream {
     std::string counted;
     for (std::size_t i = 0; i < verdict_count; ++i) {
       if (!counts()[i]) continue;
-      counted += fmt::format("{}{} {}", counted.empty() ? "" : ", ", counts()[i], verdict_name(static_cast<Verdict>(i)));
+      counted += fmt::format(FMT_COMPILE("{}{} {}"), counted.empty() ? "" : ", ", counts()[i], verdict_name(static_cast<Verdict>(i)));
     }
     std::string out;
     if (attempts() > 0) out += '\n';
-    out += fmt::format("{} connection attempt{}{}{}\n", attempts(), attempts() == 1 ? "" : "s",
+    out += fmt::format(FMT_COMPILE("{} connection attempt{}{}{}\n"), attempts(), attempts() == 1 ? "" : "s",
                        counted.empty() ? "" : ": ", counted);
     if (report.run.mode == "analyze") out += input_line(report.input) + "\n";
-    for (const NameFinding& f : report.names) out += fmt::format("\n{}\n  {}\n", f.finding, f.clients);
+    for (const NameFinding& f : report.names) out += fmt::format(FMT_COMPILE("\n{}\n  {}\n"), f.finding, f.clients);
     if (report.probe && report.probe->locate_rest)
       out += fmt::format("not every target was traced within --trace-budget; to locate the rest: sudo {}\n",
                          *report.probe->locate_rest);
-    if (report.input.damage) out += fmt::format("input damaged: {}\n", *report.input.damage);
+    if (report.input.damage) out += fmt::format(FMT_COMPILE("input damaged: {}\n"), *report.input.damage);
     if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
     return out;
   }
@@ -225,10 +272,101 @@ class TextStream final : public ReportStream {
   std::optional<Widths> widths_;  // set once the held attempts are out
 };
 
+// --summary: no line per attempt; at the end the counts per verdict, the destinations with
+// the most attempts and who refused, for a person to read (a few dozen lines whatever the
+// number of attempts).
+class TextSummaryStream final : public ReportStream {
+ public:
+  using ReportStream::ReportStream;
+
+ private:
+  void write_attempt(const AttemptResult& r) override { tally_.add(r); }
+
+  void write_end(const AnalysisReport& report) override {
+    std::string out = fmt::format(FMT_COMPILE("{} connection attempt{}"), attempts(), attempts() == 1 ? "" : "s");
+    if (report.run.mode == "analyze") out += "; " + input_line(report.input);
+    out += '\n';
+    if (attempts() > 0) out += verdicts() + destinations() + refusers();
+    if (report.input.damage) out += fmt::format(FMT_COMPILE("input damaged: {}\n"), *report.input.damage);
+    if (report.run.interrupted) out += "interrupted: results cover what was seen before the signal\n";
+    emit(out);
+  }
+
+  static std::string share(std::uint64_t n, std::uint64_t of) {
+    return fmt::format(FMT_COMPILE("{:.1f}%"), 100.0 * static_cast<double>(n) / static_cast<double>(of));
+  }
+
+  std::string verdicts() const {
+    std::string out = fmt::format(FMT_COMPILE("\n{:<22}  {:>10}  {:>6}\n"), "VERDICT", "ATTEMPTS", "SHARE");
+    for (std::size_t i = 0; i < verdict_count; ++i) {
+      const std::uint64_t n = tally_.by_verdict()[i];
+      if (n == 0) continue;
+      out += fmt::format(FMT_COMPILE("{:<22}  {:>10}  {:>6}\n"), verdict_name(static_cast<Verdict>(i)), n, share(n, attempts()));
+    }
+    return out;
+  }
+
+  std::string destinations() const {
+    static constexpr std::array<std::string_view, verdict_count> heads{
+        "OPEN", "BY-HOST", "BY-MIDDLEBOX", "INJECTED", "ICMP", "DROPPED", "INCONCLUSIVE"};
+    const std::vector<DestinationCount> top = tally_.top_destinations(summary_top_destinations_text);
+    std::size_t width = 11;
+    for (const DestinationCount& d : top) width = std::max(width, d.address.to_string().size());
+    const std::size_t known = tally_.destinations_tracked();
+    std::string out = fmt::format(FMT_COMPILE("\n{} destination{}{}, the most attempts first:\n"), known, known == 1 ? "" : "s",
+                                  tally_.untracked_attempts() > 0 ? " counted one by one" : "");
+    auto row = [&](std::string_view name, std::uint64_t n, const VerdictCounts& v) {
+      std::string line = fmt::format(FMT_COMPILE("{:<{}}  {:>10}"), name, width, n);
+      for (std::size_t i = 0; i < verdict_count; ++i) line += fmt::format(FMT_COMPILE("  {:>{}}"), v[i], heads[i].size());
+      return line + "\n";
+    };
+    std::string head = fmt::format(FMT_COMPILE("{:<{}}  {:>10}"), "DESTINATION", width, "ATTEMPTS");
+    for (const std::string_view h : heads) head += fmt::format(FMT_COMPILE("  {}"), h);
+    out += head + "\n";
+    VerdictCounts rest = tally_.by_verdict();
+    std::uint64_t rest_n = attempts();
+    for (const DestinationCount& d : top) {
+      out += row(d.address.to_string(), d.attempts, d.by_verdict);
+      for (std::size_t i = 0; i < verdict_count; ++i) rest[i] -= d.by_verdict[i];
+      rest_n -= d.attempts;
+    }
+    if (rest_n > 0) {
+      const std::size_t others = known - top.size();
+      out += row(fmt::format(FMT_COMPILE("{} other{}"), others, others == 1 ? "" : "s"), rest_n, rest);
+    }
+    if (tally_.untracked_attempts() > 0)
+      out += fmt::format(FMT_COMPILE("(of these, {} attempts went to destinations beyond the first {} counted one by one)\n"),
+                         tally_.untracked_attempts(), AttemptTally::max_destinations);
+    return out;
+  }
+
+  std::string refusers() const {
+    const std::vector<RefuserCount> all = tally_.refusers();
+    if (all.empty()) return {};
+    std::string out = fmt::format(FMT_COMPILE("\nWho refused (every attempt not open):\n{:<10}  {:>4}  {:<22}  {:>10}  {}\n"),
+                                  "ACTOR", "HOP", "VERDICT", "ATTEMPTS", "ANSWERED FROM");
+    for (const RefuserCount& c : all) {
+      std::string from;
+      for (const IpAddress& a : c.responders) from += (from.empty() ? "" : ", ") + a.to_string();
+      if (c.more_responders) from += ", and more";
+      if (from.empty()) from = "-";
+      out += fmt::format(FMT_COMPILE("{:<10}  {:>4}  {:<22}  {:>10}  {}\n"), actor_name(c.actor),
+                         c.hop ? std::to_string(*c.hop) : "-", verdict_name(c.verdict), c.attempts, from);
+    }
+    return out;
+  }
+
+  AttemptTally tally_;
+};
+
 }  // namespace
 
 std::unique_ptr<ReportStream> stream_text(const RenderOptions& options, TextSink sink) {
   return std::make_unique<TextStream>(options, std::move(sink));
+}
+
+std::unique_ptr<ReportStream> stream_text_summary(const RenderOptions&, TextSink sink) {
+  return std::make_unique<TextSummaryStream>(std::move(sink));
 }
 
 std::string render_text(const AnalysisReport& report, const RenderOptions& options) {

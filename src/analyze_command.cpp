@@ -86,12 +86,14 @@ RunInfo run_info(const std::string& command_line) {
 
 // Text and JSON stream: each attempt is written once judged, so memory stays flat
 // whatever the capture's size.
-AnalysisReport analyze_streaming(const OfflineOptions& offline, const Renderer& renderer, const RunInfo& run,
+using StreamFactory = std::unique_ptr<ReportStream> (*)(const RenderOptions&, TextSink);
+
+AnalysisReport analyze_streaming(const OfflineOptions& offline, StreamFactory make_stream, const RunInfo& run,
                                  const AnalyzeOptions& options, Environment& env, ProgressLine& progress) {
   OutputStream out(options.output.output, env, progress);
   AnalysisReport head;
   head.run = run;
-  const std::unique_ptr<ReportStream> stream = renderer.stream(
+  const std::unique_ptr<ReportStream> stream = make_stream(
       render_options_for(options.output, env), [&](std::string_view text) { out.write(text); });
   stream->begin(head);
   AnalysisReport report = analyze_capture(offline, [&](AttemptResult&& r) { stream->add(r); });
@@ -170,13 +172,18 @@ CLI::App* add_analyze_command(CLI::App& app, AnalyzeOptions& options) {
                   "BPF filter expression, as tcpdump takes it (e.g. host 198.18.4.10 and port 443)");
   cmd->add_option("-f,--filter", options.filter, "BPF filter expression (alternative to trailing words)")
       ->group("Input");
+  cmd->add_flag("--summary", options.summary,
+                "Counts instead of one entry per attempt: per verdict, per destination (the most attempts first) "
+                "and per refuser (actor, hop); text or JSON, memory bounded")
+      ->group("Output");
   add_output_options(*cmd, options.output);
   cmd->footer(
       "Examples:\n"
       "  synprobe analyze capture.pcapng\n"
       "  synprobe analyze -r capture.pcap port 443\n"
       "  synprobe analyze capture.pcap --json -o result.json\n"
-      "  synprobe analyze capture.pcap 'host 203.0.113.7 and port 443' -v");
+      "  synprobe analyze capture.pcap 'host 203.0.113.7 and port 443' -v\n"
+      "  synprobe analyze big-scan.pcap --summary");
   return cmd;
 }
 
@@ -191,9 +198,19 @@ int run_analyze(const AnalyzeOptions& options, const std::string& command_line, 
   const Renderer* renderer = find_renderer(options.output.json ? "json" : options.output.format);
   if (!renderer) throw Failure(ExitCode::usage, fmt::format("unknown format '{}'", options.output.format));
   const RunInfo run = run_info(command_line);
-  const AnalysisReport report = renderer->stream && options.output.report.empty()
-                                    ? analyze_streaming(offline, *renderer, run, options, env, progress)
-                                    : analyze_whole(offline, run, options, env, progress);
+  AnalysisReport report;
+  if (options.summary) {
+    if (renderer->name != "text" && renderer->name != "json")
+      throw Failure(ExitCode::usage, "--summary writes text or JSON, not " + std::string(renderer->name));
+    if (!options.output.report.empty())
+      throw Failure(ExitCode::usage, "--summary and --report do not combine: a report lists every attempt");
+    report = analyze_streaming(offline, renderer->name == "json" ? stream_json_summary : stream_text_summary, run,
+                               options, env, progress);
+  } else if (renderer->stream && options.output.report.empty()) {
+    report = analyze_streaming(offline, renderer->stream, run, options, env, progress);
+  } else {
+    report = analyze_whole(offline, run, options, env, progress);
+  }
 
   if (report.input.damage) {
     env.err << fmt::format("synprobe: input damaged, results cover what came before: {}\n",

@@ -20,6 +20,7 @@ struct AnalyzeOptions {
   std::optional<std::string> read;         // -r FILE, as tcpdump takes it
   std::optional<std::string> filter;       // -f EXPR
   std::vector<std::string> filter_words;   // or trailing words, as tcpdump takes them
+  bool summary = false;                    // --summary: counts, not one entry per attempt
   OutputOptions output;
 };
 

@@ -123,10 +123,21 @@ std::optional<Timestamp> parse_iso8601(std::string_view text) {
   return Timestamp{static_cast<std::int64_t>(ns)};
 }
 
+// HH:MM:SS.uuuuuu by the same arithmetic as iso8601 (the text report prints one per
+// attempt; gmtime_r and fmt cost ≈ 2 900 instructions, this ≈ 100).
 std::string time_of_day(Timestamp t) {
-  const Split s = split(t);
-  return fmt::format("{:02}:{:02}:{:02}.{:06}", s.tm.tm_hour, s.tm.tm_min, s.tm.tm_sec,
-                     s.fraction_ns / 1000);
+  std::int64_t seconds = t.ns / 1'000'000'000;
+  std::int64_t fraction = t.ns % 1'000'000'000;
+  if (fraction < 0) { fraction += 1'000'000'000; --seconds; }
+  std::int64_t second_of_day = seconds % 86400;
+  if (second_of_day < 0) second_of_day += 86400;
+  std::string out(15, ':');
+  put_digits(&out[0], static_cast<std::uint64_t>(second_of_day / 3600), 2);
+  put_digits(&out[3], static_cast<std::uint64_t>(second_of_day / 60 % 60), 2);
+  put_digits(&out[6], static_cast<std::uint64_t>(second_of_day % 60), 2);
+  out[8] = '.';
+  put_digits(&out[9], static_cast<std::uint64_t>(fraction / 1000), 6);
+  return out;
 }
 
 }  // namespace synprobe

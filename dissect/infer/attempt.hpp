@@ -3,6 +3,7 @@
 // matched to it. Plain data: the tracker fills it, the verdict engine reads it.
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -13,6 +14,38 @@
 #include "dissect/decode/ttl.hpp"
 
 namespace synprobe {
+
+// An optional value kept on the heap: for the large parts that few attempts have (an ICMP
+// error's quote, an unmatched RST), so that the attempts held while unsettled stay small.
+// Copies copy the value; the interface is std::optional's, as far as it is used.
+template <typename T>
+class HeapOptional {
+ public:
+  HeapOptional() = default;
+  HeapOptional(const HeapOptional& o) : p_(o.p_ ? std::make_unique<T>(*o.p_) : nullptr) {}
+  HeapOptional(HeapOptional&&) noexcept = default;
+  HeapOptional& operator=(const HeapOptional& o) {
+    if (this != &o) p_ = o.p_ ? std::make_unique<T>(*o.p_) : nullptr;
+    return *this;
+  }
+  HeapOptional& operator=(HeapOptional&&) noexcept = default;
+  ~HeapOptional() = default;
+  HeapOptional& operator=(const T& v) {
+    p_ = std::make_unique<T>(v);
+    return *this;
+  }
+
+  [[nodiscard]] bool has_value() const { return p_ != nullptr; }
+  explicit operator bool() const { return has_value(); }
+  const T& operator*() const { return *p_; }
+  const T* operator->() const { return p_.get(); }
+  T& operator*() { return *p_; }
+  T* operator->() { return p_.get(); }
+  void reset() { p_.reset(); }
+
+ private:
+  std::unique_ptr<T> p_;
+};
 
 // One transmission of the attempt's SYN (the first, or a retransmission).
 // A SYN sent with a TTL up to this is a TTL-limited probe (traceroute -T, a sweep); stacks
@@ -57,7 +90,7 @@ struct Answer {
   std::uint8_t icmp_code = 0;
   bool matched_by_seq = false;  // the quote held the sequence number, not just the ports
   std::optional<std::uint8_t> quoted_ttl;
-  std::optional<QuotedPacket> quote;  // what the ICMP sender quoted of our SYN
+  HeapOptional<QuotedPacket> quote;  // what the ICMP sender quoted of our SYN
   // Which SYN transmission it answers (the newest sent before it) and the time since.
   std::size_t transmission = 0;
   double rtt_ms = 0;
@@ -150,7 +183,7 @@ struct Attempt {
   std::vector<Answer> answers;  // the first max_answers of them
   std::uint32_t answers_not_kept = 0;
   std::uint32_t unmatched_resets = 0;   // RSTs for this flow whose ack is not ISN+1
-  std::optional<Answer> first_unmatched_reset;
+  HeapOptional<Answer> first_unmatched_reset;
   std::uint32_t unmatched_syn_acks = 0;
   // SYN/ACKs that acknowledge ISN+1 but carry a time outside the answer window: the
   // capture's clock, not the network (they are not matched, so no RTT comes of them).

@@ -122,6 +122,15 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
     if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
     return;
   }
+  if (!judged_early_.empty()) {
+    if (const auto it = judged_early_.find(key);
+        it != judged_early_.end() && it->second.isn == p.tcp.seq &&
+        p.ts.ns - it->second.last_seen.ns <= retransmission_window_ns) {
+      ++late_syns_;
+      if (p.ts > it->second.last_seen) it->second.last_seen = p.ts;
+      return;
+    }
+  }
   Attempt a;
   a.id = std::uint64_t{base_} + attempts_.size() + 1;
   a.client = p.ip.src;
@@ -497,9 +506,21 @@ const Attempt* AttemptTracker::oldest() const {
   return head_ - base_ < attempts_.size() ? &at(head_) : nullptr;
 }
 
-Attempt AttemptTracker::release_oldest() {
+Attempt AttemptTracker::release_oldest(bool before_settled) {
   Attempt& a = at(head_);
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
+  if (before_settled) {
+    const std::uint64_t order = ++judged_early_count_;
+    judged_early_[key] = JudgedEarly{a.isn, a.last_seen, order};
+    judged_early_order_.emplace_back(key, order);
+    if (judged_early_order_.size() > judged_early_kept) {
+      const auto& [old_key, old_order] = judged_early_order_.front();
+      // Forget it unless a newer attempt of the same flow took its place since.
+      if (const auto it = judged_early_.find(old_key); it != judged_early_.end() && it->second.order == old_order)
+        judged_early_.erase(it);
+      judged_early_order_.pop_front();
+    }
+  }
   if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
     newest_by_flow_.erase(it);
   if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
@@ -511,10 +532,11 @@ Attempt AttemptTracker::release_oldest() {
   return released;
 }
 
-// Erases released husks from the front once they are half the table: amortised O(1).
+// Erases released husks from the front, a few at a time: popping a deque's front moves
+// nothing, and frees their memory.
 void AttemptTracker::drop_released() {
   const std::size_t released = head_ - base_;
-  if (released < 1024 || released < attempts_.size() / 2) return;
+  if (released < 64) return;
   const auto n = static_cast<std::ptrdiff_t>(released);
   attempts_.erase(attempts_.begin(), attempts_.begin() + n);
   previous_in_flow_.erase(previous_in_flow_.begin(), previous_in_flow_.begin() + n);

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <unordered_map>
 #include <vector>
 
@@ -81,15 +82,23 @@ class AttemptTracker {
 
   // Every attempt, in order of first appearance; in streaming use, released ones are left
   // as empty husks and the oldest are dropped (see release_oldest).
-  [[nodiscard]] const std::vector<Attempt>& attempts() const { return attempts_; }
+  [[nodiscard]] const std::deque<Attempt>& attempts() const { return attempts_; }
 
   // Streaming: whether nothing in the capture after `now` can change the attempt any more.
   [[nodiscard]] static bool settled(const Attempt& a, Timestamp now);
+  // Streaming: how many attempts are held (seen, not yet released).
+  [[nodiscard]] std::size_t held() const { return base_ + attempts_.size() - head_; }
   // The oldest attempt not yet released, if any.
   [[nodiscard]] const Attempt* oldest() const;
   // Hands over the oldest attempt and forgets it: later packets of its flow no longer
-  // match it, and its memory is reclaimed.
-  [[nodiscard]] Attempt release_oldest();
+  // match it, and its memory is reclaimed. `before_settled`: handed over before it settled
+  // (to bound memory); its flow and ISN are remembered (the last judged_early_kept of
+  // them), so that a retransmission of its SYN within the window does not start a new
+  // attempt: it is counted in late_syns() instead.
+  [[nodiscard]] Attempt release_oldest(bool before_settled = false);
+  static constexpr std::size_t judged_early_kept = 65'536;
+  // SYNs that retransmitted an attempt already handed over before it settled.
+  [[nodiscard]] std::uint64_t late_syns() const { return late_syns_; }
 
  private:
   static constexpr std::uint32_t none = UINT32_MAX;
@@ -121,12 +130,26 @@ class AttemptTracker {
 
   // Indexes are global (the attempt's id - 1): attempts_[0] is index base_, and the ones
   // before head_ were released. Keep-everything use never releases: base_ = head_ = 0.
-  std::vector<Attempt> attempts_;
-  std::vector<std::uint32_t> previous_in_flow_;  // parallel to attempts_
+  // A deque, not a vector: streaming pops released attempts off the front, and the held
+  // ones never sit in a doubled buffer (a vector's growth, with the old buffers the
+  // allocator keeps, cost about twice their size at 10^5 held attempts).
+  std::deque<Attempt> attempts_;
+  std::deque<std::uint32_t> previous_in_flow_;  // parallel to attempts_
   std::uint32_t base_ = 0;
   std::uint32_t head_ = 0;
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
   std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
+  // Attempts handed over before they settled, by flow: their ISN and last SYN; the oldest
+  // forgotten first beyond judged_early_kept.
+  struct JudgedEarly {
+    std::uint32_t isn = 0;
+    Timestamp last_seen;
+    std::uint64_t order = 0;  // its place in judged_early_order_
+  };
+  std::unordered_map<FlowKey, JudgedEarly, FlowKeyHash> judged_early_;
+  std::deque<std::pair<FlowKey, std::uint64_t>> judged_early_order_;
+  std::uint64_t judged_early_count_ = 0;
+  std::uint64_t late_syns_ = 0;
   ClientWatch client_watch_;  // the attempts that waits_for_client(), counted
   ClientWatch request_watch_;  // the attempts whose request stage is followed, counted
 

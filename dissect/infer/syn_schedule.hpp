@@ -14,7 +14,9 @@ namespace synprobe {
 
 struct SynSchedule {
   std::string gaps;      // "1.0, 1.0, 1.0, 2.0 s"
-  std::string_view fits; // "doubling from 1 s (RFC 6298: Linux, BSD, macOS)", or "" when none fits
+  // "doubling from 1 s (RFC 6298: Linux, BSD, macOS)", or "" when none fits (never a null
+  // view: formatting one passes a null pointer to memcpy, which UBSan reports)
+  std::string_view fits = "";
 };
 
 // The gaps between the attempt's SYN transmissions and the schedule they fit; nullopt for

@@ -66,6 +66,11 @@ void Analyzer::add(const DecodedPacket& p) {
   }
   if (const Attempt* answered = tracker_.on_packet(p)) note_answer(*answered, p.ts);
   if (!sink_) return;
+  // Memory: a capture denser in attempts than the bound within their settling time.
+  while (tracker_.held() > max_held_attempts) {
+    ++judged_early_;
+    release_oldest(true);
+  }
   if (p.ts.ns >= next_release_check_ns_) {
     next_release_check_ns_ = p.ts.ns + release_check_interval_ns;
     release_settled(*clock_);
@@ -143,7 +148,7 @@ void fill_result(AttemptResult& r, const JudgeContext& ctx) {
 }  // namespace
 
 std::vector<AttemptResult> Analyzer::finish() const {
-  const std::vector<Attempt>& attempts = tracker_.attempts();
+  const std::deque<Attempt>& attempts = tracker_.attempts();
   // A capture shows the answering direction when any client of any attempt receives
   // something in it. Decided for the whole capture, not per client: a dual-stack client
   // whose IPv6 SYNs all vanish is a black hole to report, not a one-way capture.
@@ -176,9 +181,9 @@ void Analyzer::release_settled(Timestamp now) {
   }
 }
 
-void Analyzer::release_oldest() {
+void Analyzer::release_oldest(bool before_settled) {
   AttemptResult r;
-  r.attempt = tracker_.release_oldest();
+  r.attempt = tracker_.release_oldest(before_settled);
   fill_result(r, context_for(r.attempt, sees_answers_));
   sink_(std::move(r));
 }

@@ -68,12 +68,20 @@ class Analyzer {
   void set_listen_end(Timestamp end) { listen_end_ = end; }
   void set_sees_both_directions(bool both) { both_directions_ = both; }
 
-  [[nodiscard]] const std::vector<Attempt>& attempts() const { return tracker_.attempts(); }
+  [[nodiscard]] const std::deque<Attempt>& attempts() const { return tracker_.attempts(); }
   [[nodiscard]] std::size_t attempt_count() const { return tracker_.attempts().size(); }
   [[nodiscard]] std::optional<Timestamp> first_packet() const { return first_; }
   [[nodiscard]] std::optional<Timestamp> last_packet() const { return last_; }
   // Addresses whose baselines a bounded host table forgot (streaming only).
   [[nodiscard]] std::uint64_t baselines_forgotten() const { return hosts_.forgotten(); }
+  // Streaming holds at most this many attempts while they settle (≈ 0.4 KB each): a capture
+  // denser than that within an attempt's settling time (10 s to 16 s for most) has its
+  // oldest attempts judged before they settled, as they stand.
+  static constexpr std::size_t max_held_attempts = 131'072;
+  // How many attempts streaming judged before they settled, to keep to max_held_attempts,
+  // and how many SYNs came after for them (retransmissions: no new attempt).
+  [[nodiscard]] std::uint64_t attempts_judged_early() const { return judged_early_; }
+  [[nodiscard]] std::uint64_t late_syns() const { return tracker_.late_syns(); }
 
  private:
   [[nodiscard]] JudgeContext context_for(const Attempt& a, bool capture_sees_answers) const;
@@ -81,7 +89,7 @@ class Analyzer {
   void note_answer(const Attempt& a, Timestamp now);
   void release_settled(Timestamp now);
   void advance_clock(Timestamp ts);
-  void release_oldest();
+  void release_oldest(bool before_settled = false);
 
   AttemptTracker tracker_;
   HostTable hosts_;
@@ -102,6 +110,7 @@ class Analyzer {
   bool both_directions_ = false;
 
   ResultSink sink_;  // streaming only
+  std::uint64_t judged_early_ = 0;
   std::int64_t next_release_check_ns_ = INT64_MIN;
 };
 

@@ -35,6 +35,8 @@ struct InputSummary {
   std::optional<std::string> damage;     // why reading stopped early, if it did
   std::optional<std::string> sha256;     // of the input file, when a report asked for it
   std::uint64_t baselines_forgotten = 0; // addresses a bounded host table let go (HostTable)
+  std::uint64_t attempts_judged_early = 0;  // judged before they settled, to bound memory (Analyzer)
+  std::uint64_t late_syns = 0;  // retransmitted SYNs of those, after they were judged
   std::optional<Timestamp> first_packet;
   std::optional<Timestamp> last_packet;
 };

@@ -291,6 +291,12 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
     }
   }
   const std::optional<FlowBaseline> base = baseline_of(a, ctx);
+  // A server that sent data before the client's request (a banner, a download the client
+  // only acknowledges, an interactive session it opened) has answered on the connection: a
+  // RST or FIN after that ends a connection that worked. What refuses after a handshake
+  // reads the client's first bytes and stops the server's first: TLS and HTTP requests come
+  // before any byte of the server's.
+  if (s.server_spoke_first) return;
 
   if (!data.empty() && first_data < first_reset) {
     if (first_close < first_data) return;  // a FIN, then data: not what a refusal looks like

@@ -1,5 +1,6 @@
 #include "dissect/verdict/verdict.hpp"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -112,21 +113,21 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
   const std::optional<HopCount> usual = ctx.server ? ctx.server->usual_hop() : std::nullopt;
   if (!usual) {
     r.add(Signal::no_baseline,
-          fmt::format("The capture holds no other packet from {} to compare the {} with ({}).",
+          fmt::format(FMT_COMPILE("The capture holds no other packet from {} to compare the {} with ({})."),
                       answer.from.to_string(), what, ttl_text(answer.ttl)));
     s.host += prior_host_without_baseline;
     if (answer.ttl.initial == 255) {
       s.decisive = Signal::network_gear_ttl;
       r.add(Signal::network_gear_ttl,
-            fmt::format("The {} starts at TTL 255 ({}): routers and firewalls do; Linux, BSD and macOS hosts start "
+            fmt::format(FMT_COMPILE("The {} starts at TTL 255 ({}): routers and firewalls do; Linux, BSD and macOS hosts start "
                         "at 64 and Windows at 128. Only a Solaris/illumos host or a device's own stack would "
-                        "answer so: the confidence says that.",
+                        "answer so: the confidence says that."),
                         what, ttl_text(answer.ttl)));
     }
   } else {
     s.baseline = true;
     const std::string host_text =
-        fmt::format("the host's own packets ({}) arrive with initial {}, hop {}",
+        fmt::format(FMT_COMPILE("the host's own packets ({}) arrive with initial {}, hop {}"),
                     ctx.server->packets(), usual->initial, usual->hop);
     const bool hop_varies = ctx.server->hop_varies();
     if (hop_varies)
@@ -137,15 +138,15 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       // A stack starts every packet at one initial TTL: another class is another device.
       if (!hop_varies) s.decisive = answer.ttl.initial == 255 ? Signal::network_gear_ttl : Signal::ttl_initial_differs;
       r.add(Signal::ttl_initial_differs,
-            fmt::format("The {} has {}; {}{}.", what, ttl_text(answer.ttl), host_text,
+            fmt::format(FMT_COMPILE("The {} has {}; {}{}."), what, ttl_text(answer.ttl), host_text,
                         hop_varies ? "" : ": one stack starts all its packets at one TTL, so another device sent it"));
       if (s.decisive == Signal::network_gear_ttl)
         r.add(Signal::network_gear_ttl,
-              fmt::format("The {} starts at TTL 255, as routers and firewalls do; the host's packets do not.", what));
+              fmt::format(FMT_COMPILE("The {} starts at TTL 255, as routers and firewalls do; the host's packets do not."), what));
     } else if (answer.ttl.hop != usual->hop) {
       s.middlebox += weight_ttl_mismatch;
       r.add(Signal::ttl_hop_differs,
-            fmt::format("The {} has {} ({} hop{} {}); {}.", what, ttl_text(answer.ttl),
+            fmt::format(FMT_COMPILE("The {} has {} ({} hop{} {}); {}."), what, ttl_text(answer.ttl),
                         std::abs(usual->hop - answer.ttl.hop),
                         std::abs(usual->hop - answer.ttl.hop) == 1 ? "" : "s",
                         answer.ttl.hop < usual->hop ? "early" : "late", host_text));
@@ -153,7 +154,7 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       s.host += weight_ttl_match;
       s.ttl_imitates_host = true;
       r.add(Signal::ttl_matches_host,
-            fmt::format("The {} has {}, as {}.", what, ttl_text(answer.ttl), host_text));
+            fmt::format(FMT_COMPILE("The {} has {}, as {}."), what, ttl_text(answer.ttl), host_text));
     }
 
     // IP-IDs compare only like with like: a host numbers its ICMP errors (not DF) apart
@@ -166,11 +167,11 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
           s.host += weight_ip_id_fit;
           s.ip_id_fits_host = true;
           r.add(Signal::ip_id_consistent,
-                fmt::format("The {} has IP-ID 0, like the host's SYN/ACKs.", what));
+                fmt::format(FMT_COMPILE("The {} has IP-ID 0, like the host's SYN/ACKs."), what));
         } else {
           s.middlebox += weight_ip_id_break;
           r.add(Signal::ip_id_breaks_pattern,
-                fmt::format("The {} has IP-ID {}; the host's SYN/ACKs carry IP-ID 0.", what,
+                fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's SYN/ACKs carry IP-ID 0."), what,
                             answer.ip_id));
         }
       } else if (const IpIdBehaviour b = all.classify();
@@ -182,12 +183,12 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
           s.host += weight_ip_id_fit;
           s.ip_id_fits_host = true;
           r.add(Signal::ip_id_consistent,
-                fmt::format("The {} has IP-ID {}, which fits the host's {} IP-ID (last seen {}).",
+                fmt::format(FMT_COMPILE("The {} has IP-ID {}, which fits the host's {} IP-ID (last seen {})."),
                             what, answer.ip_id, ip_id_behaviour_name(b), *before));
         } else if (before) {
           s.middlebox += weight_ip_id_break;
           r.add(Signal::ip_id_breaks_pattern,
-                fmt::format("The {} has IP-ID {}; the host's IP-ID is a {} that stood at {}.",
+                fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's IP-ID is a {} that stood at {}."),
                             what, answer.ip_id, ip_id_behaviour_name(b), *before));
         }
       }
@@ -203,14 +204,14 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       s.middlebox += weight_ttl_mismatch;
       if (!s.decisive) s.decisive = Signal::early_reset;
       r.add(Signal::early_reset,
-            fmt::format("The {} came {:.3f} ms after the SYN; the host's fastest SYN/ACK took {:.3f} ms, and no jitter "
+            fmt::format(FMT_COMPILE("The {} came {:.3f} ms after the SYN; the host's fastest SYN/ACK took {:.3f} ms, and no jitter "
                         "beyond {:.3f} ms fits the capture: the host cannot answer in {:.0f} % of its own fastest round "
-                        "trip, so a nearer device did.",
+                        "trip, so a nearer device did."),
                         what, answer.rtt_ms, host_rtt, margin, 100 * answer.rtt_ms / host_rtt));
     } else if (host_rtt >= min_telling_rtt_ms && std::abs(answer.rtt_ms - host_rtt) <= 0.25 * host_rtt) {
       s.host += weight_rtt_match;
       r.add(Signal::rtt_matches_host,
-            fmt::format("The {} came {:.3f} ms after the SYN, like the host's SYN/ACKs ({:.3f} ms).",
+            fmt::format(FMT_COMPILE("The {} came {:.3f} ms after the SYN, like the host's SYN/ACKs ({:.3f} ms)."),
                         what, answer.rtt_ms, host_rtt));
     }
   }
@@ -218,11 +219,11 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
 }
 
 std::string describe_tcp_answer(const Answer& a, const Attempt& attempt) {
-  return fmt::format("{} from {}{} {:.3f} ms after the SYN: {}, window {}{}.",
+  return fmt::format(FMT_COMPILE("{} from {}{} {:.3f} ms after the SYN: {}, window {}{}."),
                      tcp_flags_text(a.tcp_flags), a.from.to_string(),
                      a.from == attempt.server ? " (the destination's address)" : "", a.rtt_ms,
                      ttl_text(a.ttl), a.window,
-                     a.has_ip_id ? fmt::format(", IP-ID {}", a.ip_id) : std::string{});
+                     a.has_ip_id ? fmt::format(FMT_COMPILE(", IP-ID {}"), a.ip_id) : std::string{});
 }
 
 IcmpSummary summarize_icmp(const Attempt& attempt, const Answer& a) {
@@ -236,7 +237,7 @@ void set_middlebox(Judgement& j, const JudgeContext& ctx, int hop, Reasoning& r)
   j.responder = address_of_hop(ctx, hop);
   if (j.responder)
     r.add(Signal::hop_address_known,
-          fmt::format("A time-exceeded error in the capture shows hop {} is {}.", hop,
+          fmt::format(FMT_COMPILE("A time-exceeded error in the capture shows hop {} is {}."), hop,
                       j.responder->to_string()));
 }
 
@@ -248,16 +249,16 @@ void judge_race(const Attempt& a, const Answer& reset, const Answer& syn_ack,
   j.rule = Rule::reset_races_syn_ack;
   j.rtt_ms = reset.rtt_ms;
   r.add(Signal::reset_and_syn_ack,
-        fmt::format("Both a RST ({}, {:.3f} ms) and a SYN/ACK ({}, {:.3f} ms) answered the SYN.",
+        fmt::format(FMT_COMPILE("Both a RST ({}, {:.3f} ms) and a SYN/ACK ({}, {:.3f} ms) answered the SYN."),
                     ttl_text(reset.ttl), reset.rtt_ms, ttl_text(syn_ack.ttl), syn_ack.rtt_ms));
   const bool ttl_differs = reset.ttl.hop != syn_ack.ttl.hop || reset.ttl.initial != syn_ack.ttl.initial;
   if (ttl_differs)
     r.add(Signal::ttl_hop_differs,
-          fmt::format("The RST comes from hop {}, the SYN/ACK from hop {}.", reset.ttl.hop,
+          fmt::format(FMT_COMPILE("The RST comes from hop {}, the SYN/ACK from hop {}."), reset.ttl.hop,
                       syn_ack.ttl.hop));
   if (reset.rtt_ms + 1.0 < syn_ack.rtt_ms && reset.rtt_ms < 0.5 * syn_ack.rtt_ms)
     r.add(Signal::early_reset,
-          fmt::format("The RST came {:.3f} ms before the host's SYN/ACK.", syn_ack.rtt_ms - reset.rtt_ms));
+          fmt::format(FMT_COMPILE("The RST came {:.3f} ms before the host's SYN/ACK."), syn_ack.rtt_ms - reset.rtt_ms));
   j.confidence = ttl_differs ? 0.9 : 0.75;
   set_middlebox(j, ctx, reset.ttl.hop, r);
   (void)a;
@@ -289,13 +290,13 @@ void place_nearer_device(const Answer& answer, const Scores& s, const JudgeConte
   }
   j.actor = Actor::middlebox;
   r.add(Signal::ttl_forged,
-        fmt::format("The answer carries the host's TTL ({}), yet the {} says a nearer device sent it: a "
-                    "firewall that rewrites its RSTs' TTL to the server's.",
+        fmt::format(FMT_COMPILE("The answer carries the host's TTL ({}), yet the {} says a nearer device sent it: a "
+                    "firewall that rewrites its RSTs' TTL to the server's."),
                     ttl_text(answer.ttl), signal_name(*s.decisive)));
   if (const auto hop = hop_by_rtt(ctx, answer.rtt_ms, host_hop > 0 ? host_hop : INT32_MAX)) {
     r.add(Signal::rtt_matches_hop,
-          fmt::format("Its {:.3f} ms round trip is that of hop {} ({}, {:.3f} ms in the capture's time-exceeded "
-                      "errors).",
+          fmt::format(FMT_COMPILE("Its {:.3f} ms round trip is that of hop {} ({}, {:.3f} ms in the capture's time-exceeded "
+                      "errors)."),
                       answer.rtt_ms, hop->hop, hop->address.to_string(), *hop->rtt_ms));
     set_middlebox(j, ctx, hop->hop, r);
     return;
@@ -338,8 +339,8 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     j.confidence = decisive_confidence_of(s);
     if (s.host > prior_host_without_baseline)
       r.add(Signal::signals_disagree,
-            fmt::format("{} says a nearer device; {} speak{} for the host. The decisive signal wins; the "
-                        "confidence ({:.2f}) is lower for the rest.",
+            fmt::format(FMT_COMPILE("{} says a nearer device; {} speak{} for the host. The decisive signal wins; the "
+                        "confidence ({:.2f}) is lower for the rest."),
                         signal_name(*s.decisive),
                         s.ttl_imitates_host && s.ip_id_fits_host ? "its TTL and IP-ID"
                         : s.ttl_imitates_host                    ? "its TTL"
@@ -362,8 +363,8 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
   j.confidence = confidence_from(s);
   if (!s.baseline) r.settle_by(std::string(settle_by_baseline));
   if (j.confidence < 0.75)
-    r.settle_by(fmt::format("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
-                            "from a firewall's",
+    r.settle_by(fmt::format(FMT_COMPILE("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
+                            "from a firewall's"),
                             endpoint_text(a.server, a.server_port)));
 }
 
@@ -389,8 +390,8 @@ void judge_reset_burst(const std::vector<const Answer*>& resets, const JudgeCont
   });
   std::string list;
   for (const Answer* reset : resets)
-    list += fmt::format("{}{} at {:.3f} ms", list.empty() ? "" : "; ", ttl_text(reset->ttl), reset->rtt_ms);
-  r.add(Signal::reset_burst, fmt::format("{} RSTs from different senders answered the SYN: {}.",
+    list += fmt::format(FMT_COMPILE("{}{} at {:.3f} ms"), list.empty() ? "" : "; ", ttl_text(reset->ttl), reset->rtt_ms);
+  r.add(Signal::reset_burst, fmt::format(FMT_COMPILE("{} RSTs from different senders answered the SYN: {}."),
                                          resets.size(), list));
   j.rtt_ms = nearest->rtt_ms;
   j.confidence = 0.8;
@@ -426,7 +427,7 @@ std::optional<std::string> neighbour_hold(const Attempt& a, const Answer& icmp, 
   if (!is_neighbour_error(a.family(), icmp) || icmp.rtt_ms < neighbour_hold_ms) return std::nullopt;
   if (const std::optional<double> path = router_round_trip_ms(icmp, ctx)) {
     if (icmp.rtt_ms - *path < neighbour_hold_ms) return std::nullopt;
-    return fmt::format("{:.1f} s more than the router's own round trip ({:.3f} ms, from its time-exceeded)",
+    return fmt::format(FMT_COMPILE("{:.1f} s more than the router's own round trip ({:.3f} ms, from its time-exceeded)"),
                        (icmp.rtt_ms - *path) / 1000, *path);
   }
   const SynTransmission& sent = a.transmissions[icmp.transmission];
@@ -435,7 +436,7 @@ std::optional<std::string> neighbour_hold(const Attempt& a, const Answer& icmp, 
     const double apart_ms = std::abs(a.transmissions[other.transmission].ts.ms_since(sent.ts));
     const double together_ms = std::abs(other.ts.ms_since(icmp.ts));
     if (apart_ms >= neighbour_hold_ms && together_ms < apart_ms / 10)
-      return fmt::format("and its errors for SYNs sent {:.1f} s apart came {:.3f} ms apart", apart_ms / 1000,
+      return fmt::format(FMT_COMPILE("and its errors for SYNs sent {:.1f} s apart came {:.3f} ms apart"), apart_ms / 1000,
                          together_ms);
   }
   if (icmp.transmission + 1 < a.transmissions.size() && a.transmissions[icmp.transmission + 1].ts < icmp.ts)
@@ -453,14 +454,14 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
   j.verdict = unreachable ? Verdict::icmp_unreachable : Verdict::inconclusive;
   j.rule = Rule::icmp_other;
   r.add(Signal::icmp_error,
-        fmt::format("ICMP{} {} (type {}, code {}) from {} {:.3f} ms after the SYN: {}.",
+        fmt::format(FMT_COMPILE("ICMP{} {} (type {}, code {}) from {} {:.3f} ms after the SYN: {}."),
                     a.family() == IpFamily::v6 ? "v6" : "", j.icmp->name, icmp.icmp_type,
                     icmp.icmp_code, icmp.from.to_string(), icmp.rtt_ms, ttl_text(icmp.ttl)));
   if (icmp.quoted_ttl) {
     const std::uint8_t sent = a.transmissions[icmp.transmission].ttl;
     r.add(Signal::quoted_ttl,
-          fmt::format("The quoted SYN still had TTL {} when the sender judged it (sent with {}: decremented {} "
-                      "time{} on the way, a forwarding sender's own decrement included).",
+          fmt::format(FMT_COMPILE("The quoted SYN still had TTL {} when the sender judged it (sent with {}: decremented {} "
+                      "time{} on the way, a forwarding sender's own decrement included)."),
                       *icmp.quoted_ttl, sent, sent - *icmp.quoted_ttl,
                       sent - *icmp.quoted_ttl == 1 ? "" : "s"));
   }
@@ -483,17 +484,17 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
     if (unreachable) j.rule = Rule::icmp_from_router;
     j.actor = Actor::router;
     r.add(Signal::icmp_from_router,
-          fmt::format("{} is not the destination: a device on the path sent the error.",
+          fmt::format(FMT_COMPILE("{} is not the destination: a device on the path sent the error."),
                       icmp.from.to_string()));
     if (const std::optional<std::string> held = unreachable ? neighbour_hold(a, icmp, ctx) : std::nullopt) {
       j.cause = Cause::no_host_at_address;
       j.rule = Rule::icmp_no_neighbour;
       r.add(Signal::neighbour_unresolved,
-            fmt::format("The error came {:.1f} s after the SYN it quotes, {}: {} held the SYN while it looked for "
+            fmt::format(FMT_COMPILE("The error came {:.1f} s after the SYN it quotes, {}: {} held the SYN while it looked for "
                         "{} on its own network (ARP / Neighbour Discovery) and no device answered. Nobody lives at "
-                        "this address: a stale DNS record, or a host that is down.",
+                        "this address: a stale DNS record, or a host that is down."),
                         icmp.rtt_ms / 1000, *held, icmp.from.to_string(), a.server.to_string()));
-      r.settle_by(fmt::format("the DNS record that gave {} (is it current?), and whether the host is up",
+      r.settle_by(fmt::format(FMT_COMPILE("the DNS record that gave {} (is it current?), and whether the host is up"),
                               a.server.to_string()));
     }
   }
@@ -516,8 +517,8 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
     j.hop = sent;
     j.confidence = 0;
     r.add(Signal::ttl_expired,
-          fmt::format("The SYN was sent with TTL {} and expired at {} (hop {}): a TTL-limited probe "
-                      "that never reached the destination.",
+          fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and expired at {} (hop {}): a TTL-limited probe "
+                      "that never reached the destination."),
                       sent, icmp.from.to_string(), sent));
   } else {
     j.verdict = Verdict::icmp_unreachable;
@@ -525,7 +526,7 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
     j.hop = icmp.ttl.hop;
     j.confidence = 0.7;
     r.add(Signal::ttl_expired,
-          fmt::format("The SYN was sent with TTL {} and still expired at {} ({}): a routing loop.",
+          fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and still expired at {} ({}): a routing loop."),
                       sent, icmp.from.to_string(), ttl_text(icmp.ttl)));
   }
 }
@@ -566,8 +567,8 @@ void judge_sweep_drop(const Attempt& a, const SweepEnd& end, Reasoning& r) {
   j.responder = end.last_expiry->from;
   j.confidence = end.normal_retransmitted ? 0.8 : 0.7;
   r.add(Signal::ttl_sweep_silent,
-        fmt::format("The SYN was sent {} times with rising TTLs: time-exceeded came back up to TTL {} ({}), and "
-                    "nothing for the larger TTLs up to the normal one: the SYNs die after hop {}.",
+        fmt::format(FMT_COMPILE("The SYN was sent {} times with rising TTLs: time-exceeded came back up to TTL {} ({}), and "
+                    "nothing for the larger TTLs up to the normal one: the SYNs die after hop {}."),
                     a.transmissions.size(), end.last_ttl, end.last_expiry->from.to_string(), end.last_ttl));
 }
 
@@ -576,9 +577,9 @@ void note_schedule(const Attempt& a, Reasoning& r) {
   if (!schedule) return;
   const std::string_view stack = client_stack(a);
   r.add(Signal::retransmission_schedule,
-        fmt::format("The client retransmitted its SYN after {}{}{}{}.", schedule->gaps,
+        fmt::format(FMT_COMPILE("The client retransmitted its SYN after {}{}{}{}."), schedule->gaps,
                     schedule->fits.empty() ? "" : ": ", schedule->fits,
-                    stack.empty() ? "" : fmt::format("; the SYN's TTL and options are a {} stack's", stack)));
+                    stack.empty() ? "" : fmt::format(FMT_COMPILE("; the SYN's TTL and options are a {} stack's"), stack)));
 }
 
 // No answer in the capture. Whether that is a drop depends on what the capture can show:
@@ -591,9 +592,9 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::answered_for_earlier;
     r.add(Signal::answered_for_earlier,
-          fmt::format("After this SYN the host sent {} SYN/ACK{} on the same 4-tuple acknowledging an earlier "
+          fmt::format(FMT_COMPILE("After this SYN the host sent {} SYN/ACK{} on the same 4-tuple acknowledging an earlier "
                       "attempt's ISN: it still holds that connection and answers the new SYN in its terms, so "
-                      "this SYN got no answer of its own.",
+                      "this SYN got no answer of its own."),
                       a.answered_for_earlier, a.answered_for_earlier == 1 ? "" : "s"));
     r.settle_by("a new attempt from another source port (a fresh 4-tuple)");
     return;
@@ -602,17 +603,17 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_client_acted;
     r.add(Signal::client_acts_unproven,
-          fmt::format("No answer in the capture, but {:.3f} s after its SYN the client sent a FIN or data on "
+          fmt::format(FMT_COMPILE("No answer in the capture, but {:.3f} s after its SYN the client sent a FIN or data on "
                       "ISN+1 with an ACK field of 0: a stack waiting in SYN-SENT would retransmit instead, and an "
-                      "ACK of 0 proves no SYN/ACK (a crafted or replayed segment).",
+                      "ACK of 0 proves no SYN/ACK (a crafted or replayed segment)."),
                       a.client_unproven_act->seconds_since(a.first_seen)));
     r.settle_by("a capture of both directions at the client");
     return;
   }
   if (!ctx.client_receives_packets) {
     r.add(Signal::one_direction_capture,
-          fmt::format("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
-                      "unseen{}.",
+          fmt::format(FMT_COMPILE("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
+                      "unseen{}."),
                       a.client.to_string(), a.syn_count > 1 ? ", but the client's own acts did not" : ""));
     r.settle_by("a capture of both directions (at the client, or `tcpdump -i any`)");
     if (a.syn_count < 2) {
@@ -625,15 +626,15 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     j.verdict = Verdict::dropped;
     j.rule = Rule::silence_one_direction_retransmitted;
     r.add(Signal::syn_retransmitted,
-          fmt::format("The client sent the SYN {} times over {:.3f} s and never acted as after a SYN/ACK (no ACK, "
-                      "no data) nor stopped as after a RST.",
+          fmt::format(FMT_COMPILE("The client sent the SYN {} times over {:.3f} s and never acted as after a SYN/ACK (no ACK, "
+                      "no data) nor stopped as after a RST."),
                       a.syn_count, a.last_seen.seconds_since(a.first_seen)));
     note_schedule(a, r);
     // Linux ends connect() on any ICMP unreachable in SYN-SENT (tcp_v4_err); stacks that
     // take them as soft errors keep retrying, so an unseen ICMP error cannot be ruled out.
     const bool stops_on_icmp = client_stack(a) == "Linux";
     j.confidence = stops_on_icmp ? 0.7 : 0.6;
-    r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find where the SYNs die", endpoint_text(a.server, a.server_port)));
+    r.settle_by(fmt::format(FMT_COMPILE("`synprobe trace {}` from the capture point, to find where the SYNs die"), endpoint_text(a.server, a.server_port)));
     return;
   }
   // Silence means something once the client has waited as long as a retransmission
@@ -644,7 +645,7 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_capture_ended;
     r.add(Signal::capture_ended_early,
-          fmt::format("The capture ends {:.3f} s after the {}SYN: too soon to call it a drop.", watched,
+          fmt::format(FMT_COMPILE("The capture ends {:.3f} s after the {}SYN: too soon to call it a drop."), watched,
                       a.syn_count == 1 ? "only " : "first "));
     r.settle_by("a capture that goes on at least 3 s after the SYN (a client retransmits by then)");
     return;
@@ -652,17 +653,17 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   j.verdict = Verdict::dropped;
   j.rule = Rule::silence;
   r.add(Signal::no_answer,
-        fmt::format("No answer to {} SYN{} over {:.3f} s (capture continues {:.3f} s after the last).",
+        fmt::format(FMT_COMPILE("No answer to {} SYN{} over {:.3f} s (capture continues {:.3f} s after the last)."),
                     a.syn_count, a.syn_count == 1 ? "" : "s", ctx.capture_end.seconds_since(a.first_seen),
                     waited));
   if (a.syn_count > 1) {
     r.add(Signal::syn_retransmitted,
-          fmt::format("The client sent the SYN {} times.", a.syn_count));
+          fmt::format(FMT_COMPILE("The client sent the SYN {} times."), a.syn_count));
     note_schedule(a, r);
   }
   j.confidence = a.syn_count >= 3 ? 0.9 : a.syn_count == 2 ? 0.8 : 0.65;
   if (a.unmatched_resets > 0) j.confidence = 0.5;
-  r.settle_by(fmt::format("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die",
+  r.settle_by(fmt::format(FMT_COMPILE("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die"),
                           endpoint_text(a.server, a.server_port)));
 }
 
@@ -681,35 +682,35 @@ void judge_client_proof(const Attempt& a, const ClientAct& act, const JudgeConte
                                 : act.kind == ClientActKind::reset_ack ? "reset the connection with RST/ACK"
                                                                        : "reset the connection (bare RST)";
   r.add(Signal::client_proves_syn_ack,
-        fmt::format("The capture holds no SYN/ACK, but {:.3f} ms after its last SYN the client {} on sequence "
-                    "ISN+1{}: {}",
+        fmt::format(FMT_COMPILE("The capture holds no SYN/ACK, but {:.3f} ms after its last SYN the client {} on sequence "
+                    "ISN+1{}: {}"),
                     after_ms, what,
-                    act.kind == ClientActKind::reset ? "" : fmt::format(" (ack {}, the server's ISN + 1)", act.ack),
+                    act.kind == ClientActKind::reset ? "" : fmt::format(FMT_COMPILE(" (ack {}, the server's ISN + 1)"), act.ack),
                     act.kind == ClientActKind::reset
                         ? "some stacks reset a connection they give up on, so this is weak proof."
                         : "a stack leaves SYN-SENT only on an acceptable SYN/ACK, so one reached it."));
   j.confidence = act.kind == ClientActKind::reset ? 0.6 : 0.9;
   if (!ctx.client_receives_packets)
     r.add(Signal::one_direction_capture,
-          fmt::format("The capture holds no packet sent to {}: the SYN/ACK went unseen.", a.client.to_string()));
+          fmt::format(FMT_COMPILE("The capture holds no packet sent to {}: the SYN/ACK went unseen."), a.client.to_string()));
 }
 
 // Facts about how the SYN reached the capture, said whatever the verdict.
 void note_transport_facts(const Attempt& a, Reasoning& r) {
   if (a.syn_tunnel != TunnelKind::none)
     r.add(Signal::tunnelled,
-          fmt::format("The SYN was captured inside a tunnel ({}); the verdict is on the inner connection.",
+          fmt::format(FMT_COMPILE("The SYN was captured inside a tunnel ({}); the verdict is on the inner connection."),
                       tunnel_name(a.syn_tunnel)));
   if (a.syn_reassembled)
     r.add(Signal::reassembled, "The SYN arrived in IP fragments, reassembled here to read its TCP header.");
   if (a.syn_payload > 0)
     r.add(Signal::fast_open,
-          fmt::format("The SYN carried {} byte{} of data (TCP Fast Open).", a.syn_payload, a.syn_payload == 1 ? "" : "s"));
+          fmt::format(FMT_COMPILE("The SYN carried {} byte{} of data (TCP Fast Open)."), a.syn_payload, a.syn_payload == 1 ? "" : "s"));
   for (const Answer& answer : a.answers)
     if (answer.reordered) {
       r.add(Signal::reordered_answer,
-            fmt::format("A {} was written {:.3f} ms before the SYN it acknowledges (a capture merged from several "
-                        "queues or interfaces): matched, its round trip unknown.",
+            fmt::format(FMT_COMPILE("A {} was written {:.3f} ms before the SYN it acknowledges (a capture merged from several "
+                        "queues or interfaces): matched, its round trip unknown."),
                         answer.kind == AnswerKind::syn_ack ? "SYN/ACK" : answer.kind == AnswerKind::reset ? "RST" : "ICMP error",
                         a.first_seen.ms_since(answer.ts)));
       break;
@@ -721,8 +722,8 @@ void note_signature(const Answer* deciding, Reasoning& r) {
   if (!deciding) return;
   const RefusalSignature* s = match_signature(*deciding);
   if (!s) return;
-  r.add(Signal::signature, fmt::format("The {} matches signature '{}' (table v{}): {}; its TTL places the sender at hop {} "
-                                       "(initial {}).",
+  r.add(Signal::signature, fmt::format(FMT_COMPILE("The {} matches signature '{}' (table v{}): {}; its TTL places the sender at hop {} "
+                                       "(initial {})."),
                                        deciding->kind == AnswerKind::reset ? "RST" : "ICMP error", s->name,
                                        signature_table_version, s->description, deciding->ttl.hop, deciding->ttl.initial));
 }
@@ -730,18 +731,18 @@ void note_signature(const Answer* deciding, Reasoning& r) {
 void note_side_facts(const Attempt& a, Reasoning& r) {
   if (a.unmatched_resets > 0 && a.first_unmatched_reset)
     r.add(Signal::unmatched_reset,
-          fmt::format("{} RST{} for this flow acknowledged {} instead of ISN+1 = {} (first: {}): "
-                      "not an answer to this SYN.",
+          fmt::format(FMT_COMPILE("{} RST{} for this flow acknowledged {} instead of ISN+1 = {} (first: {}): "
+                      "not an answer to this SYN."),
                       a.unmatched_resets, a.unmatched_resets == 1 ? "" : "s",
                       a.first_unmatched_reset->ack, a.isn + 1u, ttl_text(a.first_unmatched_reset->ttl)));
   if (a.unmatched_syn_acks > 0)
     r.add(Signal::unmatched_syn_ack,
-          fmt::format("{} SYN/ACK{} for this flow did not acknowledge ISN+1.", a.unmatched_syn_acks,
+          fmt::format(FMT_COMPILE("{} SYN/ACK{} for this flow did not acknowledge ISN+1."), a.unmatched_syn_acks,
                       a.unmatched_syn_acks == 1 ? "" : "s"));
   if (a.syn_acks_out_of_time > 0)
     r.add(Signal::unmatched_syn_ack,
-          fmt::format("{} SYN/ACK{} for this flow acknowledged ISN+1 but carried a time outside the {} s "
-                      "answer window: the capture's clock is broken there, so no round trip comes of {}.",
+          fmt::format(FMT_COMPILE("{} SYN/ACK{} for this flow acknowledged ISN+1 but carried a time outside the {} s "
+                      "answer window: the capture's clock is broken there, so no round trip comes of {}."),
                       a.syn_acks_out_of_time, a.syn_acks_out_of_time == 1 ? "" : "s",
                       AttemptTracker::retransmission_window_ns / 1'000'000'000,
                       a.syn_acks_out_of_time == 1 ? "it" : "them"));
@@ -751,8 +752,8 @@ void note_side_facts(const Attempt& a, Reasoning& r) {
           "(raw-socket probing).");
   if (a.teardown_resets > 0)
     r.add(Signal::teardown_reset,
-          fmt::format("The server reset the established connection later ({} RST{}); not an answer "
-                      "to the SYN.",
+          fmt::format(FMT_COMPILE("The server reset the established connection later ({} RST{}); not an answer "
+                      "to the SYN."),
                       a.teardown_resets, a.teardown_resets == 1 ? "" : "s"));
 }
 
@@ -804,7 +805,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
         r.add(Signal::handshake_completed, "The client acknowledged the SYN/ACK.");
       if (!unreachables.empty())
         r.add(Signal::conflicting_answers,
-              fmt::format("An earlier transmission of the SYN drew ICMP {} from {}.",
+              fmt::format(FMT_COMPILE("An earlier transmission of the SYN drew ICMP {} from {}."),
                           summarize_icmp(a, *unreachables.front()).name,
                           unreachables.front()->from.to_string()));
     }
@@ -817,7 +818,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
       j.rule = Rule::reset_and_icmp;
       j.confidence = 0.6;
       r.add(Signal::conflicting_answers,
-            fmt::format("The SYN drew both a RST and ICMP {} from {}.",
+            fmt::format(FMT_COMPILE("The SYN drew both a RST and ICMP {} from {}."),
                         summarize_icmp(a, *unreachables.front()).name,
                         unreachables.front()->from.to_string()));
       set_middlebox(j, ctx, resets.front()->ttl.hop, r);

@@ -2,6 +2,7 @@
 // connection attempt in it, for benchmarks and for checking synprobe's verdicts at scale.
 //
 //   synprobe-gencap --size 1G --format pcap|pcapng --seed N -o FILE [--prefix 100M:PREFIX]
+//                   [--attempts-per-gib N]
 //
 // The capture point is a tap on the clients' LAN (Ethernet, some clients behind 802.1Q tags):
 // client packets arrive with their initial TTL, a server d routers away ("hop d" as synprobe
@@ -16,6 +17,10 @@
 //   icmp-router     ICMP/ICMPv6 destination unreachable from a router at hop r < d, quoting the SYN
 //   icmp-host       ICMP port unreachable from the host itself (REJECT), at its own hop
 //   dropped         nothing: SYN retransmitted at 1 s and 3 s
+// --attempts-per-gib N sets the density of attempts in the file (a SYN scan, health checks,
+// a client retrying: 10^6 per GiB and more) instead of --attempt-rate's fixed rate per second
+// of capture: the arrival rate follows the bytes written so far, so the file holds about N
+// attempts per GiB (handshakes of new flows included) whatever its size.
 // Every destination of an attempt has spoken before (a baseline: its own TTL/hop), so each
 // verdict is decidable. FILE.truth.jsonl holds one line per attempt, written from how the
 // packets were generated (never from synprobe): src, sport, dst, dport, family, isn, verdict,
@@ -467,6 +472,7 @@ struct Options {
   std::string prefix_out;
   u32 concurrency = 400;      // established TCP flows at once
   double attempt_rate = 150;  // connection attempts (other than new flows) per second
+  double attempts_per_gib = 0;  // when > 0: attempts (all of them) per GiB of file, instead of attempt_rate
 };
 
 class Generator {
@@ -500,7 +506,7 @@ class Generator {
           current_must_finish_ = false;
           if (next_arrival == next_attempt) {
             start_attempt();
-            next_attempt += static_cast<i64>(rng_.exp(1e9 / o_.attempt_rate));
+            next_attempt += static_cast<i64>(rng_.exp(1e9 / attempt_rate_now()));
           } else if (next_arrival == next_dns) {
             start_dns();
             next_dns += static_cast<i64>(rng_.exp(1e9 / 300.0));
@@ -526,6 +532,21 @@ class Generator {
     }
     w_.close();
     if (prefix_) prefix_->close();
+  }
+
+  // Attempts per second of capture: --attempt-rate, or what --attempts-per-gib asks for at
+  // the bytes per second written so far, steered toward the target count for the bytes
+  // written (new flows' handshakes count too, and attempts add bytes of their own).
+  double attempt_rate_now() const {
+    if (o_.attempts_per_gib <= 0) return o_.attempt_rate;
+    constexpr double gib = 1024.0 * 1024.0 * 1024.0;
+    const double elapsed = static_cast<double>(now_ - start_) / 1e9;
+    const double bytes_per_s = elapsed > 0.5 ? static_cast<double>(w_.bytes()) / elapsed : 16e6;
+    const double rate = o_.attempts_per_gib * bytes_per_s / gib;
+    const double target = o_.attempts_per_gib * static_cast<double>(w_.bytes()) / gib;
+    const double deficit = target - static_cast<double>(attempts_);
+    const double steer = std::clamp(1.0 + deficit / std::max(20.0, 0.01 * target), 0.05, 4.0);
+    return std::max(rate * steer, 0.01);
   }
 
   void write_stats(const std::string& path) const {
@@ -1258,7 +1279,8 @@ u64 parse_size(std::string_view s) {
 int usage(const char* why) {
   std::fprintf(stderr,
                "%s%ssynprobe-gencap --size N[K|M|G] [--format pcap|pcapng] [--seed N] -o FILE\n"
-               "                [--prefix N[K|M|G]:PREFIX_FILE] [--concurrency N] [--attempt-rate PER_S]\n"
+               "                [--prefix N[K|M|G]:PREFIX_FILE] [--concurrency N]\n"
+               "                [--attempt-rate PER_S | --attempts-per-gib N]\n"
                "Writes FILE, FILE.truth.jsonl (one line per connection attempt) and FILE.stats.json.\n",
                why ? why : "", why ? "\n" : "");
   return 2;
@@ -1290,6 +1312,7 @@ int main(int argc, char** argv) {
         o.prefix_out = v.substr(colon + 1);
       } else if (a == "--concurrency") o.concurrency = static_cast<u32>(std::stoul(value()));
       else if (a == "--attempt-rate") o.attempt_rate = std::stod(value());
+      else if (a == "--attempts-per-gib") o.attempts_per_gib = std::stod(value());
       else if (a == "-h" || a == "--help") return usage(nullptr), 0;
       else throw std::invalid_argument("unknown argument " + std::string(a));
     }

@@ -96,6 +96,38 @@ def check_case(synprobe, case_dir, validator):
         problems.append(f"{key}: {len(extra)} attempt(s) not listed in expected.json")
     for a in result["attempts"]:
         problems += decisive.contradictions(a)
+    return problems + check_summary(synprobe, capture, result, validator)
+
+
+def check_summary(synprobe, capture, result, validator):
+    """`--summary --json` counts what the full run lists: schema-valid, the same counts."""
+    run = subprocess.run([synprobe, "analyze", str(capture), "--summary", "--json"],
+                         capture_output=True, text=True, timeout=60)
+    if run.returncode != 0:
+        return [f"--summary: exit code {run.returncode}: {run.stderr.strip()}"]
+    summary = json.loads(run.stdout)
+    problems = [f"--summary schema: {e.message} at {list(e.absolute_path)}"
+                for e in validator.iter_errors(summary)]
+    s = summary["summary"]
+    attempts = result["attempts"]
+    if summary["attempts"] or s["attempts_listed"] is not False:
+        problems.append("--summary listed attempts")
+    if s["attempts"] != len(attempts) or s["by_verdict"] != result["summary"]["by_verdict"]:
+        problems.append(f"--summary counts {s['attempts']} {s['by_verdict']}, the full run {result['summary']}")
+    per_dst = {}
+    for a in attempts:
+        per_dst[a["dst"]] = per_dst.get(a["dst"], 0) + 1
+    top = {d["address"]: d["attempts"] for d in s["destinations"]["top"]}
+    if top != per_dst or s["destinations"]["tracked"] != len(per_dst):
+        problems.append(f"--summary destinations {top}, the full run {per_dst}")
+    refused = {}
+    for a in attempts:
+        if a["verdict"] != "open":
+            k = (a["actor"], a["hop"], a["verdict"])
+            refused[k] = refused.get(k, 0) + 1
+    got = {(r["actor"], r["hop"], r["verdict"]): r["attempts"] for r in s["refusers"]}
+    if got != refused:
+        problems.append(f"--summary refusers {got}, the full run {refused}")
     return problems
 
 

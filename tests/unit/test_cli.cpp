@@ -208,6 +208,46 @@ assert d["input"]["filtered_out"] == 2 and d["input"]["filter"] == "tcp port 443
   }
 }
 
+TEST_CASE("cli: --summary counts instead of listing", "[cli]") {
+  cw::TempDir dir;
+  const std::string path = dir.write("s.pcap", scenario_pcap());
+  const Run text = cli({"analyze", path, "--summary"});
+  REQUIRE(text.code == 0);
+  CHECK(text.err.empty());
+  CHECK(text.out.find("2 connection attempts; read 4 packets") == 0);
+  CHECK(text.out.find("→") == std::string::npos);  // no line per attempt
+  CHECK(text.out.find("\nrefused-by-host                  1   50.0%\n") != std::string::npos);
+  CHECK(text.out.find("\n1 destination, the most attempts first:\n") != std::string::npos);
+  CHECK(text.out.find("\n192.0.2.7             2     1") != std::string::npos);
+  CHECK(text.out.find("\nhost           5  refused-by-host                  1  192.0.2.7\n") != std::string::npos);
+
+  const Run json = cli({"analyze", path, "--summary", "--json"});
+  REQUIRE(json.code == 0);
+  std::ofstream(dir.file("summary.json")) << json.out;
+  const auto check = pyjson::check(dir.file("summary.json"), R"(
+s = d["summary"]
+assert d["attempts"] == [] and s["attempts_listed"] is False, d
+assert s["attempts"] == 2 and s["by_verdict"]["open"] == 1 and s["by_verdict"]["refused-by-host"] == 1, s
+dst = s["destinations"]
+assert dst["tracked"] == 1 and dst["untracked_attempts"] == 0 and dst["other_attempts"] == 0, dst
+assert dst["top"] == [{"address": "192.0.2.7", "attempts": 2, "by_verdict": {"open": 1, "refused-by-host": 1,
+    "refused-by-middlebox": 0, "injected-reset": 0, "icmp-unreachable": 0, "dropped": 0, "inconclusive": 0}}], dst
+assert s["refusers"] == [{"actor": "host", "hop": 5, "verdict": "refused-by-host", "attempts": 1,
+    "responders": ["192.0.2.7"], "more_responders": False}], s["refusers"]
+assert d["input"]["packets"] == 4, d["input"]
+)");
+  INFO(check.output);
+  CHECK(check.ok);
+
+  for (const std::vector<std::string>& bad :
+       {std::vector<std::string>{"analyze", path, "--summary", "-F", "md"},
+        std::vector<std::string>{"analyze", path, "--summary", "--report", dir.file("r.html")}}) {
+    const Run r = cli(bad);
+    CHECK(r.code == 2);
+    CHECK(lines_in(r.err) == 1);
+  }
+}
+
 TEST_CASE("cli: -o writes the file and nothing to stdout", "[cli]") {
   cw::TempDir dir;
   const std::string path = dir.write("s.pcap", scenario_pcap());

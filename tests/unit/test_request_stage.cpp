@@ -480,3 +480,16 @@ TEST_CASE("request sweep: copies that reach the server confirm the server's own 
   CHECK(r.judgement.rule == before);
   CHECK(has_signal(r.judgement, "trace-reached-host"));
 }
+
+TEST_CASE("request stage: a server that sent data, then reset, with no request, refused nothing", "[request][teardown]") {
+  Connection k;
+  k.after(1);
+  k.server_segment(Tins::TCP::PSH | Tins::TCP::ACK, isn + 1, ByteVec(1448, 'd'));  // a download or a banner
+  k.after(0.1);
+  k.add(segment(k.c, k.s, cport, 443, Tins::TCP::ACK, isn + 1, sisn + 1 + 1448, {}, {.ttl = 64}));
+  k.after(40);
+  k.add(segment(k.s, k.c, 443, cport, Tins::TCP::RST | Tins::TCP::ACK, sisn + 1 + 1448, isn + 1, {}, {.ttl = 60}));
+  const AttemptResult r = k.result();
+  CHECK(r.judgement.verdict == Verdict::open);
+  CHECK(r.judgement.stage == Stage::syn);
+}

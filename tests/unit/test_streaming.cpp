@@ -320,3 +320,30 @@ TEST_CASE("decode_plain_tcp equals decode_frame on every sample capture", "[deco
   CHECK(frames > 100);
   CHECK(taken > 0);
 }
+
+TEST_CASE("streaming holds at most max_held_attempts: beyond, the oldest are judged early", "[analyzer][stream]") {
+  Analyzer analyzer;
+  std::vector<AttemptResult> results;
+  analyzer.stream_to([&](AttemptResult&& r) { results.push_back(std::move(r)); });
+  for (const auto& [ts, bytes] : open_attempt(t0, 40000)) analyzer.add(pb::packet_at(bytes, ts));
+  // Then a SYN scan: more unanswered SYNs within a second than the bound, none settled.
+  const std::size_t n = Analyzer::max_held_attempts + 100;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string target = fmt::format("192.0.2.{}", 10 + i / 60000);
+    const auto port = static_cast<std::uint16_t>(1024 + i % 60000);
+    analyzer.add(pb::packet_at(pb::make_syn(client, target, 50000, port, static_cast<std::uint32_t>(i)),
+                               t0 + 1 * sec + static_cast<std::int64_t>(i) * 1000));
+  }
+  // One held attempt more than the bound releases one: the open attempt, then 100 SYNs.
+  CHECK(analyzer.attempts_judged_early() == 101);
+  REQUIRE(results.size() == 101);
+  CHECK(results[0].judgement.verdict == Verdict::open);
+  for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].attempt.id == i + 1);
+  // The first scanned SYN, retransmitted after it was judged: counted, not a new attempt.
+  analyzer.add(pb::packet_at(pb::make_syn(client, "192.0.2.10", 50000, 1024, 0), t0 + 2 * sec));
+  CHECK(analyzer.late_syns() == 1);
+  analyzer.flush();
+  REQUIRE(results.size() == n + 1);
+  CHECK(results.back().attempt.id == n + 1);
+  CHECK(analyzer.attempts_judged_early() == 101);  // the end of the capture is not early
+}

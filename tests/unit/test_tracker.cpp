@@ -26,7 +26,7 @@ constexpr std::uint32_t server_isn = 7'000'000;
 struct Feed {
   AttemptTracker tracker;
   void at(std::int64_t ts, const ByteVec& ip) { tracker.on_packet(pb::packet_at(ip, ts)); }
-  const std::vector<Attempt>& attempts() const { return tracker.attempts(); }
+  const std::deque<Attempt>& attempts() const { return tracker.attempts(); }
 };
 
 ByteVec syn(std::uint32_t seq = isn, pb::IpOpts o = {}) {
