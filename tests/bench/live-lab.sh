@@ -59,7 +59,7 @@ import socket, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-s.bind(("::", 8080))
+s.bind(("::", 8089))
 s.listen(4096)
 print("bench-listener: ready", flush=True)
 time.sleep(3600)

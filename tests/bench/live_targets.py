@@ -19,7 +19,7 @@ Lab (tests/lab/lab.sh): client - r1 - r2 - r3 - server; the server LAN is 198.18
 r3 hop 3 (initial TTL 255), the server hop 4.
 
 States (the verdict synprobe should give; nmap and masscan are scored by live_score.py):
-  open        nat REDIRECT on the server to a listener (backlog 4096) on port 8080
+  open        nat REDIRECT on the server to a listener (backlog 4096) on port 8089 (8080 is the lab's HTTP server for the request-stage scenarios)
   closed      nothing listens: the server's stack answers RST          refused-by-host
   host-drop   server INPUT DROP                                       dropped
   r2-reset    r2 FORWARD REJECT --reject-with tcp-reset                refused-by-middlebox (hop 2)
@@ -30,7 +30,7 @@ Only addresses in 198.18.0.0/15 and 2001:db8::/32.
 import json
 import sys
 
-LISTEN_PORT = 8080
+LISTEN_PORT = 8089
 SERVER4 = "198.18.4.10"
 
 TRUTH = {
