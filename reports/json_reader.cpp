@@ -225,7 +225,7 @@ AttemptResult read_attempt(const Reader& r, const json& j) {
     }
   }
   for (const json& x : r.array(j, "answers")) a.answers.push_back(read_answer(r, x));
-  a.request_stage = read_request_stage(r, j);
+  if (std::optional<RequestStage> stage = read_request_stage(r, j)) a.request_stage = *stage;
 
   Judgement& g = result.judgement;
   g.verdict = r.named<Verdict, verdict_count>(j, "verdict", verdict_name);

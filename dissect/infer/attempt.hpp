@@ -16,7 +16,8 @@
 namespace synprobe {
 
 // An optional value kept on the heap: for the large parts that few attempts have (an ICMP
-// error's quote, an unmatched RST), so that the attempts held while unsettled stay small.
+// error's quote, an unmatched RST, the request stage of a connection whose handshake ended),
+// so that the attempts held while unsettled stay small.
 // Copies copy the value; the interface is std::optional's, as far as it is used.
 template <typename T>
 class HeapOptional {
@@ -197,7 +198,7 @@ struct Attempt {
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
   std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
   std::optional<Timestamp> client_unproven_act;  // a FIN or data on ISN+1 with ACK field 0
-  std::optional<RequestStage> request_stage;     // once the handshake is over (or proven)
+  HeapOptional<RequestStage> request_stage;      // once the handshake is over (or proven)
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;
