@@ -385,15 +385,24 @@ void time_reply(Answer& reply, const RequestStage& s) {
 
 }  // namespace
 
-void AttemptTracker::on_request_client_segment(const DecodedPacket& p, std::uint32_t newest) {
+// The flow's attempt whose request stage is still followed at `ts`, if any; one whose
+// window has passed stops being followed here.
+Attempt* AttemptTracker::followed_in_flow(std::uint32_t newest, Timestamp ts) {
   const std::uint32_t i = find_in_flow(newest, [](const Attempt& a) { return a.request_stage && a.request_stage->following; });
-  if (i == none) return;
+  if (i == none) return nullptr;
   Attempt& a = at(i);
-  RequestStage& s = *a.request_stage;
-  if (p.ts.ns - s.opened.ns > RequestStage::window_ns) {
+  if (ts.ns - a.request_stage->opened.ns > RequestStage::window_ns) {
     stop_following(a);
-    return;
+    return nullptr;
   }
+  return &a;
+}
+
+void AttemptTracker::on_request_client_segment(const DecodedPacket& p, std::uint32_t newest) {
+  Attempt* followed = followed_in_flow(newest, p.ts);
+  if (!followed) return;
+  Attempt& a = *followed;
+  RequestStage& s = *a.request_stage;
   const TcpHeader& t = p.tcp;
   if ((t.has(tcp_flag::fin) || t.has(tcp_flag::rst)) && !s.client_closed) s.client_closed = p.ts;
   const std::uint32_t claimed = payload_of(p);
@@ -427,14 +436,10 @@ void AttemptTracker::on_request_client_segment(const DecodedPacket& p, std::uint
 }
 
 void AttemptTracker::on_request_server_segment(const DecodedPacket& p, std::uint32_t newest) {
-  const std::uint32_t i = find_in_flow(newest, [](const Attempt& a) { return a.request_stage && a.request_stage->following; });
-  if (i == none) return;
-  Attempt& a = at(i);
+  Attempt* followed = followed_in_flow(newest, p.ts);
+  if (!followed) return;
+  Attempt& a = *followed;
   RequestStage& s = *a.request_stage;
-  if (p.ts.ns - s.opened.ns > RequestStage::window_ns) {
-    stop_following(a);
-    return;
-  }
   const TcpHeader& t = p.tcp;
   if (t.has(tcp_flag::syn)) return;  // a retransmitted SYN/ACK: still the handshake
   const std::uint32_t claimed = payload_of(p);

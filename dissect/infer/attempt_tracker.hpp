@@ -112,6 +112,7 @@ class AttemptTracker {
   // The request stage (after the handshake): see RequestStage.
   void open_request_stage(Attempt& a, Timestamp ts);
   void stop_following(Attempt& a);
+  Attempt* followed_in_flow(std::uint32_t newest, Timestamp ts);
   void on_request_client_segment(const DecodedPacket& p, std::uint32_t newest);
   void on_request_server_segment(const DecodedPacket& p, std::uint32_t newest);
   bool on_request_icmp_error(const DecodedPacket& p, std::uint32_t newest);
