@@ -152,6 +152,24 @@ bool CaptureFileReader::next(RawFrame& out) {
   return pcapng_ ? next_pcapng(out) : next_pcap(out);
 }
 
+bool CaptureFileReader::next_keeps_views() const {
+  if (damage_) return false;
+  const std::size_t view = input_->in_view();
+  const std::size_t header = pcapng_ ? 12 : record_header_;
+  if (pending_ + header > view) return false;
+  const std::uint8_t* next = input_->peek(0) + pending_;
+  std::size_t length = 0;
+  if (pcapng_) {
+    // Other blocks (a new section, an interface) may be followed by more in the same call.
+    const std::uint32_t type = rd32(next);
+    if (type != block_enhanced_packet && type != block_simple_packet && type != block_obsolete_packet) return false;
+    length = rd32(next + 4);
+  } else {
+    length = header + rd32(next + 8);
+  }
+  return pending_ + length <= view;
+}
+
 namespace {
 
 // Asks for the next record's first bytes (its header and the packet's Ethernet, IP and TCP

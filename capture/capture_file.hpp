@@ -29,6 +29,12 @@ class CaptureFileReader final : public PacketSource {
 
   bool next(RawFrame& out) override;
 
+  // Whether the next call to next() leaves the frames returned so far readable: their
+  // bytes are views into the input window (or read buffer), which moves when a record
+  // does not fit in it. True only when the next record is a packet already wholly in view;
+  // false says "copy or finish with what you hold first", never that something is wrong.
+  [[nodiscard]] bool next_keeps_views() const;
+
   // Why reading stopped before the end of the file, if it did (the records before are good).
   [[nodiscard]] const std::optional<std::string>& damage() const { return damage_; }
   [[nodiscard]] const char* format() const { return pcapng_ ? "pcapng" : "pcap"; }

@@ -66,12 +66,13 @@ class DecodeAhead {
   }
   [[nodiscard]] const DecodedPacket* one_back() const { return back(1); }
   [[nodiscard]] const DecodedPacket* two_back() const { return back(2); }
-  // At the end: the packets not yet two back, oldest first.
-  [[nodiscard]] std::vector<const DecodedPacket*> drain() const {
-    std::vector<const DecodedPacket*> rest;
-    if (const DecodedPacket* p = one_back()) rest.push_back(p);
-    if (decoded_ > 0) rest.push_back(&ring_[newest_]);
-    return rest;
+  // The packets not yet two back, oldest first; the ring is empty after. At the end, and
+  // whenever what they view is about to move.
+  template <typename F>
+  void drain(F&& add) {
+    if (const DecodedPacket* p = one_back()) add(*p);
+    if (decoded_ > 0) add(ring_[newest_]);
+    decoded_ = 0;
   }
 
  private:
@@ -109,7 +110,12 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
   // n + 2 is decoded. Partial decodes are added too: an IP header alone feeds the baselines.
   DecodeAhead ahead;
   FragmentReassembler fragments;
-  while (reader.next(frame)) {
+  const auto add = [&analyzer](const DecodedPacket& p) { analyzer.add(p); };
+  for (;;) {
+    // A decoded packet's payload is a view into the reader's window: the packets still
+    // ahead of the analyzer are added before the window moves under them.
+    if (!reader.next_keeps_views()) ahead.drain(add);
+    if (!reader.next(frame)) break;
     ++in.packets;
     if (options.progress && in.packets % progress_every == 0)
       options.progress(reader.bytes_consumed(), reader.total_bytes());
@@ -122,8 +128,10 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
     analyzer.prefetch_far(packet);
     if (const DecodedPacket* next = ahead.one_back()) analyzer.prefetch_near(*next);
     if (const DecodedPacket* due = ahead.two_back()) analyzer.add(*due);
+    // A reassembled packet views the reassembler's buffer, which the next fragment reuses.
+    if (packet.reassembled) ahead.drain(add);
   }
-  for (const DecodedPacket* rest : ahead.drain()) analyzer.add(*rest);
+  ahead.drain(add);
   require_supported_link(reader, options.path);
   // Damage before the first packet leaves nothing to analyse: the file is unreadable.
   if (reader.damage() && in.packets == 0) throw Failure(ExitCode::input_unreadable, *reader.damage());

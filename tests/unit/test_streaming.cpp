@@ -11,6 +11,8 @@
 
 #include "analyze_command.hpp"
 #include "capture/capture_file.hpp"
+#include "capture/offline_analysis.hpp"
+#include "capture_writer.hpp"
 #include "dissect/decode/decode.hpp"
 #include "dissect/decode/plain_tcp.hpp"
 #include "dissect/verdict/analyzer.hpp"
@@ -346,4 +348,69 @@ TEST_CASE("streaming holds at most max_held_attempts: beyond, the oldest are jud
   REQUIRE(results.size() == n + 1);
   CHECK(results.back().attempt.id == n + 1);
   CHECK(analyzer.attempts_judged_early() == 101);  // the end of the capture is not early
+}
+
+// The reader maps the file a window (8 MiB) at a time, and a decoded packet's payload is a
+// view into that window. The offline loop decodes two packets ahead of the analyzer, so the
+// request stage once read a client's first data segment from a window already unmapped when
+// the two packets after it did not fit (a crash at 10^6 attempts per GiB, where requests
+// end near a window's edge now and then). Here the request's record ends just before 8 MiB
+// and the next record crosses it: the trigger must still be read from the request's bytes.
+TEST_CASE("the request's bytes are read before the input window slides past them", "[request][stream]") {
+  constexpr std::size_t window = 8u << 20;
+  constexpr std::uint16_t cport = 41000;
+  constexpr std::uint32_t isn = 7000, sisn = 500000;
+  const std::string request = "GET / HTTP/1.1\r\nHost: window-edge.example\r\nAccept: */*\r\n\r\n";
+  const ByteVec request_bytes(request.begin(), request.end());
+  // An Ethernet frame of an experimental EtherType: nothing for synprobe but bytes.
+  const auto filler = [](std::size_t size) {
+    ByteVec f(size, 0xee);
+    f[12] = 0x88;
+    f[13] = 0xb5;
+    return f;
+  };
+  for (const bool v6 : {false, true}) {
+    const std::string c = v6 ? "2001:db8:1::1" : client, s = v6 ? "2001:db8:2::7" : server;
+    const auto data = [&](const std::string& from, const std::string& to, std::uint16_t sp, std::uint16_t dp,
+                          std::uint32_t seq, std::uint32_t ack, const ByteVec& payload, std::uint8_t ttl) {
+      Tins::TCP tcp(dp, sp);
+      tcp.flags(Tins::TCP::PSH | Tins::TCP::ACK);
+      tcp.seq(seq);
+      tcp.ack_seq(ack);
+      tcp /= Tins::RawPDU(payload);
+      return pb::frame(pb::Link::ethernet, pb::ip_packet(from, to, tcp, {.ttl = ttl}));
+    };
+    cw::Pcap pcap(false, cw::magic_ns, link_type::ethernet, 262144);
+    std::int64_t now = t0;
+    std::size_t end = 24;  // the file header
+    const auto put = [&](const ByteVec& frame, std::int64_t after_ns) {
+      now += after_ns;
+      pcap.record({static_cast<std::uint32_t>(now / sec), static_cast<std::uint32_t>(now % sec), frame});
+      end += 16 + frame.size();
+    };
+    put(pb::frame(pb::Link::ethernet, pb::make_syn(c, s, cport, sport, isn)), 0);
+    put(pb::frame(pb::Link::ethernet, pb::make_syn_ack(s, c, sport, cport, sisn, isn + 1, {.ttl = 60, .id = 0})), 20 * ms);
+    put(pb::frame(pb::Link::ethernet, pb::make_ack(c, s, cport, sport, isn + 1, sisn + 1)), ms / 10);
+    const ByteVec request_frame = data(c, s, cport, sport, isn + 1, sisn + 1, request_bytes, 64);
+    const std::size_t request_end = window - 40;  // the next record cannot fit after it
+    while (end + 16 + 60000 + 16 + request_frame.size() <= request_end) put(filler(60000), 10);
+    put(filler(request_end - end - 16 - 16 - request_frame.size()), 10);
+    put(request_frame, ms);
+    REQUIRE(end == request_end);
+    put(filler(60000), 10);
+    put(filler(60000), 10);
+    const std::string reply = "HTTP/1.1 200 OK\r\n\r\n";
+    put(data(s, c, sport, cport, sisn + 1, isn + 1 + static_cast<std::uint32_t>(request.size()),
+             ByteVec(reply.begin(), reply.end()), 60),
+        20 * ms);
+    cw::TempDir dir;
+    const std::string path = dir.write("edge.pcap", pcap.bytes());
+    const AnalysisReport report = analyze_capture(OfflineOptions{path, std::nullopt});
+    REQUIRE(report.attempts.size() == 1);
+    const Judgement& j = report.attempts.front().judgement;
+    CHECK(j.verdict == Verdict::open);
+    CHECK(j.stage == Stage::request);
+    REQUIRE(j.trigger);
+    CHECK(*j.trigger == "window-edge.example");
+  }
 }
