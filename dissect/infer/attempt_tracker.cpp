@@ -38,9 +38,17 @@ std::uint32_t AttemptTracker::find_in_flow(std::uint32_t newest, F&& f) const {
   return none;
 }
 
-std::uint32_t AttemptTracker::newest_of(const FlowKey& key) const {
-  const auto it = newest_by_flow_.find(key);
-  return it == newest_by_flow_.end() ? none : it->second;
+namespace {
+
+bool in_flow(const Attempt& a, const FlowKey& key) {
+  return a.client_port == key.client_port && a.server_port == key.server_port && a.client == key.client &&
+         a.server == key.server;
+}
+
+}  // namespace
+
+std::uint32_t AttemptTracker::newest_of(const FlowKey& key, std::uint64_t hash) const {
+  return newest_by_flow_.find(hash, [&](std::uint32_t i) { return in_flow(at(i), key); });
 }
 
 const Attempt* AttemptTracker::on_packet(const DecodedPacket& p) {
@@ -108,7 +116,8 @@ void AttemptTracker::match_early_answers(std::uint32_t index) {
 
 void AttemptTracker::on_syn(const DecodedPacket& p) {
   const FlowKey key{p.ip.src, p.ip.dst, p.tcp.sport, p.tcp.dport};
-  const std::uint32_t newest = newest_of(key);
+  const std::uint64_t hash = FlowKeyHash{}(key);
+  const std::uint32_t newest = newest_of(key, hash);
   const std::uint32_t same = find_in_flow(newest, [&](const Attempt& a) {
     return a.isn == p.tcp.seq && p.ts.ns - a.last_seen.ns <= retransmission_window_ns;
   });
@@ -122,13 +131,16 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
     if (a.transmissions.size() < Attempt::max_transmissions) a.transmissions.push_back(tx);
     return;
   }
-  if (!judged_early_.empty()) {
-    if (const auto it = judged_early_.find(key);
-        it != judged_early_.end() && it->second.isn == p.tcp.seq &&
-        p.ts.ns - it->second.last_seen.ns <= retransmission_window_ns) {
-      ++late_syns_;
-      if (p.ts > it->second.last_seen) it->second.last_seen = p.ts;
-      return;
+  if (!judged_early_by_flow_.empty()) {
+    const std::uint32_t slot =
+        judged_early_by_flow_.find(hash, [&](std::uint32_t s) { return judged_early_[s].flow == key; });
+    if (slot != none) {
+      JudgedEarly& e = judged_early_[slot];
+      if (e.isn == p.tcp.seq && p.ts.ns - e.last_seen.ns <= retransmission_window_ns) {
+        ++late_syns_;
+        if (p.ts > e.last_seen) e.last_seen = p.ts;
+        return;
+      }
     }
   }
   Attempt a;
@@ -151,7 +163,7 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   const auto index = static_cast<std::uint32_t>(a.id - 1);
   attempts_.push_back(std::move(a));
   previous_in_flow_.push_back(newest);
-  newest_by_flow_[key] = index;
+  newest_by_flow_.assign(hash, index, [&](std::uint32_t i) { return in_flow(at(i), key); });
   match_early_answers(index);
 }
 
@@ -514,20 +526,9 @@ const Attempt* AttemptTracker::oldest() const {
 Attempt AttemptTracker::release_oldest(bool before_settled) {
   Attempt& a = at(head_);
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
-  if (before_settled) {
-    const std::uint64_t order = ++judged_early_count_;
-    judged_early_[key] = JudgedEarly{a.isn, a.last_seen, order};
-    judged_early_order_.emplace_back(key, order);
-    if (judged_early_order_.size() > judged_early_kept) {
-      const auto& [old_key, old_order] = judged_early_order_.front();
-      // Forget it unless a newer attempt of the same flow took its place since.
-      if (const auto it = judged_early_.find(old_key); it != judged_early_.end() && it->second.order == old_order)
-        judged_early_.erase(it);
-      judged_early_order_.pop_front();
-    }
-  }
-  if (const auto it = newest_by_flow_.find(key); it != newest_by_flow_.end() && it->second == head_)
-    newest_by_flow_.erase(it);
+  const std::uint64_t hash = FlowKeyHash{}(key);
+  if (before_settled) remember_judged_early(key, hash, a);
+  newest_by_flow_.erase(hash, [&](std::uint32_t i) { return i == head_; });
   if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
   stop_following(a);
   Attempt released = std::move(a);
@@ -535,6 +536,22 @@ Attempt AttemptTracker::release_oldest(bool before_settled) {
   ++head_;
   drop_released();
   return released;
+}
+
+void AttemptTracker::remember_judged_early(const FlowKey& key, std::uint64_t hash, const Attempt& a) {
+  std::uint32_t slot = 0;
+  if (judged_early_.size() < judged_early_kept) {
+    slot = static_cast<std::uint32_t>(judged_early_.size());
+    judged_early_.push_back(JudgedEarly{key, a.isn, a.last_seen});
+  } else {
+    slot = static_cast<std::uint32_t>(judged_early_next_);
+    judged_early_next_ = (judged_early_next_ + 1) % judged_early_kept;
+    // The oldest is forgotten, unless a newer attempt of its flow took its place since.
+    JudgedEarly& oldest = judged_early_[slot];
+    judged_early_by_flow_.erase(FlowKeyHash{}(oldest.flow), [&](std::uint32_t s) { return s == slot; });
+    oldest = JudgedEarly{key, a.isn, a.last_seen};
+  }
+  judged_early_by_flow_.assign(hash, slot, [&](std::uint32_t s) { return judged_early_[s].flow == key; });
 }
 
 // Erases released husks from the front, a few at a time: popping a deque's front moves

@@ -12,6 +12,7 @@
 
 #include "dissect/decode/packet.hpp"
 #include "dissect/infer/attempt.hpp"
+#include "dissect/infer/flow_index.hpp"
 
 namespace synprobe {
 
@@ -122,7 +123,8 @@ class AttemptTracker {
   // Walks the attempts of one flow, newest first, until `f` returns true; returns that index.
   template <typename F>
   std::uint32_t find_in_flow(std::uint32_t newest, F&& f) const;
-  std::uint32_t newest_of(const FlowKey& key) const;
+  std::uint32_t newest_of(const FlowKey& key) const { return newest_of(key, FlowKeyHash{}(key)); }
+  std::uint32_t newest_of(const FlowKey& key, std::uint64_t hash) const;
   void add_answer(std::uint32_t index, Answer answer);
   Attempt& at(std::uint32_t index) { return attempts_[index - base_]; }
   const Attempt& at(std::uint32_t index) const { return attempts_[index - base_]; }
@@ -139,17 +141,18 @@ class AttemptTracker {
   std::uint32_t base_ = 0;
   std::uint32_t head_ = 0;
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
-  std::unordered_map<FlowKey, std::uint32_t, FlowKeyHash> newest_by_flow_;
-  // Attempts handed over before they settled, by flow: their ISN and last SYN; the oldest
-  // forgotten first beyond judged_early_kept.
+  FlowIndex newest_by_flow_;  // flow -> the index of its newest attempt held
+  // Attempts handed over before they settled: their flow, ISN and last SYN, in a ring of
+  // judged_early_kept (the oldest forgotten first), indexed by flow.
   struct JudgedEarly {
+    FlowKey flow;
     std::uint32_t isn = 0;
     Timestamp last_seen;
-    std::uint64_t order = 0;  // its place in judged_early_order_
   };
-  std::unordered_map<FlowKey, JudgedEarly, FlowKeyHash> judged_early_;
-  std::deque<std::pair<FlowKey, std::uint64_t>> judged_early_order_;
-  std::uint64_t judged_early_count_ = 0;
+  std::vector<JudgedEarly> judged_early_;
+  std::size_t judged_early_next_ = 0;  // the ring slot written next, once it is full
+  FlowIndex judged_early_by_flow_;
+  void remember_judged_early(const FlowKey& key, std::uint64_t hash, const Attempt& a);
   std::uint64_t late_syns_ = 0;
   ClientWatch client_watch_;  // the attempts that waits_for_client(), counted
   ClientWatch request_watch_;  // the attempts whose request stage is followed, counted
