@@ -104,6 +104,7 @@ AnalysisReport analyze_capture(const OfflineOptions& options, const AttemptSink&
 
   Analyzer analyzer;
   analyzer.stream_to(sink);
+  analyzer.set_details(options.details);
   RawFrame frame;
   // Decoded two packets ahead of the analyzer, which is told what comes (its host table
   // then has the senders' records in cache when they are needed): packet n is added once

@@ -14,6 +14,7 @@ struct OfflineOptions {
   std::string path;                   // "-" for standard input
   std::optional<std::string> filter;  // BPF expression
   bool digest = false;                // compute the input's SHA-256 (for reports)
+  bool details = true;                // write the evidence's sentences (JudgeContext::details)
   // Called every few thousand records with the bytes read so far and the file's size
   // (when it is a regular file), for a progress line.
   std::function<void(std::uint64_t done, std::optional<std::uint64_t> total)> progress = nullptr;

@@ -430,6 +430,7 @@ class JsonStream final : public ReportStream {
 class JsonSummaryStream final : public ReportStream {
  public:
   using ReportStream::ReportStream;
+  [[nodiscard]] bool shows_details() const override { return false; }
 
  private:
   void write_attempt(const AttemptResult& r) override {

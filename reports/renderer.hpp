@@ -42,6 +42,9 @@ class ReportStream {
     write_attempt(r);
   }
   void end(const AnalysisReport& report) { write_end(report); }
+  // Whether it writes the evidence's sentences: judging spares them when not (most of its
+  // cost). A listing without -v and the summaries show the signals' names at most.
+  [[nodiscard]] virtual bool shows_details() const { return true; }
 
  protected:
   virtual void write_attempt(const AttemptResult& r) = 0;

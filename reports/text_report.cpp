@@ -156,6 +156,7 @@ const Row header_row{"TIME (UTC)", "CLIENT", "SERVER", "VERDICT", "ACTOR", "HOP"
 class TextStream final : public ReportStream {
  public:
   TextStream(const RenderOptions& options, TextSink sink) : ReportStream(std::move(sink)), options_(options) {}
+  [[nodiscard]] bool shows_details() const override { return options_.verbose; }
 
  private:
   static constexpr std::size_t lookahead = 1000;
@@ -278,6 +279,7 @@ class TextStream final : public ReportStream {
 class TextSummaryStream final : public ReportStream {
  public:
   using ReportStream::ReportStream;
+  [[nodiscard]] bool shows_details() const override { return false; }
 
  private:
   void write_attempt(const AttemptResult& r) override { tally_.add(r); }

@@ -96,7 +96,9 @@ AnalysisReport analyze_streaming(const OfflineOptions& offline, StreamFactory ma
   const std::unique_ptr<ReportStream> stream = make_stream(
       render_options_for(options.output, env), [&](std::string_view text) { out.write(text); });
   stream->begin(head);
-  AnalysisReport report = analyze_capture(offline, [&](AttemptResult&& r) { stream->add(r); });
+  OfflineOptions what_to_judge = offline;
+  what_to_judge.details = stream->shows_details();
+  AnalysisReport report = analyze_capture(what_to_judge, [&](AttemptResult&& r) { stream->add(r); });
   report.run = run;
   report.vantage = vantage_for(options.output, nullptr);
   report.run.finished = wall_clock_now();

@@ -127,6 +127,7 @@ JudgeContext Analyzer::context_for(const Attempt& a, bool capture_sees_answers) 
     ctx.hop_addresses = server->hops;
   }
   ctx.client_receives_packets = both_directions_ || capture_sees_answers;
+  ctx.details = details_;
   ctx.capture_end = clock_.value_or(a.last_seen);
   if (listen_end_ && *listen_end_ > ctx.capture_end) ctx.capture_end = *listen_end_;
   return ctx;

@@ -66,6 +66,8 @@ class Analyzer {
 
   // A live run listens longer than its last packet, and always sees both directions.
   void set_listen_end(Timestamp end) { listen_end_ = end; }
+  // Whether judgements carry their evidence's sentences (JudgeContext::details).
+  void set_details(bool details) { details_ = details; }
   void set_sees_both_directions(bool both) { both_directions_ = both; }
 
   [[nodiscard]] const std::deque<Attempt>& attempts() const { return tracker_.attempts(); }
@@ -110,6 +112,7 @@ class Analyzer {
   bool both_directions_ = false;
 
   ResultSink sink_;  // streaming only
+  bool details_ = true;
   std::uint64_t judged_early_ = 0;
   std::int64_t next_release_check_ns_ = INT64_MIN;
 };

@@ -13,18 +13,29 @@
 
 namespace synprobe {
 
+// Sentences are written only when someone will read them (JudgeContext::details): each
+// is passed as a function that writes it. Formatting them was most of the cost of judging,
+// and a text listing without -v, or a summary, shows the signals' names only.
 class Reasoning {
  public:
   // A judgement gives a handful of signals: one allocation instead of growing 1, 2, 4, 8.
-  Reasoning() { judgement_.evidence.reserve(8); }
-  void add(Signal s, std::string detail) { judgement_.evidence.push_back({s, std::move(detail)}); }
-  void settle_by(std::string what) {
+  explicit Reasoning(bool details = true) : details_(details) { judgement_.evidence.reserve(8); }
+  template <typename WriteDetail>
+  void add(Signal s, WriteDetail&& write) {
+    judgement_.evidence.push_back({s, details_ ? std::string(write()) : std::string()});
+  }
+  template <typename WriteStep>
+  void settle_by(WriteStep&& write) {
+    if (!details_) return;
+    std::string what = write();
     if (std::find(judgement_.to_settle.begin(), judgement_.to_settle.end(), what) == judgement_.to_settle.end())
       judgement_.to_settle.push_back(std::move(what));
   }
+  [[nodiscard]] bool details() const { return details_; }
   Judgement& judgement() { return judgement_; }
 
  private:
+  bool details_;
   Judgement judgement_;
 };
 

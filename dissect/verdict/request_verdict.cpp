@@ -83,19 +83,23 @@ Scores weigh_reply(const Attempt& a, const RequestStage& s, const Answer& reply,
   if (reply.ttl.initial != base.ttl.initial) {
     sc.middlebox += weight_ttl_mismatch;
     sc.decisive = reply.ttl.initial == 255 ? Signal::network_gear_ttl : Signal::ttl_initial_differs;
-    r.add(Signal::ttl_initial_differs,
-          fmt::format("The {} has {}; {}: one stack starts all its packets at one TTL, so another device sent it.",
-                      what, ttl_text(reply.ttl), server_text));
+    r.add(Signal::ttl_initial_differs, [&]() -> std::string {
+      return fmt::format("The {} has {}; {}: one stack starts all its packets at one TTL, so another device sent it.",
+                         what, ttl_text(reply.ttl), server_text);
+    });
   } else if (reply.ttl.hop != base.ttl.hop) {
     sc.middlebox += weight_ttl_mismatch;
     const int d = std::abs(base.ttl.hop - reply.ttl.hop);
-    r.add(Signal::ttl_hop_differs, fmt::format("The {} has {} ({} hop{} {}); {}.", what, ttl_text(reply.ttl), d,
-                                               d == 1 ? "" : "s", reply.ttl.hop < base.ttl.hop ? "early" : "late",
-                                               server_text));
+    r.add(Signal::ttl_hop_differs, [&]() -> std::string {
+      return fmt::format("The {} has {} ({} hop{} {}); {}.", what, ttl_text(reply.ttl), d, d == 1 ? "" : "s",
+                         reply.ttl.hop < base.ttl.hop ? "early" : "late", server_text);
+    });
   } else {
     sc.host += weight_ttl_match;
     sc.ttl_imitates_host = true;
-    r.add(Signal::ttl_matches_host, fmt::format("The {} has {}, as {}.", what, ttl_text(reply.ttl), server_text));
+    r.add(Signal::ttl_matches_host, [&]() -> std::string {
+      return fmt::format("The {} has {}, as {}.", what, ttl_text(reply.ttl), server_text);
+    });
   }
 
   // A stack numbers the packets of one connection from one counter (Linux: per socket),
@@ -105,14 +109,16 @@ Scores weigh_reply(const Attempt& a, const RequestStage& s, const Answer& reply,
       if (follows_counter(*before, reply.ip_id)) {
         sc.host += weight_ip_id_fit;
         sc.ip_id_fits_host = true;
-        r.add(Signal::ip_id_follows_flow,
-              fmt::format("The {} has IP-ID {}, which continues the server's on this connection (last {}).", what,
-                          reply.ip_id, *before));
+        r.add(Signal::ip_id_follows_flow, [&]() -> std::string {
+          return fmt::format("The {} has IP-ID {}, which continues the server's on this connection (last {}).", what,
+                             reply.ip_id, *before);
+        });
       } else {
         sc.middlebox += weight_ip_id_break;
-        r.add(Signal::ip_id_breaks_pattern,
-              fmt::format("The {} has IP-ID {}; the server's packets on this connection stood at {}.", what,
-                          reply.ip_id, *before));
+        r.add(Signal::ip_id_breaks_pattern, [&]() -> std::string {
+          return fmt::format("The {} has IP-ID {}; the server's packets on this connection stood at {}.", what,
+                             reply.ip_id, *before);
+        });
       }
     }
   }
@@ -124,16 +130,20 @@ Scores weigh_reply(const Attempt& a, const RequestStage& s, const Answer& reply,
     if (reply.rtt_ms < *base.rtt_ms - margin) {
       sc.middlebox += weight_ttl_mismatch;
       if (!sc.decisive) sc.decisive = Signal::early_reset;
-      r.add(Signal::early_reset,
-            fmt::format("The {} came {:.3f} ms after the request; the server's fastest round trip is {:.3f} ms and no "
-                        "jitter beyond {:.3f} ms fits the capture: the server cannot answer in {:.0f} % of it, so a "
-                        "nearer device did.",
-                        what, reply.rtt_ms, *base.rtt_ms, margin, 100 * reply.rtt_ms / *base.rtt_ms));
+      r.add(Signal::early_reset, [&]() -> std::string {
+        return fmt::format(
+            "The {} came {:.3f} ms after the request; the server's fastest round trip is {:.3f} ms and no "
+            "jitter beyond {:.3f} ms fits the capture: the server cannot answer in {:.0f} % of it, so a "
+            "nearer device did.",
+            what, reply.rtt_ms, *base.rtt_ms, margin, 100 * reply.rtt_ms / *base.rtt_ms);
+      });
     } else if (*base.rtt_ms >= min_telling_rtt_ms && reply.rtt_ms <= 4 * *base.rtt_ms + margin) {
       sc.host += weight_rtt_fits;
-      r.add(Signal::rtt_matches_host,
-            fmt::format("The {} came {:.3f} ms after the request: no sooner than the server's round trip ({:.3f} ms).",
-                        what, reply.rtt_ms, *base.rtt_ms));
+      r.add(Signal::rtt_matches_host, [&]() -> std::string {
+        return fmt::format(
+            "The {} came {:.3f} ms after the request: no sooner than the server's round trip ({:.3f} ms).", what,
+            reply.rtt_ms, *base.rtt_ms);
+      });
     }
   }
   return sc;
@@ -151,8 +161,9 @@ void set_device(Judgement& j, const JudgeContext& ctx, int hop, Reasoning& r) {
   j.hop = hop;
   j.responder = address_of_hop(ctx, hop);
   if (j.responder)
-    r.add(Signal::hop_address_known,
-          fmt::format("A time-exceeded error in the capture shows hop {} is {}.", hop, j.responder->to_string()));
+    r.add(Signal::hop_address_known, [&]() -> std::string {
+      return fmt::format("A time-exceeded error in the capture shows hop {} is {}.", hop, j.responder->to_string());
+    });
 }
 
 void set_server(Judgement& j, const Attempt& a, const FlowBaseline& base) {
@@ -181,9 +192,12 @@ void judge_closing_reply(const Attempt& a, const RequestStage& s, const Answer& 
       j.hop.reset();
       j.responder.reset();
       if (base.hop > 1) j.hop_range = std::make_pair(1, base.hop - 1);
-      r.add(Signal::ttl_forged, fmt::format("The {} carries the server's TTL ({}), yet the {} says a nearer device "
-                                            "sent it: a firewall that rewrites its TTL to the server's.",
-                                            what, ttl_text(reply.ttl), signal_name(*sc.decisive)));
+      r.add(Signal::ttl_forged, [&]() -> std::string {
+        return fmt::format(
+            "The {} carries the server's TTL ({}), yet the {} says a nearer device "
+            "sent it: a firewall that rewrites its TTL to the server's.",
+            what, ttl_text(reply.ttl), signal_name(*sc.decisive));
+      });
     } else {
       set_device(j, ctx, reply.ttl.hop, r);
     }
@@ -241,9 +255,10 @@ void judge_icmp_reply(const Attempt& a, const Answer& icmp, const JudgeContext& 
   j.rtt_ms = icmp.reordered ? std::nullopt : std::optional<double>(icmp.rtt_ms);
   j.actor = icmp.from == a.server ? Actor::host : Actor::router;
   j.hop = icmp.ttl.hop;
-  r.add(Signal::request_icmp_error,
-        fmt::format("ICMP {} from {} ({}) quoted the request {:.3f} ms after it left.", j.icmp->name,
-                    icmp.from.to_string(), ttl_text(icmp.ttl), icmp.rtt_ms));
+  r.add(Signal::request_icmp_error, [&]() -> std::string {
+    return fmt::format("ICMP {} from {} ({}) quoted the request {:.3f} ms after it left.", j.icmp->name,
+                       icmp.from.to_string(), ttl_text(icmp.ttl), icmp.rtt_ms);
+  });
   (void)ctx;
 }
 
@@ -255,7 +270,7 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
   Judgement& j = r.judgement();
   if (s.request) {
     j.trigger = s.request->trigger;
-    r.add(Signal::request_sent, describe_request(*s.request, s));
+    r.add(Signal::request_sent, [&]() -> std::string { return describe_request(*s.request, s); });
   }
   // What the server's side sent before the client itself closed: after that, a RST or
   // FIN is the end of a connection the client gave up, not a refusal. Replies are taken in
@@ -303,12 +318,12 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
     j.stage = Stage::request;
     j.rule = Rule::request_answered;
     j.confidence = 0.99;
-    r.add(Signal::request_answered, describe_reply(*data.front(), a));
+    r.add(Signal::request_answered, [&]() -> std::string { return describe_reply(*data.front(), a); });
     return;
   }
   if (!resets.empty() && first_reset < first_close && base) {
     j.stage = Stage::request;
-    r.add(Signal::request_reset, describe_reply(*resets.front(), a));
+    r.add(Signal::request_reset, [&]() -> std::string { return describe_reply(*resets.front(), a); });
     if (!data.empty() && s.request) {
       // The server's answer came after the RST: the RST was not its own.
       const Answer& reply = *data.front();
@@ -316,13 +331,16 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
       j.rule = Rule::request_reset_races_reply;
       const Answer& rst = *resets.front();
       const bool ttl_differs = rst.ttl.hop != reply.ttl.hop || rst.ttl.initial != reply.ttl.initial;
-      r.add(Signal::reset_races_reply,
-            fmt::format("{:.3f} ms after the RST ({}) the server's answer arrived ({}, {} bytes): the server never "
-                        "reset the connection, a device on the path did, racing it.",
-                        reply.ts.ms_since(rst.ts), ttl_text(rst.ttl), ttl_text(reply.ttl), reply.payload));
+      r.add(Signal::reset_races_reply, [&]() -> std::string {
+        return fmt::format(
+            "{:.3f} ms after the RST ({}) the server's answer arrived ({}, {} bytes): the server never "
+            "reset the connection, a device on the path did, racing it.",
+            reply.ts.ms_since(rst.ts), ttl_text(rst.ttl), ttl_text(reply.ttl), reply.payload);
+      });
       if (ttl_differs)
-        r.add(Signal::ttl_hop_differs, fmt::format("The RST comes from hop {}, the server's answer from hop {}.",
-                                                   rst.ttl.hop, reply.ttl.hop));
+        r.add(Signal::ttl_hop_differs, [&]() -> std::string {
+          return fmt::format("The RST comes from hop {}, the server's answer from hop {}.", rst.ttl.hop, reply.ttl.hop);
+        });
       j.confidence = ttl_differs ? 0.9 : 0.75;
       j.rtt_ms = rst.reordered ? std::nullopt : std::optional<double>(rst.rtt_ms);
       set_device(j, ctx, rst.ttl.hop, r);
@@ -334,8 +352,10 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
       j.confidence = 0.8;
       const Answer* nearest = *std::min_element(resets.begin(), resets.end(),
                                                 [](const Answer* x, const Answer* y) { return x->ttl.hop < y->ttl.hop; });
-      r.add(Signal::reset_burst, fmt::format("{} RSTs from different senders ended the connection; the nearest has {}.",
-                                             resets.size(), ttl_text(nearest->ttl)));
+      r.add(Signal::reset_burst, [&]() -> std::string {
+        return fmt::format("{} RSTs from different senders ended the connection; the nearest has {}.", resets.size(),
+                           ttl_text(nearest->ttl));
+      });
       j.rtt_ms = nearest->rtt_ms;
       set_device(j, ctx, nearest->ttl.hop, r);
       return;
@@ -345,7 +365,7 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
   }
   if (!closes.empty() && base) {
     j.stage = Stage::request;
-    r.add(Signal::request_closed, describe_reply(*closes.front(), a));
+    r.add(Signal::request_closed, [&]() -> std::string { return describe_reply(*closes.front(), a); });
     judge_closing_reply(a, s, *closes.front(), *base, ctx, r);
     return;
   }
@@ -361,17 +381,23 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
     j.rule = Rule::request_acknowledged;
     j.confidence = 0.8;
     if (s.continued) {
-      r.add(Signal::request_acknowledged,
-            fmt::format("The server's TCP acknowledged the request {:.3f} ms after it left (ack {}) and the client went on "
-                        "sending: the exchange worked, so what ends the connection later is not a refusal.",
-                        ack->rtt_ms, ack->ack));
+      r.add(Signal::request_acknowledged, [&]() -> std::string {
+        return fmt::format(
+            "The server's TCP acknowledged the request {:.3f} ms after it left (ack {}) and the client went on "
+            "sending: the exchange worked, so what ends the connection later is not a refusal.",
+            ack->rtt_ms, ack->ack);
+      });
       return;
     }
-    r.add(Signal::request_acknowledged,
-          fmt::format("The server's TCP acknowledged the request {:.3f} ms after it left (ack {}), and sent nothing more "
-                      "in the {:.3f} s the capture followed.",
-                      ack->rtt_ms, ack->ack, ctx.capture_end.seconds_since(q.sent)));
-    r.settle_by("a longer capture: the request reached the server's TCP but had no answer yet");
+    r.add(Signal::request_acknowledged, [&]() -> std::string {
+      return fmt::format(
+          "The server's TCP acknowledged the request {:.3f} ms after it left (ack {}), and sent nothing more "
+          "in the {:.3f} s the capture followed.",
+          ack->rtt_ms, ack->ack, ctx.capture_end.seconds_since(q.sent));
+    });
+    r.settle_by([&]() -> std::string {
+      return "a longer capture: the request reached the server's TCP but had no answer yet";
+    });
     return;
   }
   // Silence after the request: only a retransmission proves the client waited for an ACK
@@ -385,12 +411,16 @@ void judge_request_stage(const Attempt& a, const JudgeContext& ctx, Reasoning& r
     j.hop.reset();
     j.rtt_ms.reset();
     j.confidence = q.transmissions >= 4 ? 0.9 : q.transmissions == 3 ? 0.8 : 0.7;
-    r.add(Signal::request_unanswered,
-          fmt::format("The client sent its request {} times over {:.3f} s; nothing of the server's side acknowledged it, "
-                      "though its SYN/ACK had crossed the same path.",
-                      q.transmissions, q.last_sent.seconds_since(q.sent)));
-    r.settle_by("the same request sent again with rising TTLs from the capture point (CenTrace's method), to find the "
-                "hop after which it dies");
+    r.add(Signal::request_unanswered, [&]() -> std::string {
+      return fmt::format(
+          "The client sent its request {} times over {:.3f} s; nothing of the server's side acknowledged it, "
+          "though its SYN/ACK had crossed the same path.",
+          q.transmissions, q.last_sent.seconds_since(q.sent));
+    });
+    r.settle_by([&]() -> std::string {
+      return "the same request sent again with rising TTLs from the capture point (CenTrace's method), to find the "
+             "hop after which it dies";
+    });
   }
 }
 

@@ -112,17 +112,20 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
   Scores s;
   const std::optional<HopCount> usual = ctx.server ? ctx.server->usual_hop() : std::nullopt;
   if (!usual) {
-    r.add(Signal::no_baseline,
-          fmt::format(FMT_COMPILE("The capture holds no other packet from {} to compare the {} with ({})."),
-                      answer.from.to_string(), what, ttl_text(answer.ttl)));
+    r.add(Signal::no_baseline, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The capture holds no other packet from {} to compare the {} with ({})."),
+                         answer.from.to_string(), what, ttl_text(answer.ttl));
+    });
     s.host += prior_host_without_baseline;
     if (answer.ttl.initial == 255) {
       s.decisive = Signal::network_gear_ttl;
-      r.add(Signal::network_gear_ttl,
-            fmt::format(FMT_COMPILE("The {} starts at TTL 255 ({}): routers and firewalls do; Linux, BSD and macOS hosts start "
+      r.add(Signal::network_gear_ttl, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE("The {} starts at TTL 255 ({}): routers and firewalls do; Linux, BSD and macOS hosts start "
                         "at 64 and Windows at 128. Only a Solaris/illumos host or a device's own stack would "
                         "answer so: the confidence says that."),
-                        what, ttl_text(answer.ttl)));
+            what, ttl_text(answer.ttl));
+      });
     }
   } else {
     s.baseline = true;
@@ -131,30 +134,36 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
                     ctx.server->packets(), usual->initial, usual->hop);
     const bool hop_varies = ctx.server->hop_varies();
     if (hop_varies)
-      r.add(Signal::baseline_hop_varies,
-            "The host's own packets arrive from more than one hop; the most common is used.");
+      r.add(Signal::baseline_hop_varies, [&]() -> std::string {
+        return "The host's own packets arrive from more than one hop; the most common is used.";
+      });
     if (answer.ttl.initial != usual->initial) {
       s.middlebox += weight_ttl_mismatch;
       // A stack starts every packet at one initial TTL: another class is another device.
       if (!hop_varies) s.decisive = answer.ttl.initial == 255 ? Signal::network_gear_ttl : Signal::ttl_initial_differs;
-      r.add(Signal::ttl_initial_differs,
-            fmt::format(FMT_COMPILE("The {} has {}; {}{}."), what, ttl_text(answer.ttl), host_text,
-                        hop_varies ? "" : ": one stack starts all its packets at one TTL, so another device sent it"));
+      r.add(Signal::ttl_initial_differs, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE("The {} has {}; {}{}."), what, ttl_text(answer.ttl), host_text,
+            hop_varies ? "" : ": one stack starts all its packets at one TTL, so another device sent it");
+      });
       if (s.decisive == Signal::network_gear_ttl)
-        r.add(Signal::network_gear_ttl,
-              fmt::format(FMT_COMPILE("The {} starts at TTL 255, as routers and firewalls do; the host's packets do not."), what));
+        r.add(Signal::network_gear_ttl, [&]() -> std::string {
+          return fmt::format(
+              FMT_COMPILE("The {} starts at TTL 255, as routers and firewalls do; the host's packets do not."), what);
+        });
     } else if (answer.ttl.hop != usual->hop) {
       s.middlebox += weight_ttl_mismatch;
-      r.add(Signal::ttl_hop_differs,
-            fmt::format(FMT_COMPILE("The {} has {} ({} hop{} {}); {}."), what, ttl_text(answer.ttl),
-                        std::abs(usual->hop - answer.ttl.hop),
-                        std::abs(usual->hop - answer.ttl.hop) == 1 ? "" : "s",
-                        answer.ttl.hop < usual->hop ? "early" : "late", host_text));
+      r.add(Signal::ttl_hop_differs, [&]() -> std::string {
+        return fmt::format(FMT_COMPILE("The {} has {} ({} hop{} {}); {}."), what, ttl_text(answer.ttl),
+                           std::abs(usual->hop - answer.ttl.hop), std::abs(usual->hop - answer.ttl.hop) == 1 ? "" : "s",
+                           answer.ttl.hop < usual->hop ? "early" : "late", host_text);
+      });
     } else {
       s.host += weight_ttl_match;
       s.ttl_imitates_host = true;
-      r.add(Signal::ttl_matches_host,
-            fmt::format(FMT_COMPILE("The {} has {}, as {}."), what, ttl_text(answer.ttl), host_text));
+      r.add(Signal::ttl_matches_host, [&]() -> std::string {
+        return fmt::format(FMT_COMPILE("The {} has {}, as {}."), what, ttl_text(answer.ttl), host_text);
+      });
     }
 
     // IP-IDs compare only like with like: a host numbers its ICMP errors (not DF) apart
@@ -166,13 +175,15 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
         if (answer.ip_id == 0) {
           s.host += weight_ip_id_fit;
           s.ip_id_fits_host = true;
-          r.add(Signal::ip_id_consistent,
-                fmt::format(FMT_COMPILE("The {} has IP-ID 0, like the host's SYN/ACKs."), what));
+          r.add(Signal::ip_id_consistent, [&]() -> std::string {
+            return fmt::format(FMT_COMPILE("The {} has IP-ID 0, like the host's SYN/ACKs."), what);
+          });
         } else {
           s.middlebox += weight_ip_id_break;
-          r.add(Signal::ip_id_breaks_pattern,
-                fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's SYN/ACKs carry IP-ID 0."), what,
-                            answer.ip_id));
+          r.add(Signal::ip_id_breaks_pattern, [&]() -> std::string {
+            return fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's SYN/ACKs carry IP-ID 0."), what,
+                               answer.ip_id);
+          });
         }
       } else if (const IpIdBehaviour b = all.classify();
                  b == IpIdBehaviour::global_counter || b == IpIdBehaviour::constant) {
@@ -182,14 +193,16 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
         if (before && fits) {
           s.host += weight_ip_id_fit;
           s.ip_id_fits_host = true;
-          r.add(Signal::ip_id_consistent,
-                fmt::format(FMT_COMPILE("The {} has IP-ID {}, which fits the host's {} IP-ID (last seen {})."),
-                            what, answer.ip_id, ip_id_behaviour_name(b), *before));
+          r.add(Signal::ip_id_consistent, [&]() -> std::string {
+            return fmt::format(FMT_COMPILE("The {} has IP-ID {}, which fits the host's {} IP-ID (last seen {})."), what,
+                               answer.ip_id, ip_id_behaviour_name(b), *before);
+          });
         } else if (before) {
           s.middlebox += weight_ip_id_break;
-          r.add(Signal::ip_id_breaks_pattern,
-                fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's IP-ID is a {} that stood at {}."),
-                            what, answer.ip_id, ip_id_behaviour_name(b), *before));
+          r.add(Signal::ip_id_breaks_pattern, [&]() -> std::string {
+            return fmt::format(FMT_COMPILE("The {} has IP-ID {}; the host's IP-ID is a {} that stood at {}."), what,
+                               answer.ip_id, ip_id_behaviour_name(b), *before);
+          });
         }
       }
     }
@@ -203,16 +216,20 @@ Scores weigh_against_host(const Answer& answer, const char* what, const JudgeCon
       // answers a SYN with a RST no slower than with a SYN/ACK.
       s.middlebox += weight_ttl_mismatch;
       if (!s.decisive) s.decisive = Signal::early_reset;
-      r.add(Signal::early_reset,
-            fmt::format(FMT_COMPILE("The {} came {:.3f} ms after the SYN; the host's fastest SYN/ACK took {:.3f} ms, and no jitter "
-                        "beyond {:.3f} ms fits the capture: the host cannot answer in {:.0f} % of its own fastest round "
-                        "trip, so a nearer device did."),
-                        what, answer.rtt_ms, host_rtt, margin, 100 * answer.rtt_ms / host_rtt));
+      r.add(Signal::early_reset, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE(
+                "The {} came {:.3f} ms after the SYN; the host's fastest SYN/ACK took {:.3f} ms, and no jitter "
+                "beyond {:.3f} ms fits the capture: the host cannot answer in {:.0f} % of its own fastest round "
+                "trip, so a nearer device did."),
+            what, answer.rtt_ms, host_rtt, margin, 100 * answer.rtt_ms / host_rtt);
+      });
     } else if (host_rtt >= min_telling_rtt_ms && std::abs(answer.rtt_ms - host_rtt) <= 0.25 * host_rtt) {
       s.host += weight_rtt_match;
-      r.add(Signal::rtt_matches_host,
-            fmt::format(FMT_COMPILE("The {} came {:.3f} ms after the SYN, like the host's SYN/ACKs ({:.3f} ms)."),
-                        what, answer.rtt_ms, host_rtt));
+      r.add(Signal::rtt_matches_host, [&]() -> std::string {
+        return fmt::format(FMT_COMPILE("The {} came {:.3f} ms after the SYN, like the host's SYN/ACKs ({:.3f} ms)."),
+                           what, answer.rtt_ms, host_rtt);
+      });
     }
   }
   return s;
@@ -236,9 +253,10 @@ void set_middlebox(Judgement& j, const JudgeContext& ctx, int hop, Reasoning& r)
   j.hop = hop;
   j.responder = address_of_hop(ctx, hop);
   if (j.responder)
-    r.add(Signal::hop_address_known,
-          fmt::format(FMT_COMPILE("A time-exceeded error in the capture shows hop {} is {}."), hop,
-                      j.responder->to_string()));
+    r.add(Signal::hop_address_known, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("A time-exceeded error in the capture shows hop {} is {}."), hop,
+                         j.responder->to_string());
+    });
 }
 
 // A RST and a SYN/ACK for the same SYN: one of them was forged by a device on the path.
@@ -248,17 +266,21 @@ void judge_race(const Attempt& a, const Answer& reset, const Answer& syn_ack,
   j.verdict = Verdict::injected_reset;
   j.rule = Rule::reset_races_syn_ack;
   j.rtt_ms = reset.rtt_ms;
-  r.add(Signal::reset_and_syn_ack,
-        fmt::format(FMT_COMPILE("Both a RST ({}, {:.3f} ms) and a SYN/ACK ({}, {:.3f} ms) answered the SYN."),
-                    ttl_text(reset.ttl), reset.rtt_ms, ttl_text(syn_ack.ttl), syn_ack.rtt_ms));
+  r.add(Signal::reset_and_syn_ack, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("Both a RST ({}, {:.3f} ms) and a SYN/ACK ({}, {:.3f} ms) answered the SYN."),
+                       ttl_text(reset.ttl), reset.rtt_ms, ttl_text(syn_ack.ttl), syn_ack.rtt_ms);
+  });
   const bool ttl_differs = reset.ttl.hop != syn_ack.ttl.hop || reset.ttl.initial != syn_ack.ttl.initial;
   if (ttl_differs)
-    r.add(Signal::ttl_hop_differs,
-          fmt::format(FMT_COMPILE("The RST comes from hop {}, the SYN/ACK from hop {}."), reset.ttl.hop,
-                      syn_ack.ttl.hop));
+    r.add(Signal::ttl_hop_differs, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The RST comes from hop {}, the SYN/ACK from hop {}."), reset.ttl.hop,
+                         syn_ack.ttl.hop);
+    });
   if (reset.rtt_ms + 1.0 < syn_ack.rtt_ms && reset.rtt_ms < 0.5 * syn_ack.rtt_ms)
-    r.add(Signal::early_reset,
-          fmt::format(FMT_COMPILE("The RST came {:.3f} ms before the host's SYN/ACK."), syn_ack.rtt_ms - reset.rtt_ms));
+    r.add(Signal::early_reset, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The RST came {:.3f} ms before the host's SYN/ACK."),
+                         syn_ack.rtt_ms - reset.rtt_ms);
+    });
   j.confidence = ttl_differs ? 0.9 : 0.75;
   set_middlebox(j, ctx, reset.ttl.hop, r);
   (void)a;
@@ -289,23 +311,28 @@ void place_nearer_device(const Answer& answer, const Scores& s, const JudgeConte
     return;
   }
   j.actor = Actor::middlebox;
-  r.add(Signal::ttl_forged,
-        fmt::format(FMT_COMPILE("The answer carries the host's TTL ({}), yet the {} says a nearer device sent it: a "
-                    "firewall that rewrites its RSTs' TTL to the server's."),
-                    ttl_text(answer.ttl), signal_name(*s.decisive)));
+  r.add(Signal::ttl_forged, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("The answer carries the host's TTL ({}), yet the {} says a nearer device sent it: a "
+                                   "firewall that rewrites its RSTs' TTL to the server's."),
+                       ttl_text(answer.ttl), signal_name(*s.decisive));
+  });
   if (const auto hop = hop_by_rtt(ctx, answer.rtt_ms, host_hop > 0 ? host_hop : INT32_MAX)) {
-    r.add(Signal::rtt_matches_hop,
-          fmt::format(FMT_COMPILE("Its {:.3f} ms round trip is that of hop {} ({}, {:.3f} ms in the capture's time-exceeded "
+    r.add(Signal::rtt_matches_hop, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("Its {:.3f} ms round trip is that of hop {} ({}, {:.3f} ms in the capture's time-exceeded "
                       "errors)."),
-                      answer.rtt_ms, hop->hop, hop->address.to_string(), *hop->rtt_ms));
+          answer.rtt_ms, hop->hop, hop->address.to_string(), *hop->rtt_ms);
+    });
     set_middlebox(j, ctx, hop->hop, r);
     return;
   }
   j.hop.reset();
   j.responder.reset();
   if (host_hop > 1) j.hop_range = std::make_pair(1, host_hop - 1);
-  r.settle_by("TTL-limited probes from the capture point (`synprobe trace` or `traceroute -T`) to place the device "
-              "that imitates the host's TTL");
+  r.settle_by([&]() -> std::string {
+    return "TTL-limited probes from the capture point (`synprobe trace` or `traceroute -T`) to place the device "
+           "that imitates the host's TTL";
+  });
 }
 
 // What settles a RST judged without the host's own packets to compare it with.
@@ -318,11 +345,12 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
   Judgement& j = r.judgement();
   const Answer& first = *resets.front();
   j.rtt_ms = first.reordered ? std::nullopt : std::optional<double>(first.rtt_ms);
-  r.add(Signal::reset, describe_tcp_answer(first, a));
+  r.add(Signal::reset, [&]() -> std::string { return describe_tcp_answer(first, a); });
   if (!(first.tcp_flags & tcp_flag::ack))
-    r.add(Signal::reset_without_ack,
-          "The RST has no ACK flag: a stack answers a SYN with RST/ACK, and a client in SYN-SENT "
-          "ignores a bare RST: a device forged it.");
+    r.add(Signal::reset_without_ack, [&]() -> std::string {
+      return "The RST has no ACK flag: a stack answers a SYN with RST/ACK, and a client in SYN-SENT "
+             "ignores a bare RST: a device forged it.";
+    });
   const Scores s = weigh_against_host(first, "RST", ctx, r);
   if (!(first.tcp_flags & tcp_flag::ack)) {
     // No stack answers a SYN with a bare RST (RFC 9293 3.10.7.1: the reply to a segment
@@ -338,15 +366,17 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     j.rule = Rule::reset_decisive_nearer;
     j.confidence = decisive_confidence_of(s);
     if (s.host > prior_host_without_baseline)
-      r.add(Signal::signals_disagree,
-            fmt::format(FMT_COMPILE("{} says a nearer device; {} speak{} for the host. The decisive signal wins; the "
+      r.add(Signal::signals_disagree, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE("{} says a nearer device; {} speak{} for the host. The decisive signal wins; the "
                         "confidence ({:.2f}) is lower for the rest."),
-                        signal_name(*s.decisive),
-                        s.ttl_imitates_host && s.ip_id_fits_host ? "its TTL and IP-ID"
-                        : s.ttl_imitates_host                    ? "its TTL"
-                                                                  : "its IP-ID or timing",
-                        s.ttl_imitates_host && s.ip_id_fits_host ? "" : "s", j.confidence));
-    if (!s.baseline) r.settle_by(std::string(settle_by_baseline));
+            signal_name(*s.decisive),
+            s.ttl_imitates_host && s.ip_id_fits_host ? "its TTL and IP-ID"
+            : s.ttl_imitates_host                    ? "its TTL"
+                                                     : "its IP-ID or timing",
+            s.ttl_imitates_host && s.ip_id_fits_host ? "" : "s", j.confidence);
+      });
+    if (!s.baseline) r.settle_by([&]() -> std::string { return std::string(settle_by_baseline); });
     place_nearer_device(first, s, ctx, r);
     return;
   }
@@ -361,11 +391,13 @@ void judge_reset(const Attempt& a, const std::vector<const Answer*>& resets,
     j.hop = first.ttl.hop;
   }
   j.confidence = confidence_from(s);
-  if (!s.baseline) r.settle_by(std::string(settle_by_baseline));
+  if (!s.baseline) r.settle_by([&]() -> std::string { return std::string(settle_by_baseline); });
   if (j.confidence < 0.75)
-    r.settle_by(fmt::format(FMT_COMPILE("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
-                            "from a firewall's"),
-                            endpoint_text(a.server, a.server_port)));
+    r.settle_by([&]() -> std::string {
+      return fmt::format(FMT_COMPILE("`synprobe probe {}` from the capture point: TTL-limited SYNs tell the host's RST "
+                                     "from a firewall's"),
+                         endpoint_text(a.server, a.server_port));
+    });
 }
 
 // Several RSTs that disagree on their sender (TTL or IP-ID): at least one is forged.
@@ -391,8 +423,9 @@ void judge_reset_burst(const std::vector<const Answer*>& resets, const JudgeCont
   std::string list;
   for (const Answer* reset : resets)
     list += fmt::format(FMT_COMPILE("{}{} at {:.3f} ms"), list.empty() ? "" : "; ", ttl_text(reset->ttl), reset->rtt_ms);
-  r.add(Signal::reset_burst, fmt::format(FMT_COMPILE("{} RSTs from different senders answered the SYN: {}."),
-                                         resets.size(), list));
+  r.add(Signal::reset_burst, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("{} RSTs from different senders answered the SYN: {}."), resets.size(), list);
+  });
   j.rtt_ms = nearest->rtt_ms;
   j.confidence = 0.8;
   set_middlebox(j, ctx, nearest->ttl.hop, r);
@@ -453,24 +486,27 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
   const bool unreachable = is_destination_unreachable(a.family(), icmp.icmp_type) && !size_error;
   j.verdict = unreachable ? Verdict::icmp_unreachable : Verdict::inconclusive;
   j.rule = Rule::icmp_other;
-  r.add(Signal::icmp_error,
-        fmt::format(FMT_COMPILE("ICMP{} {} (type {}, code {}) from {} {:.3f} ms after the SYN: {}."),
-                    a.family() == IpFamily::v6 ? "v6" : "", j.icmp->name, icmp.icmp_type,
-                    icmp.icmp_code, icmp.from.to_string(), icmp.rtt_ms, ttl_text(icmp.ttl)));
+  r.add(Signal::icmp_error, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("ICMP{} {} (type {}, code {}) from {} {:.3f} ms after the SYN: {}."),
+                       a.family() == IpFamily::v6 ? "v6" : "", j.icmp->name, icmp.icmp_type, icmp.icmp_code,
+                       icmp.from.to_string(), icmp.rtt_ms, ttl_text(icmp.ttl));
+  });
   if (icmp.quoted_ttl) {
     const std::uint8_t sent = a.transmissions[icmp.transmission].ttl;
-    r.add(Signal::quoted_ttl,
-          fmt::format(FMT_COMPILE("The quoted SYN still had TTL {} when the sender judged it (sent with {}: decremented {} "
+    r.add(Signal::quoted_ttl, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("The quoted SYN still had TTL {} when the sender judged it (sent with {}: decremented {} "
                       "time{} on the way, a forwarding sender's own decrement included)."),
-                      *icmp.quoted_ttl, sent, sent - *icmp.quoted_ttl,
-                      sent - *icmp.quoted_ttl == 1 ? "" : "s"));
+          *icmp.quoted_ttl, sent, sent - *icmp.quoted_ttl, sent - *icmp.quoted_ttl == 1 ? "" : "s");
+    });
   }
   j.hop = icmp.ttl.hop;
   if (icmp.from == a.server) {
     const Scores s = weigh_against_host(icmp, "ICMP error", ctx, r);
     if (s.middlebox > s.host) {
-      r.add(Signal::icmp_spoofs_host,
-            "The ICMP error carries the destination's address but does not come from the host.");
+      r.add(Signal::icmp_spoofs_host, [&]() -> std::string {
+        return "The ICMP error carries the destination's address but does not come from the host.";
+      });
       if (unreachable) j.rule = Rule::icmp_spoofs_host;
       if (s.decisive) place_nearer_device(icmp, s, ctx, r);
       else set_middlebox(j, ctx, icmp.ttl.hop, r);
@@ -479,23 +515,28 @@ void judge_unreachable(const Attempt& a, const Answer& icmp, const JudgeContext&
     }
     if (unreachable) j.rule = Rule::icmp_from_host;
     j.actor = Actor::host;
-    r.add(Signal::icmp_from_host, "The destination itself sent the ICMP error.");
+    r.add(Signal::icmp_from_host, [&]() -> std::string { return "The destination itself sent the ICMP error."; });
   } else {
     if (unreachable) j.rule = Rule::icmp_from_router;
     j.actor = Actor::router;
-    r.add(Signal::icmp_from_router,
-          fmt::format(FMT_COMPILE("{} is not the destination: a device on the path sent the error."),
-                      icmp.from.to_string()));
+    r.add(Signal::icmp_from_router, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("{} is not the destination: a device on the path sent the error."),
+                         icmp.from.to_string());
+    });
     if (const std::optional<std::string> held = unreachable ? neighbour_hold(a, icmp, ctx) : std::nullopt) {
       j.cause = Cause::no_host_at_address;
       j.rule = Rule::icmp_no_neighbour;
-      r.add(Signal::neighbour_unresolved,
-            fmt::format(FMT_COMPILE("The error came {:.1f} s after the SYN it quotes, {}: {} held the SYN while it looked for "
+      r.add(Signal::neighbour_unresolved, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE("The error came {:.1f} s after the SYN it quotes, {}: {} held the SYN while it looked for "
                         "{} on its own network (ARP / Neighbour Discovery) and no device answered. Nobody lives at "
                         "this address: a stale DNS record, or a host that is down."),
-                        icmp.rtt_ms / 1000, *held, icmp.from.to_string(), a.server.to_string()));
-      r.settle_by(fmt::format(FMT_COMPILE("the DNS record that gave {} (is it current?), and whether the host is up"),
-                              a.server.to_string()));
+            icmp.rtt_ms / 1000, *held, icmp.from.to_string(), a.server.to_string());
+      });
+      r.settle_by([&]() -> std::string {
+        return fmt::format(FMT_COMPILE("the DNS record that gave {} (is it current?), and whether the host is up"),
+                           a.server.to_string());
+      });
     }
   }
   j.responder = icmp.from;
@@ -516,18 +557,20 @@ void judge_expired(const Attempt& a, const Answer& icmp, Reasoning& r) {
     j.rule = Rule::ttl_limited_expiry;
     j.hop = sent;
     j.confidence = 0;
-    r.add(Signal::ttl_expired,
-          fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and expired at {} (hop {}): a TTL-limited probe "
-                      "that never reached the destination."),
-                      sent, icmp.from.to_string(), sent));
+    r.add(Signal::ttl_expired, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and expired at {} (hop {}): a TTL-limited probe "
+                                     "that never reached the destination."),
+                         sent, icmp.from.to_string(), sent);
+    });
   } else {
     j.verdict = Verdict::icmp_unreachable;
     j.rule = Rule::routing_loop;
     j.hop = icmp.ttl.hop;
     j.confidence = 0.7;
-    r.add(Signal::ttl_expired,
-          fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and still expired at {} ({}): a routing loop."),
-                      sent, icmp.from.to_string(), ttl_text(icmp.ttl)));
+    r.add(Signal::ttl_expired, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The SYN was sent with TTL {} and still expired at {} ({}): a routing loop."),
+                         sent, icmp.from.to_string(), ttl_text(icmp.ttl));
+    });
   }
 }
 
@@ -566,20 +609,24 @@ void judge_sweep_drop(const Attempt& a, const SweepEnd& end, Reasoning& r) {
   j.hop_range = std::pair<int, int>{end.last_ttl, end.last_ttl + 1};
   j.responder = end.last_expiry->from;
   j.confidence = end.normal_retransmitted ? 0.8 : 0.7;
-  r.add(Signal::ttl_sweep_silent,
-        fmt::format(FMT_COMPILE("The SYN was sent {} times with rising TTLs: time-exceeded came back up to TTL {} ({}), and "
+  r.add(Signal::ttl_sweep_silent, [&]() -> std::string {
+    return fmt::format(
+        FMT_COMPILE("The SYN was sent {} times with rising TTLs: time-exceeded came back up to TTL {} ({}), and "
                     "nothing for the larger TTLs up to the normal one: the SYNs die after hop {}."),
-                    a.transmissions.size(), end.last_ttl, end.last_expiry->from.to_string(), end.last_ttl));
+        a.transmissions.size(), end.last_ttl, end.last_expiry->from.to_string(), end.last_ttl);
+  });
 }
 
 void note_schedule(const Attempt& a, Reasoning& r) {
   const std::optional<SynSchedule> schedule = syn_schedule(a);
   if (!schedule) return;
   const std::string_view stack = client_stack(a);
-  r.add(Signal::retransmission_schedule,
-        fmt::format(FMT_COMPILE("The client retransmitted its SYN after {}{}{}{}."), schedule->gaps,
-                    schedule->fits.empty() ? "" : ": ", schedule->fits,
-                    stack.empty() ? "" : fmt::format(FMT_COMPILE("; the SYN's TTL and options are a {} stack's"), stack)));
+  r.add(Signal::retransmission_schedule, [&]() -> std::string {
+    return fmt::format(
+        FMT_COMPILE("The client retransmitted its SYN after {}{}{}{}."), schedule->gaps,
+        schedule->fits.empty() ? "" : ": ", schedule->fits,
+        stack.empty() ? "" : fmt::format(FMT_COMPILE("; the SYN's TTL and options are a {} stack's"), stack));
+  });
 }
 
 // No answer in the capture. Whether that is a drop depends on what the capture can show:
@@ -591,31 +638,37 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   if (a.answered_for_earlier > 0) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::answered_for_earlier;
-    r.add(Signal::answered_for_earlier,
-          fmt::format(FMT_COMPILE("After this SYN the host sent {} SYN/ACK{} on the same 4-tuple acknowledging an earlier "
+    r.add(Signal::answered_for_earlier, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("After this SYN the host sent {} SYN/ACK{} on the same 4-tuple acknowledging an earlier "
                       "attempt's ISN: it still holds that connection and answers the new SYN in its terms, so "
                       "this SYN got no answer of its own."),
-                      a.answered_for_earlier, a.answered_for_earlier == 1 ? "" : "s"));
-    r.settle_by("a new attempt from another source port (a fresh 4-tuple)");
+          a.answered_for_earlier, a.answered_for_earlier == 1 ? "" : "s");
+    });
+    r.settle_by([&]() -> std::string { return "a new attempt from another source port (a fresh 4-tuple)"; });
     return;
   }
   if (a.client_unproven_act) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_client_acted;
-    r.add(Signal::client_acts_unproven,
-          fmt::format(FMT_COMPILE("No answer in the capture, but {:.3f} s after its SYN the client sent a FIN or data on "
+    r.add(Signal::client_acts_unproven, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("No answer in the capture, but {:.3f} s after its SYN the client sent a FIN or data on "
                       "ISN+1 with an ACK field of 0: a stack waiting in SYN-SENT would retransmit instead, and an "
                       "ACK of 0 proves no SYN/ACK (a crafted or replayed segment)."),
-                      a.client_unproven_act->seconds_since(a.first_seen)));
-    r.settle_by("a capture of both directions at the client");
+          a.client_unproven_act->seconds_since(a.first_seen));
+    });
+    r.settle_by([&]() -> std::string { return "a capture of both directions at the client"; });
     return;
   }
   if (!ctx.client_receives_packets) {
-    r.add(Signal::one_direction_capture,
-          fmt::format(FMT_COMPILE("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
+    r.add(Signal::one_direction_capture, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("The capture holds no packet sent to {}: it shows one direction only, so any answer went "
                       "unseen{}."),
-                      a.client.to_string(), a.syn_count > 1 ? ", but the client's own acts did not" : ""));
-    r.settle_by("a capture of both directions (at the client, or `tcpdump -i any`)");
+          a.client.to_string(), a.syn_count > 1 ? ", but the client's own acts did not" : "");
+    });
+    r.settle_by([&]() -> std::string { return "a capture of both directions (at the client, or `tcpdump -i any`)"; });
     if (a.syn_count < 2) {
       j.verdict = Verdict::inconclusive;
       j.rule = Rule::silence_one_direction;
@@ -625,16 +678,21 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
     // and this capture sees everything the client sends: neither reached it.
     j.verdict = Verdict::dropped;
     j.rule = Rule::silence_one_direction_retransmitted;
-    r.add(Signal::syn_retransmitted,
-          fmt::format(FMT_COMPILE("The client sent the SYN {} times over {:.3f} s and never acted as after a SYN/ACK (no ACK, "
+    r.add(Signal::syn_retransmitted, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("The client sent the SYN {} times over {:.3f} s and never acted as after a SYN/ACK (no ACK, "
                       "no data) nor stopped as after a RST."),
-                      a.syn_count, a.last_seen.seconds_since(a.first_seen)));
+          a.syn_count, a.last_seen.seconds_since(a.first_seen));
+    });
     note_schedule(a, r);
     // Linux ends connect() on any ICMP unreachable in SYN-SENT (tcp_v4_err); stacks that
     // take them as soft errors keep retrying, so an unseen ICMP error cannot be ruled out.
     const bool stops_on_icmp = client_stack(a) == "Linux";
     j.confidence = stops_on_icmp ? 0.7 : 0.6;
-    r.settle_by(fmt::format(FMT_COMPILE("`synprobe trace {}` from the capture point, to find where the SYNs die"), endpoint_text(a.server, a.server_port)));
+    r.settle_by([&]() -> std::string {
+      return fmt::format(FMT_COMPILE("`synprobe trace {}` from the capture point, to find where the SYNs die"),
+                         endpoint_text(a.server, a.server_port));
+    });
     return;
   }
   // Silence means something once the client has waited as long as a retransmission
@@ -644,27 +702,33 @@ void judge_silence(const Attempt& a, const JudgeContext& ctx, Reasoning& r) {
   if (watched < min_silence_seconds) {
     j.verdict = Verdict::inconclusive;
     j.rule = Rule::silence_capture_ended;
-    r.add(Signal::capture_ended_early,
-          fmt::format(FMT_COMPILE("The capture ends {:.3f} s after the {}SYN: too soon to call it a drop."), watched,
-                      a.syn_count == 1 ? "only " : "first "));
-    r.settle_by("a capture that goes on at least 3 s after the SYN (a client retransmits by then)");
+    r.add(Signal::capture_ended_early, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The capture ends {:.3f} s after the {}SYN: too soon to call it a drop."), watched,
+                         a.syn_count == 1 ? "only " : "first ");
+    });
+    r.settle_by([&]() -> std::string {
+      return "a capture that goes on at least 3 s after the SYN (a client retransmits by then)";
+    });
     return;
   }
   j.verdict = Verdict::dropped;
   j.rule = Rule::silence;
-  r.add(Signal::no_answer,
-        fmt::format(FMT_COMPILE("No answer to {} SYN{} over {:.3f} s (capture continues {:.3f} s after the last)."),
-                    a.syn_count, a.syn_count == 1 ? "" : "s", ctx.capture_end.seconds_since(a.first_seen),
-                    waited));
+  r.add(Signal::no_answer, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("No answer to {} SYN{} over {:.3f} s (capture continues {:.3f} s after the last)."),
+                       a.syn_count, a.syn_count == 1 ? "" : "s", ctx.capture_end.seconds_since(a.first_seen), waited);
+  });
   if (a.syn_count > 1) {
     r.add(Signal::syn_retransmitted,
-          fmt::format(FMT_COMPILE("The client sent the SYN {} times."), a.syn_count));
+          [&]() -> std::string { return fmt::format(FMT_COMPILE("The client sent the SYN {} times."), a.syn_count); });
     note_schedule(a, r);
   }
   j.confidence = a.syn_count >= 3 ? 0.9 : a.syn_count == 2 ? 0.8 : 0.65;
   if (a.unmatched_resets > 0) j.confidence = 0.5;
-  r.settle_by(fmt::format(FMT_COMPILE("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die"),
-                          endpoint_text(a.server, a.server_port)));
+  r.settle_by([&]() -> std::string {
+    return fmt::format(
+        FMT_COMPILE("`synprobe trace {}` from the capture point, to find the hop after which the SYNs die"),
+        endpoint_text(a.server, a.server_port));
+  });
 }
 
 // No SYN/ACK in the capture, yet the client acted as only a SYN/ACK lets it.
@@ -681,38 +745,50 @@ void judge_client_proof(const Attempt& a, const ClientAct& act, const JudgeConte
                                 : act.kind == ClientActKind::fin     ? "sent a FIN"
                                 : act.kind == ClientActKind::reset_ack ? "reset the connection with RST/ACK"
                                                                        : "reset the connection (bare RST)";
-  r.add(Signal::client_proves_syn_ack,
-        fmt::format(FMT_COMPILE("The capture holds no SYN/ACK, but {:.3f} ms after its last SYN the client {} on sequence "
+  r.add(Signal::client_proves_syn_ack, [&]() -> std::string {
+    return fmt::format(
+        FMT_COMPILE("The capture holds no SYN/ACK, but {:.3f} ms after its last SYN the client {} on sequence "
                     "ISN+1{}: {}"),
-                    after_ms, what,
-                    act.kind == ClientActKind::reset ? "" : fmt::format(FMT_COMPILE(" (ack {}, the server's ISN + 1)"), act.ack),
-                    act.kind == ClientActKind::reset
-                        ? "some stacks reset a connection they give up on, so this is weak proof."
-                        : "a stack leaves SYN-SENT only on an acceptable SYN/ACK, so one reached it."));
+        after_ms, what,
+        act.kind == ClientActKind::reset ? "" : fmt::format(FMT_COMPILE(" (ack {}, the server's ISN + 1)"), act.ack),
+        act.kind == ClientActKind::reset ? "some stacks reset a connection they give up on, so this is weak proof."
+                                         : "a stack leaves SYN-SENT only on an acceptable SYN/ACK, so one reached it.");
+  });
   j.confidence = act.kind == ClientActKind::reset ? 0.6 : 0.9;
   if (!ctx.client_receives_packets)
-    r.add(Signal::one_direction_capture,
-          fmt::format(FMT_COMPILE("The capture holds no packet sent to {}: the SYN/ACK went unseen."), a.client.to_string()));
+    r.add(Signal::one_direction_capture, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The capture holds no packet sent to {}: the SYN/ACK went unseen."),
+                         a.client.to_string());
+    });
 }
 
 // Facts about how the SYN reached the capture, said whatever the verdict.
 void note_transport_facts(const Attempt& a, Reasoning& r) {
   if (a.syn_tunnel != TunnelKind::none)
-    r.add(Signal::tunnelled,
-          fmt::format(FMT_COMPILE("The SYN was captured inside a tunnel ({}); the verdict is on the inner connection."),
-                      tunnel_name(a.syn_tunnel)));
+    r.add(Signal::tunnelled, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("The SYN was captured inside a tunnel ({}); the verdict is on the inner connection."),
+          tunnel_name(a.syn_tunnel));
+    });
   if (a.syn_reassembled)
-    r.add(Signal::reassembled, "The SYN arrived in IP fragments, reassembled here to read its TCP header.");
+    r.add(Signal::reassembled,
+          [&]() -> std::string { return "The SYN arrived in IP fragments, reassembled here to read its TCP header."; });
   if (a.syn_payload > 0)
-    r.add(Signal::fast_open,
-          fmt::format(FMT_COMPILE("The SYN carried {} byte{} of data (TCP Fast Open)."), a.syn_payload, a.syn_payload == 1 ? "" : "s"));
+    r.add(Signal::fast_open, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The SYN carried {} byte{} of data (TCP Fast Open)."), a.syn_payload,
+                         a.syn_payload == 1 ? "" : "s");
+    });
   for (const Answer& answer : a.answers)
     if (answer.reordered) {
-      r.add(Signal::reordered_answer,
-            fmt::format(FMT_COMPILE("A {} was written {:.3f} ms before the SYN it acknowledges (a capture merged from several "
+      r.add(Signal::reordered_answer, [&]() -> std::string {
+        return fmt::format(
+            FMT_COMPILE("A {} was written {:.3f} ms before the SYN it acknowledges (a capture merged from several "
                         "queues or interfaces): matched, its round trip unknown."),
-                        answer.kind == AnswerKind::syn_ack ? "SYN/ACK" : answer.kind == AnswerKind::reset ? "RST" : "ICMP error",
-                        a.first_seen.ms_since(answer.ts)));
+            answer.kind == AnswerKind::syn_ack ? "SYN/ACK"
+            : answer.kind == AnswerKind::reset ? "RST"
+                                               : "ICMP error",
+            a.first_seen.ms_since(answer.ts));
+      });
       break;
     }
 }
@@ -722,39 +798,46 @@ void note_signature(const Answer* deciding, Reasoning& r) {
   if (!deciding) return;
   const RefusalSignature* s = match_signature(*deciding);
   if (!s) return;
-  r.add(Signal::signature, fmt::format(FMT_COMPILE("The {} matches signature '{}' (table v{}): {}; its TTL places the sender at hop {} "
-                                       "(initial {})."),
-                                       deciding->kind == AnswerKind::reset ? "RST" : "ICMP error", s->name,
-                                       signature_table_version, s->description, deciding->ttl.hop, deciding->ttl.initial));
+  r.add(Signal::signature, [&]() -> std::string {
+    return fmt::format(FMT_COMPILE("The {} matches signature '{}' (table v{}): {}; its TTL places the sender at hop {} "
+                                   "(initial {})."),
+                       deciding->kind == AnswerKind::reset ? "RST" : "ICMP error", s->name, signature_table_version,
+                       s->description, deciding->ttl.hop, deciding->ttl.initial);
+  });
 }
 
 void note_side_facts(const Attempt& a, Reasoning& r) {
   if (a.unmatched_resets > 0 && a.first_unmatched_reset)
-    r.add(Signal::unmatched_reset,
-          fmt::format(FMT_COMPILE("{} RST{} for this flow acknowledged {} instead of ISN+1 = {} (first: {}): "
-                      "not an answer to this SYN."),
-                      a.unmatched_resets, a.unmatched_resets == 1 ? "" : "s",
-                      a.first_unmatched_reset->ack, a.isn + 1u, ttl_text(a.first_unmatched_reset->ttl)));
+    r.add(Signal::unmatched_reset, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("{} RST{} for this flow acknowledged {} instead of ISN+1 = {} (first: {}): "
+                                     "not an answer to this SYN."),
+                         a.unmatched_resets, a.unmatched_resets == 1 ? "" : "s", a.first_unmatched_reset->ack,
+                         a.isn + 1u, ttl_text(a.first_unmatched_reset->ttl));
+    });
   if (a.unmatched_syn_acks > 0)
-    r.add(Signal::unmatched_syn_ack,
-          fmt::format(FMT_COMPILE("{} SYN/ACK{} for this flow did not acknowledge ISN+1."), a.unmatched_syn_acks,
-                      a.unmatched_syn_acks == 1 ? "" : "s"));
+    r.add(Signal::unmatched_syn_ack, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("{} SYN/ACK{} for this flow did not acknowledge ISN+1."), a.unmatched_syn_acks,
+                         a.unmatched_syn_acks == 1 ? "" : "s");
+    });
   if (a.syn_acks_out_of_time > 0)
-    r.add(Signal::unmatched_syn_ack,
-          fmt::format(FMT_COMPILE("{} SYN/ACK{} for this flow acknowledged ISN+1 but carried a time outside the {} s "
+    r.add(Signal::unmatched_syn_ack, [&]() -> std::string {
+      return fmt::format(
+          FMT_COMPILE("{} SYN/ACK{} for this flow acknowledged ISN+1 but carried a time outside the {} s "
                       "answer window: the capture's clock is broken there, so no round trip comes of {}."),
-                      a.syn_acks_out_of_time, a.syn_acks_out_of_time == 1 ? "" : "s",
-                      AttemptTracker::retransmission_window_ns / 1'000'000'000,
-                      a.syn_acks_out_of_time == 1 ? "it" : "them"));
+          a.syn_acks_out_of_time, a.syn_acks_out_of_time == 1 ? "" : "s",
+          AttemptTracker::retransmission_window_ns / 1'000'000'000, a.syn_acks_out_of_time == 1 ? "it" : "them");
+    });
   if (a.client_reset_after_syn_ack)
-    r.add(Signal::client_reset,
-          "The client reset the SYN/ACK itself, as a kernel does for a SYN it did not send "
-          "(raw-socket probing).");
+    r.add(Signal::client_reset, [&]() -> std::string {
+      return "The client reset the SYN/ACK itself, as a kernel does for a SYN it did not send "
+             "(raw-socket probing).";
+    });
   if (a.teardown_resets > 0)
-    r.add(Signal::teardown_reset,
-          fmt::format(FMT_COMPILE("The server reset the established connection later ({} RST{}); not an answer "
-                      "to the SYN."),
-                      a.teardown_resets, a.teardown_resets == 1 ? "" : "s"));
+    r.add(Signal::teardown_reset, [&]() -> std::string {
+      return fmt::format(FMT_COMPILE("The server reset the established connection later ({} RST{}); not an answer "
+                                     "to the SYN."),
+                         a.teardown_resets, a.teardown_resets == 1 ? "" : "s");
+    });
 }
 
 }  // namespace
@@ -777,7 +860,7 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
     }
   }
 
-  Reasoning r;
+  Reasoning r(ctx.details);
   Judgement& j = r.judgement();
   if (!syn_acks.empty()) {
     const Answer& syn_ack = *syn_acks.front();
@@ -790,8 +873,9 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
       j.verdict = Verdict::injected_reset;
       j.rule = Rule::icmp_races_syn_ack;
       j.confidence = 0.6;
-      r.add(Signal::conflicting_answers,
-            "The same SYN drew both a SYN/ACK and an ICMP error: one of them was not the host's.");
+      r.add(Signal::conflicting_answers, [&]() -> std::string {
+        return "The same SYN drew both a SYN/ACK and an ICMP error: one of them was not the host's.";
+      });
     } else {
       j.verdict = Verdict::open;
       j.rule = a.handshake_completed ? Rule::syn_ack_acknowledged : Rule::syn_ack;
@@ -800,14 +884,14 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
       j.hop = syn_ack.ttl.hop;
       if (!syn_ack.reordered) j.rtt_ms = syn_ack.rtt_ms;
       j.confidence = a.handshake_completed ? 0.99 : 0.95;
-      r.add(Signal::syn_ack, describe_tcp_answer(syn_ack, a));
+      r.add(Signal::syn_ack, [&]() -> std::string { return describe_tcp_answer(syn_ack, a); });
       if (a.handshake_completed)
-        r.add(Signal::handshake_completed, "The client acknowledged the SYN/ACK.");
+        r.add(Signal::handshake_completed, [&]() -> std::string { return "The client acknowledged the SYN/ACK."; });
       if (!unreachables.empty())
-        r.add(Signal::conflicting_answers,
-              fmt::format(FMT_COMPILE("An earlier transmission of the SYN drew ICMP {} from {}."),
-                          summarize_icmp(a, *unreachables.front()).name,
-                          unreachables.front()->from.to_string()));
+        r.add(Signal::conflicting_answers, [&]() -> std::string {
+          return fmt::format(FMT_COMPILE("An earlier transmission of the SYN drew ICMP {} from {}."),
+                             summarize_icmp(a, *unreachables.front()).name, unreachables.front()->from.to_string());
+        });
     }
   } else if (!resets.empty()) {
     if (resets.size() > 1 && resets_disagree(resets)) {
@@ -817,10 +901,10 @@ Judgement judge(const Attempt& a, const JudgeContext& ctx) {
       j.verdict = Verdict::injected_reset;
       j.rule = Rule::reset_and_icmp;
       j.confidence = 0.6;
-      r.add(Signal::conflicting_answers,
-            fmt::format(FMT_COMPILE("The SYN drew both a RST and ICMP {} from {}."),
-                        summarize_icmp(a, *unreachables.front()).name,
-                        unreachables.front()->from.to_string()));
+      r.add(Signal::conflicting_answers, [&]() -> std::string {
+        return fmt::format(FMT_COMPILE("The SYN drew both a RST and ICMP {} from {}."),
+                           summarize_icmp(a, *unreachables.front()).name, unreachables.front()->from.to_string());
+      });
       set_middlebox(j, ctx, resets.front()->ttl.hop, r);
     } else {
       judge_reset(a, resets, ctx, r);

@@ -91,6 +91,9 @@ struct JudgeContext {
   bool client_receives_packets = true;       // the capture holds packets sent to the client
   Timestamp capture_end;
   std::vector<HopAddress> hop_addresses;     // toward this destination
+  // Write each evidence's sentence and the steps to settle it. Off when the output shows
+  // only the verdict line or counts: the signals, rule and verdict are the same.
+  bool details = true;
 };
 
 // A capture that ends sooner than this after an unanswered, unretransmitted SYN cannot

@@ -414,3 +414,43 @@ TEST_CASE("the request's bytes are read before the input window slides past them
     CHECK(*j.trigger == "window-edge.example");
   }
 }
+
+// Without details (a listing without -v, a summary) judging writes no sentences; what it
+// decides must not change: the same verdict, rule, actor, hop, confidence and signals, in
+// the same order, on every sample capture.
+TEST_CASE("judging without the evidence's sentences decides exactly as with them", "[analyzer][details]") {
+  std::size_t attempts = 0, sentences = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(SYNPROBE_SOURCE_DIR "/samples")) {
+    const std::filesystem::path file = entry.path() / "capture.pcapng";
+    if (!std::filesystem::exists(file)) continue;
+    OfflineOptions with{file.string(), std::nullopt};
+    OfflineOptions without = with;
+    without.details = false;
+    const AnalysisReport a = analyze_capture(with), b = analyze_capture(without);
+    REQUIRE(a.attempts.size() == b.attempts.size());
+    for (std::size_t i = 0; i < a.attempts.size(); ++i) {
+      const Judgement& x = a.attempts[i].judgement;
+      const Judgement& y = b.attempts[i].judgement;
+      INFO(file.string() << " attempt " << i + 1);
+      CHECK(x.verdict == y.verdict);
+      CHECK(x.rule == y.rule);
+      CHECK(x.stage == y.stage);
+      CHECK(x.actor == y.actor);
+      CHECK(x.hop == y.hop);
+      CHECK(x.responder == y.responder);
+      CHECK(x.confidence == y.confidence);
+      CHECK(x.cause == y.cause);
+      REQUIRE(x.evidence.size() == y.evidence.size());
+      for (std::size_t k = 0; k < x.evidence.size(); ++k) {
+        CHECK(x.evidence[k].signal == y.evidence[k].signal);
+        CHECK(!x.evidence[k].detail.empty());
+        CHECK(y.evidence[k].detail.empty());
+        ++sentences;
+      }
+      CHECK(y.to_settle.empty());
+      ++attempts;
+    }
+  }
+  CHECK(attempts > 50);
+  CHECK(sentences > 150);
+}
