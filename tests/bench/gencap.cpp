@@ -2,7 +2,7 @@
 // connection attempt in it, for benchmarks and for checking synprobe's verdicts at scale.
 //
 //   synprobe-gencap --size 1G --format pcap|pcapng --seed N -o FILE [--prefix 100M:PREFIX]
-//                   [--attempts-per-gib N]
+//                   [--attempts-per-gib N] [--snaplen N]
 //
 // The capture point is a tap on the clients' LAN (Ethernet, some clients behind 802.1Q tags):
 // client packets arrive with their initial TTL, a server d routers away ("hop d" as synprobe
@@ -165,8 +165,10 @@ void put32(u8* p, u32 v) { put16(p, v >> 16); put16(p + 2, v & 0xffff); }
 
 class Writer {
  public:
-  Writer(const std::string& path, bool pcapng, std::size_t limit = SIZE_MAX)
-      : pcapng_(pcapng), limit_(limit) {
+  // `snaplen`: each record keeps at most that many bytes of its frame, as a capture taken
+  // with tcpdump -s does (the wire length stays in the record).
+  Writer(const std::string& path, bool pcapng, std::size_t limit = SIZE_MAX, u32 snaplen = 262144)
+      : pcapng_(pcapng), limit_(limit), snaplen_(snaplen) {
     f_ = std::fopen(path.c_str(), "wb");
     if (!f_) throw std::runtime_error(path + ": " + std::strerror(errno));
     buf_.reserve(buffer_size + 65536);
@@ -179,14 +181,14 @@ class Writer {
       append(shb, sizeof shb);
       // IDB: Ethernet, snaplen 262144, if_tsresol = 9 (nanoseconds)
       u8 idb[32] = {};
-      le32(idb, 1); le32(idb + 4, 32); le16(idb + 8, 1); le16(idb + 10, 0); le32(idb + 12, 262144);
+      le32(idb, 1); le32(idb + 4, 32); le16(idb + 8, 1); le16(idb + 10, 0); le32(idb + 12, snaplen);
       le16(idb + 16, 9); le16(idb + 18, 1); idb[20] = 9;  // option if_tsresol, length 1, padded
       le16(idb + 24, 0); le16(idb + 26, 0);               // opt_endofopt
       le32(idb + 28, 32);
       append(idb, sizeof idb);
     } else {
       u8 gh[24] = {};
-      le32(gh, 0xa1b2c3d4); le16(gh + 4, 2); le16(gh + 6, 4); le32(gh + 16, 262144); le32(gh + 20, 1);
+      le32(gh, 0xa1b2c3d4); le16(gh + 4, 2); le16(gh + 6, 4); le32(gh + 16, snaplen); le32(gh + 20, 1);
       append(gh, sizeof gh);
     }
   }
@@ -196,7 +198,8 @@ class Writer {
 
   // False once the limit is reached (the record is not written then).
   // `force` writes past the limit (the endings of attempts already under way).
-  bool record(i64 ts_ns, const u8* frame, std::size_t len, bool force = false) {
+  bool record(i64 ts_ns, const u8* frame, std::size_t wire, bool force = false) {
+    const std::size_t len = std::min<std::size_t>(wire, snaplen_);
     const std::size_t size = pcapng_ ? 28 + ((len + 3) & ~std::size_t{3}) + 4 : 16 + len;
     if (!force && written_ + buf_.size() + size > limit_) return false;
     u8 h[28];
@@ -204,7 +207,7 @@ class Writer {
       const u64 t = static_cast<u64>(ts_ns);
       le32(h, 6); le32(h + 4, static_cast<u32>(size)); le32(h + 8, 0);
       le32(h + 12, static_cast<u32>(t >> 32)); le32(h + 16, static_cast<u32>(t));
-      le32(h + 20, static_cast<u32>(len)); le32(h + 24, static_cast<u32>(len));
+      le32(h + 20, static_cast<u32>(len)); le32(h + 24, static_cast<u32>(wire));
       append(h, 28);
       append(frame, len);
       static const u8 zero[4] = {};
@@ -214,7 +217,7 @@ class Writer {
       append(tail, 4);
     } else {
       le32(h, static_cast<u32>(ts_ns / sec)); le32(h + 4, static_cast<u32>((ts_ns % sec) / us));
-      le32(h + 8, static_cast<u32>(len)); le32(h + 12, static_cast<u32>(len));
+      le32(h + 8, static_cast<u32>(len)); le32(h + 12, static_cast<u32>(wire));
       append(h, 16);
       append(frame, len);
     }
@@ -246,6 +249,7 @@ class Writer {
   std::FILE* f_ = nullptr;
   bool pcapng_;
   std::size_t limit_;
+  u32 snaplen_;
   std::vector<u8> buf_;
   u64 written_ = 0;
   u64 records_ = 0;
@@ -473,13 +477,14 @@ struct Options {
   u32 concurrency = 400;      // established TCP flows at once
   double attempt_rate = 150;  // connection attempts (other than new flows) per second
   double attempts_per_gib = 0;  // when > 0: attempts (all of them) per GiB of file, instead of attempt_rate
+  u32 snaplen = 262144;         // bytes kept of each frame (tcpdump -s)
 };
 
 class Generator {
  public:
   explicit Generator(const Options& o)
-      : o_(o), rng_(o.seed), b_(o.seed), w_(o.out, o.pcapng, o.size) {
-    if (!o.prefix_out.empty()) prefix_.emplace(o.prefix_out, o.pcapng, o.prefix_size);
+      : o_(o), rng_(o.seed), b_(o.seed), w_(o.out, o.pcapng, o.size, o.snaplen) {
+    if (!o.prefix_out.empty()) prefix_.emplace(o.prefix_out, o.pcapng, o.prefix_size, o.snaplen);
     truth_ = std::fopen((o.out + ".truth.jsonl").c_str(), "wb");
     if (!truth_) throw std::runtime_error(o.out + ".truth.jsonl: " + std::strerror(errno));
     std::setvbuf(truth_, nullptr, _IOFBF, 1 << 20);
@@ -1280,7 +1285,7 @@ int usage(const char* why) {
   std::fprintf(stderr,
                "%s%ssynprobe-gencap --size N[K|M|G] [--format pcap|pcapng] [--seed N] -o FILE\n"
                "                [--prefix N[K|M|G]:PREFIX_FILE] [--concurrency N]\n"
-               "                [--attempt-rate PER_S | --attempts-per-gib N]\n"
+               "                [--attempt-rate PER_S | --attempts-per-gib N] [--snaplen N]\n"
                "Writes FILE, FILE.truth.jsonl (one line per connection attempt) and FILE.stats.json.\n",
                why ? why : "", why ? "\n" : "");
   return 2;
@@ -1313,11 +1318,15 @@ int main(int argc, char** argv) {
       } else if (a == "--concurrency") o.concurrency = static_cast<u32>(std::stoul(value()));
       else if (a == "--attempt-rate") o.attempt_rate = std::stod(value());
       else if (a == "--attempts-per-gib") o.attempts_per_gib = std::stod(value());
+      else if (a == "--snaplen") o.snaplen = static_cast<u32>(std::stoul(value()));
       else if (a == "-h" || a == "--help") return usage(nullptr), 0;
       else throw std::invalid_argument("unknown argument " + std::string(a));
     }
     if (o.out.empty()) throw std::invalid_argument("-o FILE is required");
     if (o.size < (64u << 10)) throw std::invalid_argument("--size must be at least 64K");
+    // 54 bytes hold Ethernet, IPv4 and a TCP header without options: less cuts what
+    // synprobe must read (IPv6 and TCP options need up to 96).
+    if (o.snaplen < 54 || o.snaplen > 262144) throw std::invalid_argument("--snaplen is 54 to 262144");
   } catch (const std::exception& e) {
     return usage(e.what());
   }

@@ -5,13 +5,15 @@
 #
 #   tests/bench/run.sh [--size 100M|1G|10G] [--formats "pcap pcapng"] [--repeat N] [--keep]
 #                      [--cold] [--seed N] [--dir DIR] [--synprobe BIN] [--gencap BIN]
-#                      [--density "10000 100000 1000000"] [--no-tshark]
+#                      [--density "10000 100000 1000000"] [--snaplen N] [--no-tshark]
 #   tests/bench/run.sh --smoke       # ~5 MB, correctness only (no speed claims): for CI
 #
 # --density: attempts per GiB (synprobe-gencap --attempts-per-gib), one file per density and
 # format; synprobe is timed with --json, with text, and decoding only ('port 1': nothing
 # kept), and a ratio table per density follows. --smoke checks the truth at the default
-# rate and at 10^4, 10^5 and 10^6 attempts per GiB.
+# rate and at 10^4, 10^5 and 10^6 attempts per GiB, its pcapng files cut at --snaplen 128
+# (records shorter than their frames, as tcpdump -s 128 writes them).
+# --snaplen: bytes kept of each frame (synprobe-gencap --snaplen; default whole frames).
 # Offline only: no network is touched. Files go to a scratch directory (deleted at the end
 # unless --keep). Timings are wall-clock, best of --repeat runs, with the file in the page
 # cache (the generator just wrote it) unless --cold, which drops the caches before each run
@@ -34,12 +36,13 @@ synprobe="$root/build-release/src/synprobe"
 gencap=""
 gen_extra=()
 densities=""
+snaplen=""
 tshark=1
 # tshark is slow: above this size it runs on a prefix of the file and the time is extrapolated.
 tshark_full_max=$((200 * 1000 * 1000))
 tshark_prefix=100M
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --size) size=$2; shift 2 ;;
@@ -53,6 +56,7 @@ while [ $# -gt 0 ]; do
     --synprobe) synprobe=$2; shift 2 ;;
     --gencap) gencap=$2; shift 2 ;;
     --density) densities=$2; shift 2 ;;
+    --snaplen) snaplen=$2; shift 2 ;;
     --no-tshark) tshark=0; shift ;;
     -h|--help) usage ;;
     *) echo "run.sh: unknown argument $1" >&2; usage ;;
@@ -179,8 +183,14 @@ for format in $formats; do
     density_args=(--attempts-per-gib "$density")
   fi
   t0=$EPOCHREALTIME
+  snap_args=()
+  if [ -n "$snaplen" ]; then
+    snap_args=(--snaplen "$snaplen")
+  elif [ "$smoke" = 1 ] && [ "$format" = pcapng ]; then
+    snap_args=(--snaplen 128)
+  fi
   "$gencap" --size "$size" --format "$format" --seed "$seed" -o "$file" "${prefix_args[@]}" "${gen_extra[@]}" \
-    "${density_args[@]}" 2>/dev/null
+    "${density_args[@]}" "${snap_args[@]}" 2>/dev/null
   t1=$EPOCHREALTIME
   stats="$file.stats.json"
   bytes=$(json_field "$stats" bytes)
