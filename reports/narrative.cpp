@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bitset>
 #include <initializer_list>
 
 #include "dissect/decode/icmp_names.hpp"
@@ -399,15 +400,17 @@ std::string name_next_step(const NameFinding& f) {
 
 namespace {
 
-bool has_signal(const Judgement& j, Signal s) {
-  return std::any_of(j.evidence.begin(), j.evidence.end(), [s](const Evidence& e) { return e.signal == s; });
-}
-
 // The names of those of `signals` the evidence holds, joined: "early-reset, ttl-hop-differs".
 std::string present(const Judgement& j, std::initializer_list<Signal> signals) {
+  // One pass over the evidence, then a bit test per signal asked for.
+  std::bitset<256> given;
+  for (const Evidence& e : j.evidence) given.set(static_cast<std::size_t>(e.signal));
   std::string names;
-  for (const Signal s : signals)
-    if (has_signal(j, s)) names += fmt::format(FMT_COMPILE("{}{}"), names.empty() ? "" : ", ", signal_name(s));
+  for (const Signal s : signals) {
+    if (!given.test(static_cast<std::size_t>(s))) continue;
+    if (!names.empty()) names += ", ";
+    names += signal_name(s);
+  }
   return names;
 }
 

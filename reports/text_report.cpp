@@ -34,22 +34,39 @@ struct Row {
   Verdict v;
 };
 
-Row row_of(const AttemptResult& r) {
+// Fills `row` in place: the streaming listing reuses one Row, whose strings keep their
+// buffers from line to line (allocating them anew was a fifth of writing a line).
+void fill_row(Row& row, const AttemptResult& r) {
   const Attempt& a = r.attempt;
   const Judgement& j = r.judgement;
-  Row row;
   row.time = time_of_day(a.first_seen);
-  row.client = endpoint_text(a.client, a.client_port);
-  row.server = endpoint_text(a.server, a.server_port);
-  row.verdict = std::string(verdict_name(j.verdict));
-  if (j.icmp) row.verdict += fmt::format(FMT_COMPILE(" ({})"), j.icmp->name);
-  row.actor = std::string(actor_name(j.actor));
-  row.hop = j.hop_range ? fmt::format(FMT_COMPILE("{}-{}"), j.hop_range->first, j.hop_range->second)
-            : j.hop    ? std::to_string(*j.hop)
-                       : "-";
-  row.responder = j.responder ? j.responder->to_string() : "-";
-  row.rtt = j.rtt_ms ? fmt::format(FMT_COMPILE("{:.3f} ms"), *j.rtt_ms) : "-";
+  row.client.clear();
+  append_endpoint(row.client, a.client, a.client_port);
+  row.server.clear();
+  append_endpoint(row.server, a.server, a.server_port);
+  row.verdict = verdict_name(j.verdict);
+  if (j.icmp) {
+    row.verdict += " (";
+    row.verdict += j.icmp->name;
+    row.verdict += ')';
+  }
+  row.actor = actor_name(j.actor);
+  row.hop.clear();
+  if (j.hop_range) fmt::format_to(std::back_inserter(row.hop), FMT_COMPILE("{}-{}"), j.hop_range->first, j.hop_range->second);
+  else if (j.hop) fmt::format_to(std::back_inserter(row.hop), FMT_COMPILE("{}"), *j.hop);
+  else row.hop = "-";
+  row.responder.clear();
+  if (j.responder) j.responder->append_to(row.responder);
+  else row.responder = "-";
+  row.rtt.clear();
+  if (j.rtt_ms) fmt::format_to(std::back_inserter(row.rtt), FMT_COMPILE("{:.3f} ms"), *j.rtt_ms);
+  else row.rtt = "-";
   row.v = j.verdict;
+}
+
+Row row_of(const AttemptResult& r) {
+  Row row;
+  fill_row(row, r);
   return row;
 }
 
@@ -118,17 +135,24 @@ std::string hop_table(const AttemptResult& r, bool color) {
 
 // What every attempt prints under its line: the reason in a few words, the hop table
 // and, with -v, the evidence.
-std::string details_of(const AttemptResult& r, const RenderOptions& options) {
-  std::string out = fmt::format(FMT_COMPILE("    reason: {}\n"), reason_text(r));
+void append_details(std::string& out, const AttemptResult& r, const RenderOptions& options) {
+  out += "    reason: ";
+  out += reason_text(r);
+  out += '\n';
   if (const std::string t = trigger_text(r.attempt); !t.empty() || r.judgement.stage != Stage::syn)
     out += fmt::format("    stage: {}{}{}\n", stage_name(r.judgement.stage), t.empty() ? "" : "; request: ", t);
   out += hop_table(r, options.color);
-  if (!options.verbose) return out;
+  if (!options.verbose) return;
   const Judgement& j = r.judgement;
   out += fmt::format(FMT_COMPILE("    confidence {:.2f} (rule {}); {} SYN{}\n"), j.confidence, rule_name(j.rule),
                      r.attempt.syn_count, r.attempt.syn_count == 1 ? "" : "s");
   for (const Evidence& e : j.evidence) out += fmt::format(FMT_COMPILE("    - {}: {}\n"), signal_name(e.signal), e.detail);
   for (const std::string& step : j.to_settle) out += fmt::format(FMT_COMPILE("    to settle: {}\n"), step);
+}
+
+std::string details_of(const AttemptResult& r, const RenderOptions& options) {
+  std::string out;
+  append_details(out, r, options);
   return out;
 }
 
@@ -162,11 +186,15 @@ class TextStream final : public ReportStream {
   static constexpr std::size_t lookahead = 1000;
 
   void write_attempt(const AttemptResult& r) override {
-    Held h{row_of(r), details_of(r, options_)};
     if (widths_) {
-      emit(line(h.row, false) + h.details);
+      fill_row(row_, r);
+      text_.clear();
+      append_line(text_, row_, false);
+      append_details(text_, r, options_);
+      emit(text_);
       return;
     }
+    Held h{row_of(r), details_of(r, options_)};
     held_.push_back(std::move(h));
     if (held_.size() >= lookahead) release_held();
   }
@@ -194,13 +222,20 @@ class TextStream final : public ReportStream {
   // (≈ 11 800 instructions a line). fmt pads to display width; for ASCII that is the length,
   // so any other text still goes through fmt.
   std::string line(const Row& r, bool is_header) const {
+    std::string out;
+    append_line(out, r, is_header);
+    return out;
+  }
+
+  void append_line(std::string& out, const Row& r, bool is_header) const {
     for (const std::string* s : {&r.time, &r.client, &r.server, &r.verdict, &r.actor, &r.hop, &r.responder})
-      if (!is_ascii(*s)) return line_by_fmt(r, is_header);
+      if (!is_ascii(*s)) {
+        out += line_by_fmt(r, is_header);
+        return;
+      }
     const Widths& w = *widths_;
     const std::string_view reset = options_.color ? "\x1b[0m" : "";
     const std::string_view on = options_.color ? (is_header ? "\x1b[1m" : colour_of(r.v)) : "";
-    std::string out;
-    out.reserve(w.time + w.client + w.server + w.verdict + w.actor + w.hop + w.responder + r.rtt.size() + 48);
     auto left = [&](const std::string& s, std::size_t width) {
       out += s;
       if (s.size() < width) out.append(width - s.size(), ' ');
@@ -224,7 +259,6 @@ class TextStream final : public ReportStream {
     out += "  ";
     out += r.rtt;
     out += '\n';
-    return out;
   }
 
   static bool is_ascii(const std::string& s) {
@@ -271,6 +305,8 @@ class TextStream final : public ReportStream {
   RenderOptions options_;
   std::vector<Held> held_;
   std::optional<Widths> widths_;  // set once the held attempts are out
+  Row row_;            // once widths_ is set: the row being written, reused
+  std::string text_;   // and its text, reused
 };
 
 // --summary: no line per attempt; at the end the counts per verdict, the destinations with

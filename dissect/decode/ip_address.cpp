@@ -26,19 +26,29 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 
 namespace {
 
-std::string v4_text(const std::array<std::uint8_t, 16>& b) {
-  std::string out;
-  out.reserve(15);
-  for (int i = 0; i < 4; ++i) {
-    if (i) out += '.';
-    out += std::to_string(b[static_cast<std::size_t>(i)]);
+// Writes the decimal text of `v` (0-255) at `p`; returns the end.
+char* put_byte(char* p, unsigned v) {
+  if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+  if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+  *p++ = static_cast<char>('0' + v % 10);
+  return p;
+}
+
+// Built in a local buffer and appended once: a string's push_back checks its capacity
+// for every character.
+void append_v4(std::string& out, const std::uint8_t* b) {
+  char text[16];
+  char* p = put_byte(text, b[0]);
+  for (int i = 1; i < 4; ++i) {
+    *p++ = '.';
+    p = put_byte(p, b[i]);
   }
-  return out;
+  out.append(text, static_cast<std::size_t>(p - text));
 }
 
 // RFC 5952: lower case, no leading zeros, the longest run (first on a tie) of
 // two or more zero groups becomes "::", and IPv4-mapped addresses end dotted.
-std::string v6_text(const std::array<std::uint8_t, 16>& b) {
+void append_v6(std::string& out, const std::array<std::uint8_t, 16>& b) {
   std::uint16_t groups[8];
   for (std::size_t i = 0; i < 8; ++i)
     groups[i] = static_cast<std::uint16_t>(b[2 * i] << 8 | b[2 * i + 1]);
@@ -59,15 +69,14 @@ std::string v6_text(const std::array<std::uint8_t, 16>& b) {
   if (v4_mapped) { best_start = 0; best_len = 5; }
 
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(39);
+  const std::size_t start = out.size();
   for (int i = 0; i < hex_groups; ++i) {
     if (i == best_start) {
       out += "::";
       i += best_len - 1;
       continue;
     }
-    if (!out.empty() && out.back() != ':') out += ':';
+    if (out.size() > start && out.back() != ':') out += ':';
     bool started = false;
     for (int shift = 12; shift >= 0; shift -= 4) {
       const unsigned nibble = (static_cast<unsigned>(groups[i]) >> shift) & 0xfu;
@@ -79,15 +88,23 @@ std::string v6_text(const std::array<std::uint8_t, 16>& b) {
   }
   if (v4_mapped) {
     out += ':';  // "::ffff" + ":" + dotted quad
-    out += std::to_string(b[12]) + '.' + std::to_string(b[13]) + '.' + std::to_string(b[14]) +
-           '.' + std::to_string(b[15]);
+    append_v4(out, b.data() + 12);
   }
-  return out;
 }
 
 }  // namespace
 
-std::string IpAddress::to_string() const { return is_v4() ? v4_text(bytes_) : v6_text(bytes_); }
+void IpAddress::append_to(std::string& out) const {
+  if (is_v4()) append_v4(out, bytes_.data());
+  else append_v6(out, bytes_);
+}
+
+std::string IpAddress::to_string() const {
+  std::string out;
+  out.reserve(39);
+  append_to(out);
+  return out;
+}
 
 bool IpAddress::is_unspecified() const {
   for (std::size_t i = 0; i < length(); ++i)
@@ -110,9 +127,26 @@ bool IpAddress::is_limited_broadcast() const {
   return is_v4() && bytes_[0] == 255 && bytes_[1] == 255 && bytes_[2] == 255 && bytes_[3] == 255;
 }
 
+void append_endpoint(std::string& out, const IpAddress& address, std::uint16_t port) {
+  if (address.is_v4()) {
+    address.append_to(out);
+    out += ':';
+  } else {
+    out += '[';
+    address.append_to(out);
+    out += "]:";
+  }
+  char digits[5];
+  char* p = digits + 5;
+  do *--p = static_cast<char>('0' + port % 10); while ((port /= 10) != 0);
+  out.append(p, static_cast<std::size_t>(digits + 5 - p));
+}
+
 std::string endpoint_text(const IpAddress& address, std::uint16_t port) {
-  return address.is_v4() ? address.to_string() + ':' + std::to_string(port)
-                         : '[' + address.to_string() + "]:" + std::to_string(port);
+  std::string out;
+  out.reserve(48);
+  append_endpoint(out, address, port);
+  return out;
 }
 
 

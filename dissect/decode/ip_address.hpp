@@ -30,6 +30,8 @@ class IpAddress {
   // Number of meaningful bytes: 4 or 16.
   [[nodiscard]] std::size_t length() const { return is_v4() ? 4 : 16; }
   [[nodiscard]] std::string to_string() const;
+  // The same text appended to `out`: what a renderer writing many addresses uses.
+  void append_to(std::string& out) const;
 
   [[nodiscard]] bool is_unspecified() const;
   [[nodiscard]] bool is_loopback() const;
@@ -86,6 +88,7 @@ inline std::size_t IpAddress::hash() const {
 
 // "198.18.4.10:80" or "[2001:db8:4::10]:80": an address and port as users type them.
 [[nodiscard]] std::string endpoint_text(const IpAddress& address, std::uint16_t port);
+void append_endpoint(std::string& out, const IpAddress& address, std::uint16_t port);
 
 }  // namespace synprobe
 

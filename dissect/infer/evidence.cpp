@@ -179,6 +179,9 @@ constexpr std::array signals{
 std::span<const SignalInfo> signal_table() { return signals; }
 
 std::string_view signal_name(Signal s) {
+  // The table lists the signals in the enum's order: a row's index is its value.
+  const auto i = static_cast<std::size_t>(s);
+  if (i < signals.size() && signals[i].signal == s) return signals[i].name;
   for (const SignalInfo& info : signals)
     if (info.signal == s) return info.name;
   return "unknown";
