@@ -70,31 +70,32 @@ struct SynTransmission {
 enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error, segment };
 
 // A packet that answers the attempt, with what the verdict needs to know of it.
+// The fields go widest first, not by topic: up to 131,072 attempts are held with their
+// answers (Analyzer::max_held_attempts), and this order leaves no padding (120 bytes, a
+// 128-byte heap block, where the order by topic took 144 and a 160-byte block).
 struct Answer {
-  AnswerKind kind = AnswerKind::reset;
   Timestamp ts;
-  IpAddress from;
-  HopEstimate ttl;
-  bool has_ip_id = false;
-  std::uint16_t ip_id = 0;
-  bool dont_fragment = false;
-  std::uint8_t tos = 0;
-  // TCP answers
-  std::uint8_t tcp_flags = 0;
-  std::uint32_t seq = 0;
-  std::uint32_t ack = 0;
-  std::uint16_t window = 0;
-  TcpOptions options;
-  std::uint32_t payload = 0;  // data bytes, by the IP header's claim (request-stage replies)
-  // ICMP answers
-  std::uint8_t icmp_type = 0;
-  std::uint8_t icmp_code = 0;
-  bool matched_by_seq = false;  // the quote held the sequence number, not just the ports
-  std::optional<std::uint8_t> quoted_ttl;
-  HeapOptional<QuotedPacket> quote;  // what the ICMP sender quoted of our SYN
   // Which SYN transmission it answers (the newest sent before it) and the time since.
   std::size_t transmission = 0;
   double rtt_ms = 0;
+  HeapOptional<QuotedPacket> quote;  // ICMP: what the ICMP sender quoted of our SYN
+  TcpOptions options;                // TCP
+  HopEstimate ttl;
+  std::uint32_t seq = 0;             // TCP
+  std::uint32_t ack = 0;             // TCP
+  std::uint32_t payload = 0;  // TCP: data bytes, by the IP header's claim (request-stage replies)
+  std::uint16_t ip_id = 0;
+  std::uint16_t window = 0;          // TCP
+  IpAddress from;
+  AnswerKind kind = AnswerKind::reset;
+  bool has_ip_id = false;
+  bool dont_fragment = false;
+  std::uint8_t tos = 0;
+  std::uint8_t tcp_flags = 0;        // TCP
+  std::uint8_t icmp_type = 0;        // ICMP
+  std::uint8_t icmp_code = 0;        // ICMP
+  bool matched_by_seq = false;  // ICMP: the quote held the sequence number, not just the ports
+  std::optional<std::uint8_t> quoted_ttl;  // ICMP
   // Written before the SYN it answers (a multi-queue or merged capture): its round trip
   // is unknown and rtt_ms is 0; it never sets a host's fastest answer.
   bool reordered = false;
@@ -112,9 +113,9 @@ enum class ClientActKind : std::uint8_t {
 };
 
 struct ClientAct {
-  ClientActKind kind = ClientActKind::ack;
   Timestamp ts;
   std::uint32_t ack = 0;  // what it acknowledged: the server's ISN + 1
+  ClientActKind kind = ClientActKind::ack;  // last: 16 bytes, not 24
 };
 
 // After the handshake: the client's first data (its request) and what the server's side
@@ -159,32 +160,28 @@ struct RequestStage {
   static constexpr std::int64_t window_ns = 30'000'000'000;
 };
 
+// The fields go widest first, not by topic (as Answer's): 248 bytes, so a std::deque's
+// 512-byte block holds two held attempts; the order by topic took 272, one to a block.
 struct Attempt {
   std::uint64_t id = 0;  // order of first appearance, from 1
-  IpAddress client;
-  IpAddress server;
-  std::uint16_t client_port = 0;
-  std::uint16_t server_port = 0;
-  std::uint32_t isn = 0;
+  Timestamp first_seen;
+  Timestamp last_seen;  // the newest SYN transmission
+  std::vector<SynTransmission> transmissions;  // the first max_transmissions of them
+  std::vector<Answer> answers;  // the first max_answers of them
+  HeapOptional<Answer> first_unmatched_reset;
+  HeapOptional<RequestStage> request_stage;      // once the handshake is over (or proven)
+  std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
+  std::optional<Timestamp> client_unproven_act;  // a FIN or data on ISN+1 with ACK field 0
   TcpOptions syn_options;
-  std::uint8_t syn_tos = 0;  // DSCP/ECN as the SYN left (or was captured)
+  std::uint32_t isn = 0;
   // Data on the SYN (TCP Fast Open, RFC 7413): a SYN/ACK may acknowledge up to
   // ISN + 1 + syn_payload, and the client's next segment starts anywhere in that range.
   std::uint32_t syn_payload = 0;
-  TunnelKind syn_tunnel = TunnelKind::none;  // the SYN travelled in a tunnel
-  bool syn_reassembled = false;              // the SYN came in IP fragments
-
-  Timestamp first_seen;
-  Timestamp last_seen;  // the newest SYN transmission
   std::uint32_t syn_count = 0;
-  std::vector<SynTransmission> transmissions;  // the first max_transmissions of them
   // Counted over every transmission, kept or not: a TTL sweep sends 30 to 64 of them.
   std::uint32_t normal_ttl_syns = 0;  // sent with a TTL above any TTL-limited probe's (> 32)
-
-  std::vector<Answer> answers;  // the first max_answers of them
   std::uint32_t answers_not_kept = 0;
   std::uint32_t unmatched_resets = 0;   // RSTs for this flow whose ack is not ISN+1
-  HeapOptional<Answer> first_unmatched_reset;
   std::uint32_t unmatched_syn_acks = 0;
   // SYN/ACKs that acknowledge ISN+1 but carry a time outside the answer window: the
   // capture's clock, not the network (they are not matched, so no RTT comes of them).
@@ -194,11 +191,15 @@ struct Attempt {
   // 3.10.7.4, RFC 5961 4.2's challenge ACK), so this SYN got no answer of its own.
   std::uint32_t answered_for_earlier = 0;
   std::uint32_t teardown_resets = 0;    // the server's RSTs after the handshake (not answers)
+  std::uint16_t client_port = 0;
+  std::uint16_t server_port = 0;
+  IpAddress client;
+  IpAddress server;
+  std::uint8_t syn_tos = 0;  // DSCP/ECN as the SYN left (or was captured)
+  TunnelKind syn_tunnel = TunnelKind::none;  // the SYN travelled in a tunnel
+  bool syn_reassembled = false;              // the SYN came in IP fragments
   bool handshake_completed = false;     // the client acknowledged a SYN/ACK
   bool client_reset_after_syn_ack = false;  // e.g. a raw prober's own kernel
-  std::optional<ClientAct> client_act;      // the client's first act when no SYN/ACK was captured
-  std::optional<Timestamp> client_unproven_act;  // a FIN or data on ISN+1 with ACK field 0
-  HeapOptional<RequestStage> request_stage;      // once the handshake is over (or proven)
 
   static constexpr std::size_t max_transmissions = 16;
   static constexpr std::size_t max_answers = 32;
@@ -218,5 +219,10 @@ struct Attempt {
     return !handshake_completed && !client_reset_after_syn_ack && !client_act;
   }
 };
+
+// The layouts above on a 64-bit target: a reorder that breaks them costs up to 131,072 ×
+// the difference in a stream's memory (see Answer and Attempt).
+static_assert(sizeof(void*) != 8 || sizeof(Answer) <= 120, "an answer fits a 128-byte heap block");
+static_assert(sizeof(void*) != 8 || sizeof(Attempt) <= 256, "two attempts fit a deque's 512-byte block");
 
 }  // namespace synprobe

@@ -288,7 +288,7 @@ void AttemptTracker::on_client_segment(const DecodedPacket& p, std::uint32_t new
   // No SYN/ACK captured: the client's own segment says whether one reached it. Only an
   // ACK-bearing segment or a RST counts; anything else is not a synchronized state's.
   // An ACK field of 0 is what crafted segments carry, not a server's ISN + 1 (a 2^-32 chance).
-  ClientAct act{ClientActKind::ack, p.ts, t.ack};
+  ClientAct act{p.ts, t.ack, ClientActKind::ack};
   const bool acknowledges = t.has(tcp_flag::ack) && t.ack != 0;
   if (t.has(tcp_flag::rst)) act.kind = acknowledges ? ClientActKind::reset_ack : ClientActKind::reset;
   else if (!acknowledges) {
