@@ -22,6 +22,12 @@ namespace synprobe {
 
 class InputBuffer {
  public:
+  // A regular file is mapped this much at a time: few remaps (512 per GiB). The window is
+  // mapped with MAP_POPULATE, so all of it is resident while it is mapped and counts whole
+  // in a stream's peak memory: 8 MiB windows (128 remaps per GiB) cost 6 MB more for no
+  // time saved.
+  static constexpr std::size_t map_window = 2u << 20;
+
   // Takes ownership of `fd` (closed on destruction unless it is standard input).
   InputBuffer(int fd, std::string name);
   ~InputBuffer();

@@ -70,7 +70,7 @@ struct SynTransmission {
 enum class AnswerKind : std::uint8_t { syn_ack, reset, icmp_error, segment };
 
 // A packet that answers the attempt, with what the verdict needs to know of it.
-// The fields go widest first, not by topic: up to 131,072 attempts are held with their
+// The fields go widest first, not by topic: up to 65,536 attempts are held with their
 // answers (Analyzer::max_held_attempts), and this order leaves no padding (120 bytes, a
 // 128-byte heap block, where the order by topic took 144 and a 160-byte block).
 struct Answer {
@@ -220,7 +220,7 @@ struct Attempt {
   }
 };
 
-// The layouts above on a 64-bit target: a reorder that breaks them costs up to 131,072 ×
+// The layouts above on a 64-bit target: a reorder that breaks them costs up to 65,536 ×
 // the difference in a stream's memory (see Answer and Attempt).
 static_assert(sizeof(void*) != 8 || sizeof(Answer) <= 120, "an answer fits a 128-byte heap block");
 static_assert(sizeof(void*) != 8 || sizeof(Attempt) <= 256, "two attempts fit a deque's 512-byte block");

@@ -133,7 +133,7 @@ void AttemptTracker::on_syn(const DecodedPacket& p) {
   }
   if (!judged_early_by_flow_.empty()) {
     const std::uint32_t slot =
-        judged_early_by_flow_.find(hash, [&](std::uint32_t s) { return judged_early_[s].flow == key; });
+        judged_early_by_flow_.find(hash, [&](std::uint32_t s) { return judged_early_[s].flow_hash == hash; });
     if (slot != none) {
       JudgedEarly& e = judged_early_[slot];
       if (e.isn == p.tcp.seq && p.ts.ns - e.last_seen.ns <= retransmission_window_ns) {
@@ -527,7 +527,7 @@ Attempt AttemptTracker::release_oldest(bool before_settled) {
   Attempt& a = at(head_);
   const FlowKey key{a.client, a.server, a.client_port, a.server_port};
   const std::uint64_t hash = FlowKeyHash{}(key);
-  if (before_settled) remember_judged_early(key, hash, a);
+  if (before_settled) remember_judged_early(hash, a);
   newest_by_flow_.erase(hash, [&](std::uint32_t i) { return i == head_; });
   if (a.waits_for_client()) client_watch_.unwatch(a.client, a.client_port);
   stop_following(a);
@@ -538,20 +538,20 @@ Attempt AttemptTracker::release_oldest(bool before_settled) {
   return released;
 }
 
-void AttemptTracker::remember_judged_early(const FlowKey& key, std::uint64_t hash, const Attempt& a) {
+void AttemptTracker::remember_judged_early(std::uint64_t flow_hash, const Attempt& a) {
   std::uint32_t slot = 0;
   if (judged_early_.size() < judged_early_kept) {
     slot = static_cast<std::uint32_t>(judged_early_.size());
-    judged_early_.push_back(JudgedEarly{key, a.isn, a.last_seen});
+    judged_early_.push_back(JudgedEarly{flow_hash, a.last_seen, a.isn});
   } else {
     slot = static_cast<std::uint32_t>(judged_early_next_);
     judged_early_next_ = (judged_early_next_ + 1) % judged_early_kept;
     // The oldest is forgotten, unless a newer attempt of its flow took its place since.
     JudgedEarly& oldest = judged_early_[slot];
-    judged_early_by_flow_.erase(FlowKeyHash{}(oldest.flow), [&](std::uint32_t s) { return s == slot; });
-    oldest = JudgedEarly{key, a.isn, a.last_seen};
+    judged_early_by_flow_.erase(oldest.flow_hash, [&](std::uint32_t s) { return s == slot; });
+    oldest = JudgedEarly{flow_hash, a.last_seen, a.isn};
   }
-  judged_early_by_flow_.assign(hash, slot, [&](std::uint32_t s) { return judged_early_[s].flow == key; });
+  judged_early_by_flow_.assign(flow_hash, slot, [&](std::uint32_t s) { return judged_early_[s].flow_hash == flow_hash; });
 }
 
 // Erases released husks from the front, a few at a time: popping a deque's front moves

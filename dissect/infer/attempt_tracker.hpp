@@ -97,7 +97,11 @@ class AttemptTracker {
   // them), so that a retransmission of its SYN within the window does not start a new
   // attempt: it is counted in late_syns() instead.
   [[nodiscard]] Attempt release_oldest(bool before_settled = false);
-  static constexpr std::size_t judged_early_kept = 65'536;
+  // Twice Analyzer::max_held_attempts: at the density where the held attempts cover the
+  // first retransmission only (≈ 2 s of capture), the flows remembered cover the second
+  // (3 s after the first SYN) with a margin for bursts. 24 bytes each and their index:
+  // ≈ 5 MB.
+  static constexpr std::size_t judged_early_kept = 131'072;
   // SYNs that retransmitted an attempt already handed over before it settled.
   [[nodiscard]] std::uint64_t late_syns() const { return late_syns_; }
 
@@ -142,17 +146,20 @@ class AttemptTracker {
   std::uint32_t head_ = 0;
   std::uint32_t answered_ = none;  // the attempt on_packet gave an answer to
   FlowIndex newest_by_flow_;  // flow -> the index of its newest attempt held
-  // Attempts handed over before they settled: their flow, ISN and last SYN, in a ring of
-  // judged_early_kept (the oldest forgotten first), indexed by flow.
+  // Attempts handed over before they settled: their flow's 64-bit hash, ISN and last SYN,
+  // in a ring of judged_early_kept (the oldest forgotten first), indexed by that hash. The
+  // hash stands for the flow (24 bytes an entry, where the flow itself took 56): two flows
+  // would have to share all 64 bits, and the SYN its ISN, for a SYN to be taken for
+  // another flow's retransmission.
   struct JudgedEarly {
-    FlowKey flow;
-    std::uint32_t isn = 0;
+    std::uint64_t flow_hash = 0;
     Timestamp last_seen;
+    std::uint32_t isn = 0;
   };
   std::vector<JudgedEarly> judged_early_;
   std::size_t judged_early_next_ = 0;  // the ring slot written next, once it is full
   FlowIndex judged_early_by_flow_;
-  void remember_judged_early(const FlowKey& key, std::uint64_t hash, const Attempt& a);
+  void remember_judged_early(std::uint64_t flow_hash, const Attempt& a);
   std::uint64_t late_syns_ = 0;
   ClientWatch client_watch_;  // the attempts that waits_for_client(), counted
   ClientWatch request_watch_;  // the attempts whose request stage is followed, counted

@@ -76,10 +76,18 @@ class Analyzer {
   [[nodiscard]] std::optional<Timestamp> last_packet() const { return last_; }
   // Addresses whose baselines a bounded host table forgot (streaming only).
   [[nodiscard]] std::uint64_t baselines_forgotten() const { return hosts_.forgotten(); }
-  // Streaming holds at most this many attempts while they settle (≈ 0.4 KB each): a capture
-  // denser than that within an attempt's settling time (10 s to 16 s for most) has its
-  // oldest attempts judged before they settled, as they stand.
-  static constexpr std::size_t max_held_attempts = 131'072;
+  // Streaming holds at most this many attempts while they settle (≈ 600 B each with their
+  // answers and index entries, ≈ 39 MB in all): a capture denser than that within an
+  // attempt's settling time (10 s to 16 s for most) has its oldest attempts judged before
+  // they settled, as they stand. What must not be lost is the answer to the SYN and to its
+  // first retransmission (RFC 6298's 1 s initial RTO, plus a round trip): the bound covers
+  // that up to ≈ 30,000 attempts per second of capture (65,536 in ≈ 2 s; a SYN's own answer,
+  // within a round trip, far beyond), and the SYNs after are still recognised as
+  // retransmissions (AttemptTracker::judged_early_kept).
+  // 131,072 held spent 39 MB more and made a 10^6-per-GiB stream slower (the held
+  // attempts' memory is touched again when they are judged: the fewer, the more of it is
+  // still in cache), with the same verdicts on the generator's truth.
+  static constexpr std::size_t max_held_attempts = 65'536;
   // How many attempts streaming judged before they settled, to keep to max_held_attempts,
   // and how many SYNs came after for them (retransmissions: no new attempt).
   [[nodiscard]] std::uint64_t attempts_judged_early() const { return judged_early_; }

@@ -11,6 +11,7 @@
 
 #include "analyze_command.hpp"
 #include "capture/capture_file.hpp"
+#include "capture/input_buffer.hpp"
 #include "capture/offline_analysis.hpp"
 #include "capture_writer.hpp"
 #include "dissect/decode/decode.hpp"
@@ -350,14 +351,14 @@ TEST_CASE("streaming holds at most max_held_attempts: beyond, the oldest are jud
   CHECK(analyzer.attempts_judged_early() == 101);  // the end of the capture is not early
 }
 
-// The reader maps the file a window (8 MiB) at a time, and a decoded packet's payload is a
+// The reader maps the file a window (InputBuffer::map_window) at a time, and a decoded packet's payload is a
 // view into that window. The offline loop decodes two packets ahead of the analyzer, so the
 // request stage once read a client's first data segment from a window already unmapped when
 // the two packets after it did not fit (a crash at 10^6 attempts per GiB, where requests
-// end near a window's edge now and then). Here the request's record ends just before 8 MiB
+// end near a window's edge now and then). Here the request's record ends just before the window's end
 // and the next record crosses it: the trigger must still be read from the request's bytes.
 TEST_CASE("the request's bytes are read before the input window slides past them", "[request][stream]") {
-  constexpr std::size_t window = 8u << 20;
+  constexpr std::size_t window = InputBuffer::map_window;
   constexpr std::uint16_t cport = 41000;
   constexpr std::uint32_t isn = 7000, sisn = 500000;
   const std::string request = "GET / HTTP/1.1\r\nHost: window-edge.example\r\nAccept: */*\r\n\r\n";
