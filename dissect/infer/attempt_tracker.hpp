@@ -93,8 +93,8 @@ class AttemptTracker {
   [[nodiscard]] const Attempt* oldest() const;
   // Hands over the oldest attempt and forgets it: later packets of its flow no longer
   // match it, and its memory is reclaimed. `before_settled`: handed over before it settled
-  // (to bound memory); its flow and ISN are remembered (the last judged_early_kept of
-  // them), so that a retransmission of its SYN within the window does not start a new
+  // (to bound memory); its flow's hash and its ISN are remembered (the last
+  // judged_early_kept of them), so that a retransmission of its SYN within the window does not start a new
   // attempt: it is counted in late_syns() instead.
   [[nodiscard]] Attempt release_oldest(bool before_settled = false);
   // Twice Analyzer::max_held_attempts: at the density where the held attempts cover the
@@ -148,9 +148,11 @@ class AttemptTracker {
   FlowIndex newest_by_flow_;  // flow -> the index of its newest attempt held
   // Attempts handed over before they settled: their flow's 64-bit hash, ISN and last SYN,
   // in a ring of judged_early_kept (the oldest forgotten first), indexed by that hash. The
-  // hash stands for the flow (24 bytes an entry, where the flow itself took 56): two flows
-  // would have to share all 64 bits, and the SYN its ISN, for a SYN to be taken for
-  // another flow's retransmission.
+  // hash stands for the flow (24 bytes an entry, where the flow itself took 56): a SYN is
+  // taken for another flow's retransmission only if the two flows share all 64 bits of
+  // FlowKeyHash (whose address hashes mix every byte: see IpAddress::hash) and the SYN
+  // that flow's ISN. A capture crafted to collide can make one SYN a late one; nothing
+  // else is decided by the hash alone.
   struct JudgedEarly {
     std::uint64_t flow_hash = 0;
     Timestamp last_seen;

@@ -150,3 +150,19 @@ TEST_CASE("address text equals inet_ntop's, and endpoints append the port", "[ad
   CHECK(endpoint_text(*IpAddress::parse("198.18.4.10"), 0) == "198.18.4.10:0");
   CHECK(endpoint_text(*IpAddress::parse("198.18.4.10"), 65535) == "198.18.4.10:65535");
 }
+
+// A hash stands for a flow where the tracker remembers flows judged early: addresses that
+// differ only in the last bytes of both halves must not share one (they did when the
+// halves were joined by a product, which carries a change only upward).
+TEST_CASE("addresses that differ in the last byte of each half hash apart", "[ip]") {
+  const auto a = IpAddress::parse("2001:db8:0:1::5");
+  const auto b = IpAddress::parse("2001:db8:0:2::3a");
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->hash() != b->hash());
+  std::unordered_set<std::size_t> hashes;
+  for (int prefix = 0; prefix < 256; ++prefix)
+    for (int host = 0; host < 256; ++host)
+      hashes.insert(IpAddress::parse(fmt::format("2001:db8:0:{:x}::{:x}", prefix, host))->hash());
+  CHECK(hashes.size() == 256u * 256u);
+}

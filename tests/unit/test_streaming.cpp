@@ -345,10 +345,43 @@ TEST_CASE("streaming holds at most max_held_attempts: beyond, the oldest are jud
   // The first scanned SYN, retransmitted after it was judged: counted, not a new attempt.
   analyzer.add(pb::packet_at(pb::make_syn(client, "192.0.2.10", 50000, 1024, 0), t0 + 2 * sec));
   CHECK(analyzer.late_syns() == 1);
+  // The same flow with another ISN is a new connection (the port reused), not a late SYN.
+  analyzer.add(pb::packet_at(pb::make_syn(client, "192.0.2.10", 50000, 1024, 777777), t0 + 2 * sec + 1000));
+  CHECK(analyzer.late_syns() == 1);
   analyzer.flush();
-  REQUIRE(results.size() == n + 1);
-  CHECK(results.back().attempt.id == n + 1);
-  CHECK(analyzer.attempts_judged_early() == 101);  // the end of the capture is not early
+  REQUIRE(results.size() == n + 2);
+  CHECK(results.back().attempt.id == n + 2);
+  CHECK(results.back().attempt.isn == 777777);
+  // One more judged early for the room the new attempt took; the end of the capture is not early.
+  CHECK(analyzer.attempts_judged_early() == 102);
+}
+
+// The flows judged early are remembered in a ring of AttemptTracker::judged_early_kept:
+// past it, the oldest is forgotten (its retransmission starts a new attempt), and every
+// newer one is still recognised.
+TEST_CASE("the flows judged early are remembered for the last judged_early_kept of them", "[analyzer][stream]") {
+  Analyzer analyzer;
+  std::uint64_t handed_over = 0;
+  analyzer.stream_to([&](AttemptResult&&) { ++handed_over; });
+  const std::size_t n = Analyzer::max_held_attempts + AttemptTracker::judged_early_kept + 100;
+  const auto syn = [&](std::size_t i, std::int64_t at) {
+    const std::string target = fmt::format("192.0.2.{}", 10 + i / 60000);
+    const auto port = static_cast<std::uint16_t>(1024 + i % 60000);
+    analyzer.add(pb::packet_at(pb::make_syn(client, target, 50000, port, static_cast<std::uint32_t>(i)), at));
+  };
+  for (std::size_t i = 0; i < n; ++i) syn(i, t0 + static_cast<std::int64_t>(i) * 1000);
+  // SYNs 0 .. n - max_held - 1 were judged early; the ring kept the newest judged_early_kept.
+  const std::size_t judged = n - Analyzer::max_held_attempts;
+  REQUIRE(analyzer.attempts_judged_early() == judged);
+  const std::size_t oldest_kept = judged - AttemptTracker::judged_early_kept;
+  const std::int64_t later = t0 + 2 * sec;
+  syn(oldest_kept, later);  // still remembered
+  syn(judged - 1, later);   // the newest judged early
+  CHECK(analyzer.late_syns() == 2);
+  syn(oldest_kept - 1, later);  // forgotten: a new attempt
+  CHECK(analyzer.late_syns() == 2);
+  analyzer.flush();
+  CHECK(handed_over == n + 1);
 }
 
 // The reader maps the file a window (InputBuffer::map_window) at a time, and a decoded packet's payload is a
