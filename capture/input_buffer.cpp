@@ -58,7 +58,7 @@ const std::uint8_t* InputBuffer::peek_mapped(std::size_t n) {
   static const std::uint64_t page = static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
   const std::uint64_t offset = consumed_ & ~(page - 1);
   const std::size_t length =
-      static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(InputBuffer::map_window, consumed_ - offset + n),
+      static_cast<std::size_t>(std::min<std::uint64_t>(std::max<std::uint64_t>(map_window, consumed_ - offset + n),
                                                        *size_ - offset));
   unmap();
   void* m = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd_, static_cast<off_t>(offset));

@@ -94,8 +94,8 @@ class AttemptTracker {
   // Hands over the oldest attempt and forgets it: later packets of its flow no longer
   // match it, and its memory is reclaimed. `before_settled`: handed over before it settled
   // (to bound memory); its flow's hash and its ISN are remembered (the last
-  // judged_early_kept of them), so that a retransmission of its SYN within the window does not start a new
-  // attempt: it is counted in late_syns() instead.
+  // judged_early_kept of them), so that a retransmission of its SYN within the window
+  // does not start a new attempt: it is counted in late_syns() instead.
   [[nodiscard]] Attempt release_oldest(bool before_settled = false);
   // Twice Analyzer::max_held_attempts: at the density where the held attempts cover the
   // first retransmission only (≈ 2 s of capture), the flows remembered cover the second

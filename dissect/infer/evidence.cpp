@@ -174,17 +174,21 @@ constexpr std::array signals{
                "stack sent it."},
 };
 
+// The table lists the signals in the enum's order, so a row's index is its value.
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < signals.size(); ++i)
+    if (static_cast<std::size_t>(signals[i].signal) != i) return false;
+  return true;
+}
+static_assert(in_enum_order(), "the signal table lists the signals in the enum's order");
+
 }  // namespace
 
 std::span<const SignalInfo> signal_table() { return signals; }
 
 std::string_view signal_name(Signal s) {
-  // The table lists the signals in the enum's order: a row's index is its value.
   const auto i = static_cast<std::size_t>(s);
-  if (i < signals.size() && signals[i].signal == s) return signals[i].name;
-  for (const SignalInfo& info : signals)
-    if (info.signal == s) return info.name;
-  return "unknown";
+  return i < signals.size() ? signals[i].name : "unknown";
 }
 
 }  // namespace synprobe

@@ -70,6 +70,14 @@ struct Streamed {
   }
 };
 
+// SYN number `i` of a scan from `client`: its own target port (60,000 to an address from
+// 192.0.2.10 on), ISN i, at `at`. Sent again with the same i, it is a retransmission.
+void add_scan_syn(Analyzer& analyzer, std::size_t i, std::int64_t at) {
+  const std::string target = fmt::format("192.0.2.{}", 10 + i / 60000);
+  const auto port = static_cast<std::uint16_t>(1024 + i % 60000);
+  analyzer.add(pb::packet_at(pb::make_syn(client, target, 50000, port, static_cast<std::uint32_t>(i)), at));
+}
+
 }  // namespace
 
 TEST_CASE("streaming hands over settled attempts during the capture, in order", "[analyzer][stream]") {
@@ -331,19 +339,14 @@ TEST_CASE("streaming holds at most max_held_attempts: beyond, the oldest are jud
   for (const auto& [ts, bytes] : open_attempt(t0, 40000)) analyzer.add(pb::packet_at(bytes, ts));
   // Then a SYN scan: more unanswered SYNs within a second than the bound, none settled.
   const std::size_t n = Analyzer::max_held_attempts + 100;
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::string target = fmt::format("192.0.2.{}", 10 + i / 60000);
-    const auto port = static_cast<std::uint16_t>(1024 + i % 60000);
-    analyzer.add(pb::packet_at(pb::make_syn(client, target, 50000, port, static_cast<std::uint32_t>(i)),
-                               t0 + 1 * sec + static_cast<std::int64_t>(i) * 1000));
-  }
+  for (std::size_t i = 0; i < n; ++i) add_scan_syn(analyzer, i, t0 + 1 * sec + static_cast<std::int64_t>(i) * 1000);
   // One held attempt more than the bound releases one: the open attempt, then 100 SYNs.
   CHECK(analyzer.attempts_judged_early() == 101);
   REQUIRE(results.size() == 101);
   CHECK(results[0].judgement.verdict == Verdict::open);
   for (std::size_t i = 0; i < results.size(); ++i) CHECK(results[i].attempt.id == i + 1);
   // The first scanned SYN, retransmitted after it was judged: counted, not a new attempt.
-  analyzer.add(pb::packet_at(pb::make_syn(client, "192.0.2.10", 50000, 1024, 0), t0 + 2 * sec));
+  add_scan_syn(analyzer, 0, t0 + 2 * sec);
   CHECK(analyzer.late_syns() == 1);
   // The same flow with another ISN is a new connection (the port reused), not a late SYN.
   analyzer.add(pb::packet_at(pb::make_syn(client, "192.0.2.10", 50000, 1024, 777777), t0 + 2 * sec + 1000));
@@ -364,32 +367,28 @@ TEST_CASE("the flows judged early are remembered for the last judged_early_kept 
   std::uint64_t handed_over = 0;
   analyzer.stream_to([&](AttemptResult&&) { ++handed_over; });
   const std::size_t n = Analyzer::max_held_attempts + AttemptTracker::judged_early_kept + 100;
-  const auto syn = [&](std::size_t i, std::int64_t at) {
-    const std::string target = fmt::format("192.0.2.{}", 10 + i / 60000);
-    const auto port = static_cast<std::uint16_t>(1024 + i % 60000);
-    analyzer.add(pb::packet_at(pb::make_syn(client, target, 50000, port, static_cast<std::uint32_t>(i)), at));
-  };
-  for (std::size_t i = 0; i < n; ++i) syn(i, t0 + static_cast<std::int64_t>(i) * 1000);
+  for (std::size_t i = 0; i < n; ++i) add_scan_syn(analyzer, i, t0 + static_cast<std::int64_t>(i) * 1000);
   // SYNs 0 .. n - max_held - 1 were judged early; the ring kept the newest judged_early_kept.
   const std::size_t judged = n - Analyzer::max_held_attempts;
   REQUIRE(analyzer.attempts_judged_early() == judged);
   const std::size_t oldest_kept = judged - AttemptTracker::judged_early_kept;
   const std::int64_t later = t0 + 2 * sec;
-  syn(oldest_kept, later);  // still remembered
-  syn(judged - 1, later);   // the newest judged early
+  add_scan_syn(analyzer, oldest_kept, later);  // still remembered
+  add_scan_syn(analyzer, judged - 1, later);   // the newest judged early
   CHECK(analyzer.late_syns() == 2);
-  syn(oldest_kept - 1, later);  // forgotten: a new attempt
+  add_scan_syn(analyzer, oldest_kept - 1, later);  // forgotten: a new attempt
   CHECK(analyzer.late_syns() == 2);
   analyzer.flush();
   CHECK(handed_over == n + 1);
 }
 
-// The reader maps the file a window (InputBuffer::map_window) at a time, and a decoded packet's payload is a
-// view into that window. The offline loop decodes two packets ahead of the analyzer, so the
-// request stage once read a client's first data segment from a window already unmapped when
-// the two packets after it did not fit (a crash at 10^6 attempts per GiB, where requests
-// end near a window's edge now and then). Here the request's record ends just before the window's end
-// and the next record crosses it: the trigger must still be read from the request's bytes.
+// The reader maps the file a window (InputBuffer::map_window) at a time, and a decoded
+// packet's payload is a view into that window. The offline loop decodes two packets ahead
+// of the analyzer, so the request stage once read a client's first data segment from a
+// window already unmapped when the two packets after it did not fit (a crash at 10^6
+// attempts per GiB, where requests end near a window's edge now and then). Here the
+// request's record ends just before the window's end and the next record crosses it: the
+// trigger must still be read from the request's bytes.
 TEST_CASE("the request's bytes are read before the input window slides past them", "[request][stream]") {
   constexpr std::size_t window = InputBuffer::map_window;
   constexpr std::uint16_t cport = 41000;
